@@ -1,0 +1,54 @@
+# The commands users type (shared/ARCHITECTURE.md, "Commands users type").
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PY := .venv/bin/python
+PYTEST_ARGS ?=
+
+export DAGSTER_HOME ?= $(CURDIR)/.stack/dagster
+export DAGSTER_DISABLE_TELEMETRY := 1
+
+.PHONY: help venv up down status test test-unit test-faults demo bench lint clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+venv: .venv/.synced ## Create the virtual environment from uv.lock
+
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+up: venv ## Start Kafka, Temporal and PostgreSQL (idempotent) and print their addresses
+	$(PY) -m infra.stack up
+
+down: venv ## Stop exactly what `make up` started
+	$(PY) -m infra.stack down
+
+status: venv ## Show each server's state
+	$(PY) -m infra.stack status
+
+test: up ## The whole suite, against the real servers
+	@# pytest's exit 5 means "no tests ran": a broken suite, never a pass.
+	$(PY) -m pytest -m "not faults" $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
+
+test-unit: venv ## Only the tests that need no server
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-faults: up ## The long fault-injection runs
+	$(PY) -m pytest -m faults $(PYTEST_ARGS)
+
+demo: up ## The main job: the stack, every service, the simulator, a reconciliation
+	$(PY) -m infra.demo
+
+bench: up ## Every benchmark against its same-run baseline
+	$(PY) -m bench
+
+lint: venv ## ruff
+	$(PY) -m ruff check .
+
+clean: down ## Stop the stack and delete its state
+	rm -rf .stack

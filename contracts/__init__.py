@@ -1,0 +1,40 @@
+"""What crosses a service boundary: the unified event, topics and currencies.
+
+Imports no framework, so every service can depend on it and none on another service.
+"""
+
+from contracts.currencies import (
+    MAX_AMOUNT_MINOR,
+    MINOR_UNIT_EXPONENT,
+    SUPPORTED_CURRENCIES,
+    ZERO_DECIMAL_CURRENCIES,
+    is_zero_decimal,
+)
+from contracts.events import (
+    FAILURE_EVENT_TYPES,
+    PAYMENT_EVENT_FIELDS,
+    SCHEMA_VERSION,
+    STRIPE_EVENT_TYPES,
+    SUCCESS_EVENT_TYPES,
+    EventType,
+    PaymentEvent,
+    Provider,
+    make_event_id,
+)
+
+__all__ = [
+    "FAILURE_EVENT_TYPES",
+    "MAX_AMOUNT_MINOR",
+    "MINOR_UNIT_EXPONENT",
+    "PAYMENT_EVENT_FIELDS",
+    "SCHEMA_VERSION",
+    "STRIPE_EVENT_TYPES",
+    "SUCCESS_EVENT_TYPES",
+    "SUPPORTED_CURRENCIES",
+    "ZERO_DECIMAL_CURRENCIES",
+    "EventType",
+    "PaymentEvent",
+    "Provider",
+    "is_zero_decimal",
+    "make_event_id",
+]

@@ -1,0 +1,141 @@
+"""The local stack: `python -m infra.stack up|down|status [server ...]`.
+
+`up` is idempotent: it starts what is not running, waits for each server to answer a
+real request, creates the database, applies migrations, creates the topics, and prints
+the addresses. `down` stops exactly what `up` started, by PID, and checks that no port
+of ours is left open.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from infra.servers import (
+    KAFKA_PORT,
+    POSTGRES_DSN,
+    POSTGRES_PORT,
+    Postgres,
+    Server,
+    StackError,
+    all_servers,
+    is_port_open,
+    wait_until,
+)
+
+HEALTH_TIMEOUT_S = {"kafka": 120.0, "temporal": 90.0, "postgres": 60.0}
+
+
+def _select(names: list[str]) -> list[Server]:
+    servers = all_servers()
+    if not names:
+        return servers
+    unknown = set(names) - {s.name for s in servers}
+    if unknown:
+        raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}")
+    return [s for s in servers if s.name in names]
+
+
+async def _prepare_database() -> None:
+    import asyncpg
+
+    from orchestration.migrate import apply_migrations
+
+    admin = await asyncpg.connect(host="127.0.0.1", port=POSTGRES_PORT, user="postgres",
+                                  database="postgres")
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = 'payments'"):
+            await admin.execute("CREATE ROLE payments LOGIN")
+        # Tests create scratch databases as the application role.
+        await admin.execute("ALTER ROLE payments CREATEDB")
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = 'payments'"):
+            await admin.execute("CREATE DATABASE payments OWNER payments")
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        for migration in await apply_migrations(conn):
+            print(f"postgres: applied migration {migration.version:03d}_{migration.name}")
+    finally:
+        await conn.close()
+
+
+def _after_healthy(server: Server) -> None:
+    if isinstance(server, Postgres):
+        asyncio.run(_prepare_database())
+    elif server.name == "kafka":
+        from infra.topics import ensure_topics
+
+        created = asyncio.run(ensure_topics(f"127.0.0.1:{KAFKA_PORT}"))
+        if created:
+            print(f"kafka: created topics {', '.join(created)}")
+
+
+def up(names: list[str]) -> None:
+    servers = _select(names)
+    started: list[Server] = []
+    for server in servers:
+        if server.is_running():
+            continue
+        print(f"{server.name}: starting (log {server.log_file})", flush=True)
+        server.start()
+        started.append(server)
+    for server in servers:
+        timeout = HEALTH_TIMEOUT_S.get(server.name, 60.0)
+
+        def healthy_or_dead(s: Server = server) -> bool:
+            if s.died_early():
+                raise StackError(f"{s.name} exited during start-up; see {s.log_file}")
+            return s.healthy()
+
+        wait_until(healthy_or_dead, timeout, server.name, server.log_file)
+        _after_healthy(server)
+        print(f"{server.name:9} up   {server.address()}", flush=True)
+
+
+def down(names: list[str]) -> None:
+    servers = _select(names)
+    for server in reversed(servers):
+        if server.is_running():
+            print(f"{server.name}: stopping", flush=True)
+        server.stop()
+    left = [(s.name, p) for s in servers for p in s.ports if is_port_open(p)]
+    if left:
+        raise StackError(f"ports still open after down: {left}")
+
+
+def status(names: list[str]) -> int:
+    code = 0
+    for server in _select(names):
+        pid = server.read_pid()
+        if pid is None:
+            state, code = "down", 3
+        elif server.healthy():
+            state = f"up (pid {pid})"
+        else:
+            state, code = f"unhealthy (pid {pid})", 3
+        print(f"{server.name:9} {state:22} {server.address()}")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="The local stack of real servers.")
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("servers", nargs="*", help="kafka, temporal, postgres (default: all)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            up(args.servers)
+        elif args.command == "down":
+            down(args.servers)
+        else:
+            return status(args.servers)
+    except StackError as exc:
+        print(f"stack: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

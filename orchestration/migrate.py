@@ -1,0 +1,121 @@
+"""Applies the versioned SQL files in ``orchestration/migrations`` once each, in order.
+
+    python -m orchestration.migrate [--dsn postgresql://...]
+
+Each file runs in its own transaction together with its bookkeeping row, under an
+advisory lock, so two runners at once apply each file exactly once. A file that was
+applied and later edited is refused: migrations are append-only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+DEFAULT_DSN = "postgresql://payments@127.0.0.1:55432/payments"
+_FILENAME = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")
+# Any constant works; it only has to be the same for every runner.
+_ADVISORY_LOCK_KEY = 0x5041594D
+
+
+class MigrationError(RuntimeError):
+    """The migration files or the database's record of them are inconsistent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    migrations: list[Migration] = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _FILENAME.match(path.name)
+        if match is None:
+            raise MigrationError(f"{path.name}: expected NNN_name.sql")
+        migrations.append(Migration(int(match[1]), match[2], path.read_text()))
+    versions = [m.version for m in migrations]
+    if len(versions) != len(set(versions)):
+        raise MigrationError(f"duplicate migration versions in {directory}")
+    return migrations
+
+
+async def apply_migrations(
+    conn: asyncpg.Connection, migrations: list[Migration] | None = None
+) -> list[Migration]:
+    """Apply what is not yet applied; returns the migrations this call applied."""
+    migrations = load_migrations() if migrations is None else migrations
+    await conn.execute("SELECT pg_advisory_lock($1)", _ADVISORY_LOCK_KEY)
+    try:
+        await conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    integer PRIMARY KEY,
+                name       text NOT NULL,
+                checksum   text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """
+        )
+        applied = {
+            r["version"]: r["checksum"]
+            for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        }
+        done: list[Migration] = []
+        for migration in migrations:
+            if migration.version in applied:
+                if applied[migration.version] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version}_{migration.name} changed after it was "
+                        "applied; add a new migration instead"
+                    )
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    migration.version, migration.name, migration.checksum,
+                )
+            done.append(migration)
+        return done
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _ADVISORY_LOCK_KEY)
+
+
+async def migrate(dsn: str) -> list[Migration]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await apply_migrations(conn)
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dsn", default=os.environ.get("ORCHESTRATOR_POSTGRES_DSN", DEFAULT_DSN))
+    args = parser.parse_args(argv)
+    applied = asyncio.run(migrate(args.dsn))
+    for m in applied:
+        print(f"applied {m.version:03d}_{m.name}")
+    if not applied:
+        print("migrations: up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

