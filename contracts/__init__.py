@@ -10,6 +10,13 @@ from contracts.currencies import (
     ZERO_DECIMAL_CURRENCIES,
     is_zero_decimal,
 )
+from contracts.dead_letters import (
+    DeadLetter,
+    ValidationIssue,
+    decode_payload,
+    encode_payload,
+    source_event_id,
+)
 from contracts.events import (
     FAILURE_EVENT_TYPES,
     PAYMENT_EVENT_FIELDS,
@@ -23,6 +30,11 @@ from contracts.events import (
 )
 
 __all__ = [
+    "DeadLetter",
+    "ValidationIssue",
+    "decode_payload",
+    "encode_payload",
+    "source_event_id",
     "FAILURE_EVENT_TYPES",
     "MAX_AMOUNT_MINOR",
     "MINOR_UNIT_EXPONENT",
