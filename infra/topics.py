@@ -44,3 +44,16 @@ def broker_ready(bootstrap: str) -> bool:
         return asyncio.run(probe())
     except Exception:  # noqa: BLE001 - any failure means "not ready yet"
         return False
+
+
+def main() -> None:
+    """`python -m infra.topics`: create the pipeline's topics (compose's kafka-init uses it)."""
+    import os
+
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    created = asyncio.run(ensure_topics(bootstrap))
+    print(f"topics: created {created}" if created else "topics: all present")
+
+
+if __name__ == "__main__":
+    main()
