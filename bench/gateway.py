@@ -1,0 +1,157 @@
+"""Gateway throughput: signed Stripe webhooks/s and latency, against the same server's bare 200.
+
+One uvicorn process (uvloop, httptools, no access log) serves both ``POST /webhooks/stripe``
+(verify, validate, acks=all publish to the real broker) and ``POST /bench/bare`` (enabled by
+GATEWAY_BENCH_ENDPOINT), so the baseline is the same server stack doing no work. Requests
+are pre-built and pre-signed; the load generator (bench/gateway_load.py) runs in its own
+process, and the bare run doubles as its capacity check: it must go well above the webhook
+rate, and its CPU share is reported.
+
+Run: python -m bench.gateway [--connections N] [--duration S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from bench.gateway_stripe import signed_requests
+
+STAGE = "gateway"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SECRET = "whsec_bench_gateway"
+TARGET_RPS = 3500
+TARGET_P99_MS = 20.0
+TARGET_RATIO = 0.45
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, workers: int, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "GATEWAY_BENCH_ENDPOINT": "true",
+           "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS",
+                                                     "127.0.0.1:9092")}
+    command = [sys.executable, "-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
+               "--http", "httptools", "--no-access-log"]
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gateway exited: {log_path.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as reply:
+                if reply.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise RuntimeError("gateway never became ready")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def drive(port: int, requests: list[bytes], connections: int, warmup: float,
+          duration: float) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as handle:
+        pickle.dump(requests, handle)
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.gateway_load", str(port), handle.name,
+             str(connections), str(warmup), str(duration)],
+            cwd=REPO_ROOT, capture_output=True, check=True, timeout=warmup + duration + 60,
+        ).stdout
+    finally:
+        os.unlink(handle.name)
+    return json.loads(out)
+
+
+def bare_requests() -> list[bytes]:
+    return [b"POST /bench/bare HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n\r\n{}"]
+
+
+def measure(workers: int, connections: int, duration: float, log_path: Path) -> dict:
+    port = free_port()
+    proc = start_server(port, workers, log_path)
+    try:
+        bare = drive(port, bare_requests(), connections, 1.0, duration)
+        run_id = uuid.uuid4().hex[:8]
+        # Signed just before use: the timestamps must stay inside the 300 s tolerance.
+        webhooks = drive(port, signed_requests(SECRET, run_id, 4000), connections, 1.0,
+                         duration)
+    finally:
+        stop_server(proc)
+    return {"bare": bare, "webhooks": webhooks}
+
+
+def entry(metric: str, value: float, unit: str, baseline: float | None, target: str,
+          met: bool | None) -> dict:
+    ratio = value / baseline if baseline else None
+    return {"stage": STAGE, "metric": metric, "value": round(value, 2), "unit": unit,
+            "baseline": None if baseline is None else round(baseline, 2),
+            "ratio": None if ratio is None else round(ratio, 3), "target": target, "met": met}
+
+
+def run(connections: int = 16, duration: float = 10.0) -> list[dict]:
+    """One and two uvicorn workers; each webhook figure beside that server's bare endpoint."""
+    log_path = REPO_ROOT / ".stack" / "bench-gateway.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_path.write_bytes(b"")
+    entries: list[dict] = []
+    for workers in (1, 2):
+        result = measure(workers, connections, duration, log_path)
+        bare, hooks = result["bare"], result["webhooks"]
+        failed = sum(n for status, n in hooks["statuses"].items() if status != "200")
+        if failed:
+            raise RuntimeError(f"{failed} webhook requests failed: {hooks['statuses']}")
+        ratio = hooks["rps"] / bare["rps"]
+        one = workers == 1
+        entries += [
+            entry(f"webhooks_per_s_{workers}w", hooks["rps"], "req/s", bare["rps"],
+                  f">= {TARGET_RPS} and >= {TARGET_RATIO}x bare" if one else "report",
+                  hooks["rps"] >= TARGET_RPS and ratio >= TARGET_RATIO if one else None),
+            entry(f"webhook_p50_ms_{workers}w", hooks["p50_ms"], "ms", bare["p50_ms"], "report",
+                  None),
+            entry(f"webhook_p99_ms_{workers}w", hooks["p99_ms"], "ms", bare["p99_ms"],
+                  f"<= {TARGET_P99_MS}" if one else "report",
+                  hooks["p99_ms"] <= TARGET_P99_MS if one else None),
+            entry(f"load_generator_cpu_share_{workers}w", hooks["generator_cpu"], "cores",
+                  bare["generator_cpu"], "report", None),
+        ]
+    return entries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args()
+    from bench.__main__ import to_markdown
+
+    print(to_markdown(run(args.connections, args.duration)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Stripe: signature verification, the structural payload model and topic routing.
+
+The signature scheme (https://docs.stripe.com/webhooks#verify-manually): the
+``Stripe-Signature`` header is ``t=<unix seconds>,v1=<hex>[,v1=<hex>...]``, and a ``v1``
+value is HMAC-SHA256, keyed by the endpoint secret, over ``"{t}." + body``. Any one ``v1``
+may match. The comparison itself is the official ``stripe`` package's.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+
+import orjson
+import stripe
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
+from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
+from gateway.providers import VerifiedEvent
+
+PROVIDER = "stripe"
+SIGNATURE_HEADER = "stripe-signature"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+# Longest prefix first: charge.refund.* and charge.dispute.* must win over charge.*.
+_ROUTES: tuple[tuple[str, str], ...] = (
+    ("payment_intent.", STRIPE_PAYMENT_INTENT),
+    ("charge.refund.", STRIPE_REFUND),
+    ("charge.dispute.", STRIPE_CHARGE),
+    ("charge.", STRIPE_CHARGE),
+    ("refund.", STRIPE_REFUND),
+)
+
+
+class StripeObject(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    object: str = Field(min_length=1)
+    # Optional on purpose: legacy dispute payloads (charge.dispute.closed/updated in the
+    # shared fixtures) carry no data.object.id, and the gateway keys everything on the
+    # event id, so a missing object id is the normalizer's concern, not a reason to refuse.
+    id: str | None = None
+
+
+class StripeEventData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    object: StripeObject
+
+
+class StripeEvent(BaseModel):
+    """The structure the gateway needs to key and route an event; semantics are downstream."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=1, max_length=255)
+    data: StripeEventData
+
+
+def route_stripe_event(event_type: str) -> str | None:
+    """The raw topic for a Stripe event type, or None when the gateway has no route."""
+    for prefix, topic in _ROUTES:
+        if event_type.startswith(prefix):
+            return topic
+    return None
+
+
+def parse_signature_header(header: str | None) -> tuple[int, list[str]]:
+    """Split the header the way Stripe's library does, refusing what it would choke on."""
+    if not header:
+        raise SignatureError("signature_missing", "Stripe-Signature header is missing",
+                             provider=PROVIDER)
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for item in header.split(","):
+        key, sep, value = item.partition("=")
+        if key == "t" and timestamp is None:
+            if not sep or not _TIMESTAMP.fullmatch(value):
+                raise _malformed("the t= timestamp is not a whole number of seconds")
+            timestamp = int(value)
+        elif key == "v1":
+            if not sep or not value or "=" in value:
+                raise _malformed("a v1= entry has no value")
+            signatures.append(value)
+    if timestamp is None:
+        raise _malformed("no t= timestamp")
+    if not signatures:
+        raise _malformed("no v1= signature")
+    return timestamp, signatures
+
+
+def _malformed(what: str) -> SignatureError:
+    return SignatureError("signature_malformed", f"Stripe-Signature header: {what}",
+                          provider=PROVIDER)
+
+
+class StripeProvider:
+    """Verifies Stripe webhooks against one or more secrets (several during a rotation)."""
+
+    name = PROVIDER
+
+    def __init__(self, secrets: tuple[str, ...], tolerance_seconds: int) -> None:
+        if not secrets:
+            raise ValueError("at least one Stripe webhook secret is required")
+        self._secrets = secrets
+        self._tolerance = tolerance_seconds
+
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> tuple[VerifiedEvent, ...]:
+        self.verify_signature(raw, headers.get(SIGNATURE_HEADER))
+        event = parse_stripe_event(raw)
+        topic = route_stripe_event(event.type)
+        if topic is None:
+            raise InvalidEventError("unknown_event_type",
+                                    f"no route for Stripe event type {event.type!r}",
+                                    event_id=event.id)
+        return (VerifiedEvent(PROVIDER, event.id, event.type, topic, raw),)
+
+    def verify_signature(self, raw: bytes, header: str | None, now: float | None = None) -> None:
+        timestamp, _ = parse_signature_header(header)
+        try:
+            # The stripe library decodes bytes itself and would raise UnicodeDecodeError.
+            payload = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedBodyError("body_not_utf8", "body is not valid UTF-8",
+                                     provider=PROVIDER) from None
+        if not any(self._matches(payload, header, secret) for secret in self._secrets):
+            raise SignatureError("signature_mismatch",
+                                 "no v1 signature matches the body for any configured secret",
+                                 provider=PROVIDER)
+        # Stripe's verifier only rejects old timestamps; a far-future one could be replayed
+        # for as long as it stays in the future, so both sides are bounded here.
+        now = time.time() if now is None else now
+        if timestamp < now - self._tolerance:
+            raise SignatureError("timestamp_expired",
+                                 f"signature timestamp is older than {self._tolerance} s",
+                                 provider=PROVIDER)
+        if timestamp > now + self._tolerance:
+            raise SignatureError("timestamp_in_future",
+                                 f"signature timestamp is more than {self._tolerance} s ahead",
+                                 provider=PROVIDER)
+
+    @staticmethod
+    def _matches(payload: str, header: str | None, secret: str) -> bool:
+        try:
+            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=None)
+        except stripe.SignatureVerificationError:
+            return False
+        return True
+
+
+def parse_stripe_event(raw: bytes) -> StripeEvent:
+    """Validate the structure of an authentic body; not JSON is a 400, bad shape a DLQ."""
+    try:
+        return StripeEvent.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if any(error["type"] == "json_invalid" for error in errors):
+            raise MalformedBodyError("body_not_json", "body is not valid JSON",
+                                     provider=PROVIDER) from None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in errors[:5]
+        )
+        raise InvalidEventError("invalid_structure", problems,
+                                event_id=_best_effort_event_id(raw)) from None
+
+
+def _best_effort_event_id(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    event_id = body.get("id") if isinstance(body, dict) else None
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 255 else None

@@ -1,0 +1,47 @@
+"""HTTP routes for operability: liveness, readiness and metrics.
+
+The webhook intake itself is the ASGI layer in ``gateway.intake``.
+"""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+
+operations = APIRouter(tags=["ops"])
+
+
+class ReadyBody(BaseModel):
+    status: str
+    reason: str | None = None
+
+
+def json_response(content: dict, status_code: int = 200) -> Response:
+    return Response(orjson.dumps(content), status_code=status_code,
+                    media_type="application/json")
+
+
+@operations.get("/health", response_model=ReadyBody)
+async def get_health() -> Response:
+    """Liveness: the process is up and serving HTTP."""
+    return json_response({"status": "ok"})
+
+
+@operations.get("/ready", response_model=ReadyBody, responses={503: {"model": ReadyBody}})
+async def get_ready(request: Request) -> Response:
+    """Readiness: a recent metadata round trip to Kafka succeeded and shutdown hasn't begun."""
+    state = request.app.state
+    if not state.accepting:
+        return json_response({"status": "not_ready", "reason": "shutting_down"}, 503)
+    if not await state.publisher.check_ready():
+        return json_response({"status": "not_ready", "reason": "kafka_unavailable"}, 503)
+    return json_response({"status": "ready"})
+
+
+@operations.get("/metrics", include_in_schema=False)
+async def get_metrics(request: Request) -> Response:
+    """Prometheus exposition of the gateway's metrics."""
+    return Response(generate_latest(request.app.state.metrics.registry),
+                    media_type=CONTENT_TYPE_LATEST)

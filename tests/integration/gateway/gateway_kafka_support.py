@@ -1,0 +1,156 @@
+"""Helpers for the gateway's real-broker tests: signing, read-back by key, a cuttable proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import struct
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.topics import TOPIC_SPECS
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
+SECRET = "whsec_test_integration"
+PARTITIONS = {spec.name: spec.partitions for spec in TOPIC_SPECS}
+
+
+def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def unique_fixture(name: str) -> tuple[str, bytes]:
+    """A real fixture with a fresh event id, so shared raw topics can be filtered by key."""
+    body = (FIXTURES_DIR / f"{name}.json").read_bytes()
+    old_id = orjson.loads(body)["id"]
+    new_id = f"evt_test_{uuid.uuid4().hex}"
+    return new_id, body.replace(f'"{old_id}"'.encode(), f'"{new_id}"'.encode(), 1)
+
+
+async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS[t])]
+        # Stopping a consumer that was never assigned anything trips over aiokafka's
+        # coordinator task; assigning first keeps stop() clean.
+        consumer.assign(partitions)
+        return await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+
+
+async def read_by_key(bootstrap: str, start: dict[TopicPartition, int], key: bytes,
+                      *, wait_for: int | None = 1, within: float = 20.0) -> list:
+    """Records with ``key`` written after ``start``.
+
+    With ``wait_for`` set, reads until that many are found (or the timeout); with None,
+    reads up to the end offsets of this moment, to prove an absence.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                enable_auto_commit=False)
+    await consumer.start()
+    found = []
+    try:
+        consumer.assign(list(start))
+        for tp, offset in start.items():
+            consumer.seek(tp, offset)
+        stop_at = await consumer.end_offsets(list(start)) if wait_for is None else None
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for records in batch.values():
+                found.extend(r for r in records if r.key == key)
+            if wait_for is not None and len(found) >= wait_for:
+                break
+            if stop_at is not None and all(
+                await asyncio.gather(*(_reached(consumer, tp, end)
+                                       for tp, end in stop_at.items()))
+            ):
+                break
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def _reached(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
+    return await consumer.position(tp) >= end
+
+
+class KafkaProxy:
+    """A TCP proxy in front of the shared broker that a test can cut and restore.
+
+    The broker advertises its own address in metadata, which would let a client bypass
+    the proxy after bootstrapping; so responses are read frame by frame and that address's
+    port is rewritten to the proxy's (same length, so no framing changes).
+    """
+
+    def __init__(self, upstream: str, port: int) -> None:
+        host, _, upstream_port = upstream.rpartition(":")
+        self.upstream_host, self.upstream_port, self.port = host, int(upstream_port), port
+        self._needle = host.encode() + struct.pack(">i", self.upstream_port)
+        self._replacement = host.encode() + struct.pack(">i", port)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port,
+                                                  reuse_address=True)
+
+    async def cut(self) -> None:
+        """Refuse new connections and drop every open one, as a dead broker would."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter):
+        try:
+            up_r, up_w = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self._writers.update((client_w, up_w))
+        try:
+            await asyncio.gather(self._pipe(client_r, up_w), self._pipe_frames(up_r, client_w))
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            for writer in (client_w, up_w):
+                self._writers.discard(writer)
+                writer.transport.abort()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.transport.abort()
+
+    async def _pipe_frames(self, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(asyncio.IncompleteReadError):
+            while True:
+                size = await reader.readexactly(4)
+                frame = await reader.readexactly(struct.unpack(">i", size)[0])
+                writer.write(size + frame.replace(self._needle, self._replacement))
+                await writer.drain()
+        writer.transport.abort()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

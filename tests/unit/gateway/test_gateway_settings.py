@@ -1,0 +1,39 @@
+"""Settings: a missing or empty secret stops startup naming STRIPE_WEBHOOK_SECRET."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.settings import GatewayConfigError, GatewaySettings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ("STRIPE_WEBHOOK_SECRET", "KAFKA_BOOTSTRAP_SERVERS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", ",", "whsec_a,,whsec_b", "changeme"])
+def test_missing_or_empty_secret_names_the_setting(monkeypatch, value):
+    if value is not None:
+        monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", value)
+    with pytest.raises(GatewayConfigError) as caught:
+        load_settings()
+    assert "STRIPE_WEBHOOK_SECRET" in str(caught.value)
+    assert caught.value.code != 0
+
+
+def test_secrets_split_on_commas_and_defaults_apply(monkeypatch):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", " whsec_a , whsec_b ")
+    monkeypatch.setenv("GATEWAY_SIGNATURE_TOLERANCE_SECONDS", "120")
+    settings = load_settings()
+    assert settings.stripe_secrets == ("whsec_a", "whsec_b")
+    assert settings.KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:9092"
+    assert settings.SIGNATURE_TOLERANCE_SECONDS == 120
+    assert settings.MAX_BODY_BYTES == 1024 * 1024
+
+
+def test_broker_address_comes_from_kafka_bootstrap_servers(monkeypatch):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    assert GatewaySettings().KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:19092"
