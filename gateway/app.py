@@ -1,8 +1,9 @@
 """The gateway service: `uvicorn gateway.app:app` (127.0.0.1:8000 by default).
 
 Settings are read when uvicorn asks this module for ``app`` (see ``__getattr__`` below),
-so a missing STRIPE_WEBHOOK_SECRET stops the process at startup naming the setting, while
-tests and tools can import ``create_app`` without any environment.
+so a missing secret of an enabled provider (GATEWAY_PROVIDERS, default stripe) stops the
+process at startup naming the setting, while tests and tools can import ``create_app``
+without any environment.
 """
 
 from __future__ import annotations

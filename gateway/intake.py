@@ -4,6 +4,11 @@ It runs in front of FastAPI's router: the intake needs none of its dependency so
 response models, and skipping them roughly halves the framework cost per webhook (see
 bench/gateway.py). Every outcome is still one JSON answer: 2xx only after Kafka's ack,
 4xx for bad input, 503 when nothing was stored.
+
+A provider may answer several events per request (Adyen's batches): every authentic item
+is written (routable ones to their topic, the rest to webhooks.dlq) before the one 2xx, an
+item that fails its own signature is counted and logged but never written, and a failed
+write answers 503 for the whole request, whose retry the normalizer's dedup absorbs.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import time
 from datetime import UTC, datetime
 
 import orjson
+from prometheus_client import Counter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -22,12 +28,20 @@ from gateway.errors import (
     InvalidEventError,
     PayloadTooLargeError,
     PublishUnavailableError,
+    SignatureError,
     UnknownProviderError,
     UnsupportedMediaTypeError,
     WebhookRejectedError,
 )
 from gateway.metrics import Metrics
-from gateway.providers import Provider
+from gateway.providers import (
+    InvalidItem,
+    Provider,
+    RefusedItem,
+    VerifiedEvent,
+    acknowledgement_of,
+    media_type_of,
+)
 from gateway.publisher import Publisher
 from telemetry import bind_event_id, current_request_id
 
@@ -53,6 +67,12 @@ class WebhookIntake:
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.bench_endpoint = bench_endpoint
+        # Per item, not per request, so it lives beside the request counter in Metrics'
+        # registry; a batch's request outcome alone would hide a refused sibling.
+        self.items = Counter("gateway_webhook_items",
+                             "Items of batched webhooks (Adyen) by provider and outcome "
+                             "(accepted, dead_lettered, or the refusal reason).",
+                             ["provider", "outcome"], registry=metrics.registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -83,11 +103,17 @@ class WebhookIntake:
         try:
             status, body = await self.accept(provider, provider_name, scope, receive)
             outcome = body["status"]
-            await respond(send, status, body)
+            acknowledgement = acknowledgement_of(provider)
+            if acknowledgement is None:
+                await respond(send, status, body)
+            else:
+                content_type, payload = acknowledgement
+                await respond_bytes(send, status, payload, content_type.encode())
         except WebhookRejectedError as exc:
             outcome = exc.reason
             log.info("webhook rejected", extra={"reason": exc.reason, "detail": exc.detail})
-            await respond(send, exc.status_code, error_body("rejected", exc.reason, exc.detail))
+            await respond(send, exc.status_code, error_body("rejected", exc.reason, exc.detail),
+                          [*_JSON_HEADERS, *getattr(exc, "response_headers", ())])
         except PublishUnavailableError as exc:
             outcome = "unavailable"
             log.warning("webhook not stored", extra={"reason": exc.reason, "detail": exc.detail})
@@ -107,55 +133,84 @@ class WebhookIntake:
     async def accept(self, provider: Provider, provider_name: str, scope: Scope,
                      receive: Receive) -> tuple[int, dict]:
         headers = Headers(scope=scope)
-        check_content_type(headers)
+        check_content_type(headers, media_type_of(provider))
         raw = await read_body(headers, receive, self.max_body_bytes)
         received_at = now_rfc3339()
         request_id = current_request_id() or ""
         try:
-            events = provider.verify(raw, headers)
+            outcomes = provider.verify(raw, headers)
         except InvalidEventError as exc:
-            await self.dead_letter(provider_name, raw, exc, request_id, received_at)
-            return 200, {"status": "dead_lettered", "event_id": exc.event_id,
-                         "reason": exc.reason}
-        for event in events:
-            bind_event_id(event.event_id)
-            kafka_headers = [
-                ("provider", provider_name.encode()),
-                ("event_type", event.event_type.encode()),
-                ("received_at", received_at.encode()),
-                ("request_id", request_id.encode()),
-            ]
-            await self.publisher.publish(event.topic, event.event_id.encode(), event.value,
-                                         kafka_headers)
-            log.info("webhook accepted", extra={"topic": event.topic,
-                                                "event_type": event.event_type})
-        return 200, {"status": "accepted", "event_id": events[0].event_id}
+            outcomes = (InvalidItem(exc.reason, exc.detail, exc.event_id, raw),)
+        counts: list[str] = []
+        for outcome in outcomes:
+            if isinstance(outcome, VerifiedEvent):
+                await self.publish_event(provider_name, outcome, request_id, received_at)
+                counts.append("accepted")
+            elif isinstance(outcome, InvalidItem):
+                await self.dead_letter(provider_name, outcome, request_id, received_at)
+                counts.append("dead_lettered")
+            else:
+                self.refuse_item(provider_name, outcome)
+                counts.append(outcome.reason)
+        if len(outcomes) > 1:
+            # Counted once every write is acknowledged: a 503 retry would count them twice.
+            for status in counts:
+                self.items.labels(provider_name, status).inc()
+        first = next((o for o in outcomes if isinstance(o, VerifiedEvent)), None)
+        if first is not None:
+            return 200, {"status": "accepted", "event_id": first.event_id}
+        dead = next((o for o in outcomes if isinstance(o, InvalidItem)), None)
+        if dead is None:
+            # A provider that finds nothing authentic should have raised; refuse anyway.
+            raise SignatureError("signature_mismatch", "no authentic event in the request",
+                                 provider=provider_name)
+        return 200, {"status": "dead_lettered", "event_id": dead.event_id,
+                     "reason": dead.reason}
 
-    async def dead_letter(self, provider: str, raw: bytes, exc: InvalidEventError,
-                          request_id: str, received_at: str) -> None:
+    async def publish_event(self, provider: str, event: VerifiedEvent, request_id: str,
+                            received_at: str) -> None:
+        bind_event_id(event.event_id)
+        kafka_headers = [
+            ("provider", provider.encode()),
+            ("event_type", event.event_type.encode()),
+            ("received_at", received_at.encode()),
+            ("request_id", request_id.encode()),
+        ]
+        await self.publisher.publish(event.topic, event.event_id.encode(), event.value,
+                                     kafka_headers)
+        log.info("webhook accepted", extra={"topic": event.topic,
+                                            "event_type": event.event_type})
+
+    def refuse_item(self, provider: str, item: RefusedItem) -> None:
+        bind_event_id(item.event_id)
+        log.warning("webhook item refused", extra={"provider": provider, "reason": item.reason,
+                                                   "detail": item.detail})
+
+    async def dead_letter(self, provider: str, item: InvalidItem, request_id: str,
+                          received_at: str) -> None:
         """Write an authentic but unroutable event to webhooks.dlq as a JSON envelope.
 
         An envelope rather than raw bytes plus a header: the reason travels with the
         payload when the record is copied or exported, and review tooling reads one JSON
         document. The record's headers repeat provider, reason, received_at, request_id.
         """
-        payload, encoding = encode_payload(raw)
+        payload, encoding = encode_payload(item.value)
         envelope = {
-            "reason": exc.reason,
-            "detail": exc.detail,
+            "reason": item.reason,
+            "detail": item.detail,
             "provider": provider,
-            "event_id": exc.event_id,
+            "event_id": item.event_id,
             "request_id": request_id,
             "received_at": received_at,
             "body": payload,
             "body_encoding": encoding,
         }
-        key = (exc.event_id or f"request:{request_id}").encode()
-        headers = [("provider", provider.encode()), ("reason", exc.reason.encode()),
+        key = (item.event_id or f"request:{request_id}").encode()
+        headers = [("provider", provider.encode()), ("reason", item.reason.encode()),
                    ("received_at", received_at.encode()), ("request_id", request_id.encode())]
-        bind_event_id(exc.event_id)
+        bind_event_id(item.event_id)
         await self.publisher.publish(WEBHOOKS_DLQ, key, orjson.dumps(envelope), headers)
-        log.warning("webhook dead-lettered", extra={"reason": exc.reason, "detail": exc.detail})
+        log.warning("webhook dead-lettered", extra={"reason": item.reason, "detail": item.detail})
 
 
 def error_body(error: str, reason: str, detail: str) -> dict:
@@ -170,11 +225,18 @@ async def respond(send: Send, status: int, body: dict, headers=_JSON_HEADERS) ->
     await send({"type": "http.response.body", "body": payload})
 
 
-def check_content_type(headers: Headers) -> None:
+async def respond_bytes(send: Send, status: int, payload: bytes, content_type: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type),
+                            (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def check_content_type(headers: Headers, expected: str = "application/json") -> None:
     media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
+    if media_type != expected:
         raise UnsupportedMediaTypeError(
-            "unsupported_media_type", f"content type must be application/json, got {media_type!r}"
+            "unsupported_media_type", f"content type must be {expected}, got {media_type!r}"
         )
 
 

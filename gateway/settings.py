@@ -2,8 +2,19 @@
 
 Environment variables:
 
-- ``STRIPE_WEBHOOK_SECRET`` (required): one or more comma-separated Stripe signing
-  secrets (``whsec_...``). Several are accepted during a rotation; each is tried.
+- ``GATEWAY_PROVIDERS``: the comma-separated providers to serve, default ``stripe``; any
+  of ``stripe``, ``adyen``, ``braintree``, ``square``. A provider that is not listed
+  answers 404, and its settings are not required. An enabled provider whose settings are
+  missing stops startup naming each one.
+- ``STRIPE_WEBHOOK_SECRET`` (required for stripe): one or more comma-separated Stripe
+  signing secrets (``whsec_...``). Several are accepted during a rotation; each is tried.
+- ``ADYEN_HMAC_KEY`` (hex), ``ADYEN_BASIC_AUTH_USERNAME``, ``ADYEN_BASIC_AUTH_PASSWORD``
+  (required for adyen): the webhook's HMAC key and the endpoint's HTTP Basic credentials.
+- ``BRAINTREE_MERCHANT_ID``, ``BRAINTREE_PUBLIC_KEY``, ``BRAINTREE_PRIVATE_KEY``
+  (required for braintree): the API key pair the webhooks are signed with.
+- ``SQUARE_SIGNATURE_KEY``, ``SQUARE_NOTIFICATION_URL`` (required for square): the
+  subscription's signature key and its notification URL exactly as registered with
+  Square (the signature covers it, and a proxy may change the URL the gateway sees).
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).
@@ -22,13 +33,25 @@ Environment variables:
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values copied from docs or templates that must never reach production.
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
+_HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
+KNOWN_PROVIDERS = ("stripe", "adyen", "braintree", "square")
+# The settings each provider cannot run without, checked only when it is enabled.
+_REQUIRED = {
+    "stripe": ("STRIPE_WEBHOOK_SECRET",),
+    "adyen": ("ADYEN_HMAC_KEY", "ADYEN_BASIC_AUTH_USERNAME", "ADYEN_BASIC_AUTH_PASSWORD"),
+    "braintree": ("BRAINTREE_MERCHANT_ID", "BRAINTREE_PUBLIC_KEY", "BRAINTREE_PRIVATE_KEY"),
+    "square": ("SQUARE_SIGNATURE_KEY", "SQUARE_NOTIFICATION_URL"),
+}
+_PROVIDER_SETTINGS = tuple(name for names in _REQUIRED.values() for name in names
+                           if name != "STRIPE_WEBHOOK_SECRET")
 
 
 class GatewayConfigError(SystemExit):
@@ -38,7 +61,22 @@ class GatewayConfigError(SystemExit):
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
-    STRIPE_WEBHOOK_SECRET: str = Field(validation_alias="STRIPE_WEBHOOK_SECRET")
+    PROVIDERS: str = "stripe"
+    STRIPE_WEBHOOK_SECRET: str | None = Field(default=None,
+                                              validation_alias="STRIPE_WEBHOOK_SECRET")
+    ADYEN_HMAC_KEY: str | None = Field(default=None, validation_alias="ADYEN_HMAC_KEY")
+    ADYEN_BASIC_AUTH_USERNAME: str | None = Field(default=None,
+                                                  validation_alias="ADYEN_BASIC_AUTH_USERNAME")
+    ADYEN_BASIC_AUTH_PASSWORD: str | None = Field(default=None,
+                                                  validation_alias="ADYEN_BASIC_AUTH_PASSWORD")
+    BRAINTREE_MERCHANT_ID: str | None = Field(default=None,
+                                              validation_alias="BRAINTREE_MERCHANT_ID")
+    BRAINTREE_PUBLIC_KEY: str | None = Field(default=None, validation_alias="BRAINTREE_PUBLIC_KEY")
+    BRAINTREE_PRIVATE_KEY: str | None = Field(default=None,
+                                              validation_alias="BRAINTREE_PRIVATE_KEY")
+    SQUARE_SIGNATURE_KEY: str | None = Field(default=None, validation_alias="SQUARE_SIGNATURE_KEY")
+    SQUARE_NOTIFICATION_URL: str | None = Field(default=None,
+                                                validation_alias="SQUARE_NOTIFICATION_URL")
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
@@ -54,7 +92,9 @@ class GatewaySettings(BaseSettings):
 
     @field_validator("STRIPE_WEBHOOK_SECRET")
     @classmethod
-    def refuse_empty_secrets(cls, value: str) -> str:
+    def refuse_empty_secrets(cls, value: str | None) -> str | None:
+        if value is None:
+            return None  # required only when stripe is enabled; checked below
         secrets = [part.strip() for part in value.split(",")]
         if not any(secrets):
             raise ValueError("STRIPE_WEBHOOK_SECRET must hold at least one signing secret")
@@ -64,6 +104,51 @@ class GatewaySettings(BaseSettings):
             raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
         return ",".join(secrets)
 
+    @field_validator("PROVIDERS")
+    @classmethod
+    def refuse_unknown_providers(cls, value: str) -> str:
+        names = [part.strip().lower() for part in value.split(",")]
+        if not all(names):
+            raise ValueError("GATEWAY_PROVIDERS must list providers separated by single commas")
+        unknown = sorted(set(names) - set(KNOWN_PROVIDERS))
+        if unknown:
+            raise ValueError(f"GATEWAY_PROVIDERS names unknown providers {unknown}; "
+                             f"known: {', '.join(KNOWN_PROVIDERS)}")
+        if len(set(names)) != len(names):
+            raise ValueError("GATEWAY_PROVIDERS lists a provider twice")
+        return ",".join(names)
+
+    @field_validator(*_PROVIDER_SETTINGS)
+    @classmethod
+    def strip_provider_setting(cls, value: str | None) -> str | None:
+        # An empty variable is the same mistake as an absent one.
+        if value is None:
+            return None
+        return value.strip() or None
+
+    @model_validator(mode="after")
+    def require_enabled_provider_settings(self) -> GatewaySettings:
+        problems: list[str] = []
+        for provider in self.enabled_providers:
+            for name in _REQUIRED[provider]:
+                value = getattr(self, name)
+                if value is None:
+                    problems.append(f"{name} is required because GATEWAY_PROVIDERS "
+                                    f"enables {provider}")
+                elif value.lower() in _PLACEHOLDERS:
+                    problems.append(f"{name} holds a placeholder, not a real secret")
+        if "adyen" in self.enabled_providers and self.ADYEN_HMAC_KEY is not None:
+            if not _is_hex_key(self.ADYEN_HMAC_KEY):
+                problems.append("ADYEN_HMAC_KEY must be the hex key Adyen shows "
+                                "(an even number of 0-9a-f digits)")
+        if "square" in self.enabled_providers and self.SQUARE_NOTIFICATION_URL is not None:
+            if not self.SQUARE_NOTIFICATION_URL.startswith(("https://", "http://")):
+                problems.append("SQUARE_NOTIFICATION_URL must be the full http(s) URL "
+                                "registered with Square")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("KAFKA_BOOTSTRAP_SERVERS")
     @classmethod
     def refuse_empty_bootstrap(cls, value: str) -> str:
@@ -72,8 +157,16 @@ class GatewaySettings(BaseSettings):
         return value.strip()
 
     @property
+    def enabled_providers(self) -> tuple[str, ...]:
+        return tuple(self.PROVIDERS.split(","))
+
+    @property
     def stripe_secrets(self) -> tuple[str, ...]:
-        return tuple(self.STRIPE_WEBHOOK_SECRET.split(","))
+        return tuple((self.STRIPE_WEBHOOK_SECRET or "").split(","))
+
+
+def _is_hex_key(value: str) -> bool:
+    return _HEX_KEY.fullmatch(value) is not None
 
 
 def load_settings(**overrides: object) -> GatewaySettings:
@@ -81,8 +174,10 @@ def load_settings(**overrides: object) -> GatewaySettings:
     try:
         return GatewaySettings(**overrides)
     except ValidationError as exc:
+        # Whole-model errors have no location; their message names the settings itself.
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            if error["loc"] else error["msg"].removeprefix("Value error, ")
             for error in exc.errors()
         )
         raise GatewayConfigError(f"gateway: invalid configuration: {problems}") from None

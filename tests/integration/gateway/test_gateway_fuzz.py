@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 FIXTURE_BODIES = [unique_fixture(path.stem)[1] for path in sorted(FIXTURES_DIR.glob("*.json"))]
 HEADER_TEXT = st.text(alphabet=string.printable.strip() + " ", max_size=80)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
                                                                 max_size=4),
     max_leaves=10,

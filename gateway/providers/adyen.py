@@ -1,0 +1,169 @@
+"""Adyen: HTTP Basic on the endpoint, an HMAC per notification item, one event per item.
+
+The scheme (https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures):
+each ``NotificationRequestItem`` carries ``additionalData.hmacSignature``, the base64
+HMAC-SHA256, keyed by the hex-decoded key, over
+``pspReference:originalReference:merchantAccountCode:merchantReference:value:currency:
+eventCode:success`` (an absent field is the empty string). The signing and comparison are
+the official ``Adyen`` package's (``Adyen.util.is_valid_hmac_notification``); this module
+only decides what may be handed to it, because the SDK raises or mis-renders on shapes it
+does not expect (no ``amount``, an empty signature, ``null`` fields, a boolean ``success``).
+
+What lands on Kafka, per authentic item:
+
+- key: ``<pspReference>:<eventCode>:<success>``, e.g. ``7914073381342284:AUTHORISATION:true``.
+  pspReference + eventCode is how Adyen says to spot a redelivery (a payment's
+  AUTHORISATION and its CAPTURE differ; a refund has its own pspReference). ``success`` is
+  in the key too, so that should Adyen ever report another outcome for the same
+  pspReference and eventCode, the dedup downstream cannot drop it as a repeat; a plain
+  redelivery carries the same ``success`` and still collapses;
+- value: the ``NotificationRequestItem`` object alone, re-serialized as compact JSON with
+  sorted keys. A batch's raw body cannot be split byte for byte, but the HMAC covers field
+  values, not bytes, so the item JSON still re-verifies on its own, and a retried batch
+  produces byte-identical values;
+- header ``event_type``: the ``eventCode``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from Adyen.util import is_valid_hmac_notification
+
+from contracts.topics import ADYEN_NOTIFICATION
+from gateway.errors import MalformedBodyError, SignatureError
+from gateway.providers import InvalidItem, Outcome, RefusedItem, VerifiedEvent
+
+PROVIDER = "adyen"
+ACKNOWLEDGEMENT = ("text/plain", b"[accepted]")
+# The signed fields that are plain strings; ``amount`` is checked on its own.
+_SIGNED_TEXT = ("pspReference", "originalReference", "merchantAccountCode",
+                "merchantReference", "eventCode", "success")
+_MAX_ID = 255
+
+
+class BasicAuthError(SignatureError):
+    """The endpoint's HTTP Basic credentials are missing or wrong."""
+
+    status_code = 401
+    response_headers = ((b"www-authenticate", b'Basic realm="adyen-webhooks"'),)
+
+
+class AdyenProvider:
+    """Checks Basic auth for the request, then each item's HMAC on its own."""
+
+    name = PROVIDER
+    acknowledgement = ACKNOWLEDGEMENT
+
+    def __init__(self, hmac_key: str | None, username: str | None,
+                 password: str | None) -> None:
+        if not (hmac_key and username and password):
+            raise ValueError("Adyen needs an HMAC key and Basic auth credentials")
+        binascii.a2b_hex(hmac_key)  # refuse a non-hex key here, not on the first webhook
+        self._hmac_key = hmac_key
+        self._credentials = f"{username}:{password}".encode()
+
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> tuple[Outcome, ...]:
+        self.check_basic_auth(headers.get("authorization"))
+        items = parse_notification_items(raw)
+        outcomes = tuple(self.verify_item(item) for item in items)
+        if not any(isinstance(outcome, VerifiedEvent | InvalidItem) for outcome in outcomes):
+            # Nothing authentic at all: refuse the request, so Adyen shows the failure and
+            # retries, instead of an [accepted] that would bury a wrong key for good.
+            first = outcomes[0]
+            raise SignatureError(first.reason, f"no notification item is authentic: "
+                                 f"{first.detail}", provider=PROVIDER)
+        return outcomes
+
+    def check_basic_auth(self, header: str | None) -> None:
+        scheme, _, token = (header or "").partition(" ")
+        if scheme.lower() != "basic" or not token:
+            raise BasicAuthError("unauthorized", "HTTP Basic credentials are required",
+                                 provider=PROVIDER)
+        try:
+            given = base64.b64decode(token.strip(), validate=True)
+        except ValueError:  # binascii.Error, or a header that is not ASCII
+            given = b""
+        if not hmac.compare_digest(given, self._credentials):
+            raise BasicAuthError("unauthorized", "HTTP Basic credentials are wrong",
+                                 provider=PROVIDER)
+
+    def verify_item(self, wrapper: Any) -> Outcome:
+        item = wrapper.get("NotificationRequestItem") if isinstance(wrapper, dict) else None
+        if not isinstance(item, dict):
+            return RefusedItem("item_malformed",
+                               "an entry has no NotificationRequestItem object", None)
+        event_id = item_event_id(item)
+        problem = unsignable(item)
+        if problem is not None:
+            reason, detail = problem
+            return RefusedItem(reason, detail, event_id)
+        if not is_valid_hmac_notification(signable(item), self._hmac_key):
+            return RefusedItem("signature_mismatch",
+                               "hmacSignature does not match the item for the configured key",
+                               event_id)
+        value = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        if event_id is None:
+            return InvalidItem("invalid_structure",
+                               f"pspReference and eventCode must be 1-{_MAX_ID} characters "
+                               f"and success 'true' or 'false'",
+                               None, value)
+        return VerifiedEvent(PROVIDER, event_id, item["eventCode"], ADYEN_NOTIFICATION, value)
+
+
+def parse_notification_items(raw: bytes) -> list[Any]:
+    """The batch's entries; a body with no entries has nothing that could be authentic."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise MalformedBodyError("body_not_json", "body is not valid UTF-8 JSON",
+                                 provider=PROVIDER) from None
+    items = body.get("notificationItems") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise MalformedBodyError("invalid_structure",
+                                 "notificationItems must be a non-empty list",
+                                 provider=PROVIDER)
+    return items
+
+
+def item_event_id(item: dict) -> str | None:
+    """``<pspReference>:<eventCode>:<success>``, or None when a part is missing or unusable."""
+    psp, code, success = item.get("pspReference"), item.get("eventCode"), item.get("success")
+    if not (isinstance(psp, str) and isinstance(code, str) and success in ("true", "false")):
+        return None
+    if not (0 < len(psp) <= _MAX_ID and 0 < len(code) <= _MAX_ID):
+        return None
+    return f"{psp}:{code}:{success}"
+
+
+def unsignable(item: dict) -> tuple[str, str] | None:
+    """Why the SDK cannot be trusted to check this item, or None when it can."""
+    additional = item.get("additionalData")
+    signature = additional.get("hmacSignature") if isinstance(additional, dict) else None
+    if not isinstance(signature, str) or not signature:
+        return "signature_missing", "additionalData.hmacSignature is missing"
+    for name in _SIGNED_TEXT:
+        if item.get(name) is not None and not isinstance(item[name], str):
+            return "signature_malformed", f"signed field {name} is not a string"
+    amount = item.get("amount")
+    if not isinstance(amount, dict):
+        return "signature_malformed", "signed field amount is missing"
+    value, currency = amount.get("value"), amount.get("currency")
+    # bool is an int to Python; str(True) would sign "True", which Adyen never does.
+    if type(value) is not int or not isinstance(currency, str):
+        return "signature_malformed", "amount needs an integer value and a string currency"
+    return None
+
+
+def signable(item: dict) -> dict:
+    """The item as the SDK expects it: absent and null signed fields both sign as ''."""
+    prepared = {name: item[name] for name in _SIGNED_TEXT if item.get(name) is not None}
+    prepared["amount"] = {"value": item["amount"]["value"],
+                          "currency": item["amount"]["currency"]}
+    prepared["additionalData"] = {"hmacSignature": item["additionalData"]["hmacSignature"]}
+    return prepared

@@ -1,0 +1,136 @@
+"""Braintree: a form body whose ``bt_payload`` the official SDK verifies and parses.
+
+The request is ``application/x-www-form-urlencoded`` with ``bt_signature``
+(``<public key>|<hex HMAC-SHA1>`` pairs joined by ``&``) and ``bt_payload`` (base64 XML).
+``braintree``'s ``webhook_notification.parse`` checks the signature against the configured
+key pair before it decodes anything; there is no mode that skips it.
+
+What lands on Kafka:
+
+- key: ``<kind>:<subject id>:<timestamp>``, because Braintree notifications carry no id
+  of their own. The subject id is the id of the notification's subject object (the
+  transaction for ``transaction_*``, the dispute for ``dispute_*``, the subscription for
+  ``subscription_*``, ...); a subject without an id (``check``) uses ``sha256:`` and the
+  first 16 hex digits of the decoded payload's digest instead, so two such notifications
+  in one second never collapse. The timestamp is the notification's, as
+  ``YYYY-MM-DDTHH:MM:SSZ`` (UTC). Treat the key as opaque: ids may hold colons.
+- value: the request body exactly as received (the url-encoded form), so the signature
+  can be re-checked with the SDK and the XML read back with
+  ``parse_qs`` -> ``base64`` -> ``braintree.util.xml_util.XmlUtil.dict_from_xml``;
+- header ``event_type``: the notification's ``kind``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+import braintree
+from braintree.exceptions.invalid_signature_error import InvalidSignatureError
+
+from contracts.topics import BRAINTREE_NOTIFICATION
+from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
+from gateway.providers import Outcome, VerifiedEvent
+
+PROVIDER = "braintree"
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+class BraintreeProvider:
+    """Verifies Braintree webhooks with the SDK, for one merchant's key pair."""
+
+    name = PROVIDER
+    media_type = FORM_MEDIA_TYPE
+
+    def __init__(self, merchant_id: str | None, public_key: str | None,
+                 private_key: str | None) -> None:
+        if not (merchant_id and public_key and private_key):
+            raise ValueError("Braintree needs a merchant id and a public/private key pair")
+        # The environment only picks API hosts; webhook verification never calls out.
+        config = braintree.Configuration(braintree.Environment.Sandbox, merchant_id,
+                                         public_key, private_key)
+        self._webhooks = braintree.BraintreeGateway(config).webhook_notification
+
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> tuple[Outcome, ...]:
+        signature, payload = parse_form(raw)
+        check_signature_shape(signature)
+        try:
+            notification = self._webhooks.parse(signature, payload)
+        except InvalidSignatureError as exc:
+            raise SignatureError("signature_mismatch", f"bt_signature: {exc}",
+                                 provider=PROVIDER) from None
+        except Exception as exc:
+            # The SDK checks the signature before decoding, and the shapes that break it
+            # earlier were refused above, so anything raised now is about a signed payload.
+            raise InvalidEventError("invalid_structure", f"signed bt_payload does not parse: "
+                                    f"{type(exc).__name__}") from None
+        kind = getattr(notification, "kind", None)
+        timestamp = getattr(notification, "timestamp", None)
+        if not isinstance(kind, str) or not kind or not isinstance(timestamp, datetime):
+            raise InvalidEventError("invalid_structure",
+                                    "the notification has no kind or no timestamp")
+        event_id = notification_event_id(kind, timestamp, notification.subject, payload)
+        return (VerifiedEvent(PROVIDER, event_id, kind, BRAINTREE_NOTIFICATION, raw),)
+
+
+def parse_form(raw: bytes) -> tuple[str, bytes]:
+    """Exactly one ``bt_signature`` and one ``bt_payload``, or a 400 naming what is wrong."""
+    try:
+        form = parse_qs(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedBodyError("body_not_form", "body is not an ASCII url-encoded form",
+                                 provider=PROVIDER) from None
+    signatures, payloads = form.get("bt_signature", []), form.get("bt_payload", [])
+    if not signatures or not signatures[0] or not payloads or not payloads[0]:
+        raise SignatureError("signature_missing", "bt_signature and bt_payload are required",
+                             provider=PROVIDER)
+    if len(signatures) > 1 or len(payloads) > 1:
+        raise SignatureError("signature_malformed", "bt_signature or bt_payload is repeated",
+                             provider=PROVIDER)
+    try:
+        payload = payloads[0].encode("ascii")
+    except UnicodeEncodeError:
+        raise SignatureError("signature_malformed", "bt_payload is not base64",
+                             provider=PROVIDER) from None
+    return signatures[0], payload
+
+
+def check_signature_shape(signature: str) -> None:
+    """Refuse what would make the SDK raise something other than InvalidSignatureError."""
+    for pair in signature.split("&"):
+        if "|" in pair and pair.count("|") != 1:
+            raise SignatureError("signature_malformed",
+                                 "bt_signature pairs must be <public key>|<signature>",
+                                 provider=PROVIDER)
+
+
+def notification_event_id(kind: str, timestamp: datetime, subject: Any, payload: bytes) -> str:
+    """``<kind>:<subject id>:<timestamp>``: Braintree gives a notification no id."""
+    if timestamp.tzinfo is not None:
+        timestamp = timestamp.astimezone(UTC)
+    stamp = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    subject_id = subject_object_id(subject)
+    if subject_id is None:
+        try:
+            decoded = base64.decodebytes(payload)
+        except binascii.Error:
+            decoded = payload
+        subject_id = "sha256:" + hashlib.sha256(decoded).hexdigest()[:16]
+    return f"{kind}:{subject_id}:{stamp}"
+
+
+def subject_object_id(subject: Any) -> str | None:
+    """The id of the notification's subject object (transaction, dispute, ...), if any."""
+    if not isinstance(subject, dict):
+        return None
+    subject = subject.get("api_error_response", subject)
+    for value in subject.values() if isinstance(subject, dict) else ():
+        object_id = value.get("id") if isinstance(value, dict) else None
+        if isinstance(object_id, str) and object_id:
+            return object_id
+    return None

@@ -1,0 +1,113 @@
+"""Square: the signature header checked by the official squareup SDK, routing by ``type``.
+
+The scheme (https://developer.squareup.com/docs/webhooks/step3validate): the
+``x-square-hmacsha256-signature`` header is the base64 HMAC-SHA256, keyed by the
+subscription's signature key, over the notification URL as registered with Square followed
+by the raw body. The check is ``square.utils.webhooks_helper.verify_signature``.
+
+What lands on Kafka:
+
+- key: the payload's ``event_id`` (Square's unique id for the event; its retries reuse it);
+- value: the body exactly as received;
+- topic by ``type``: ``payment.*`` -> ``webhooks.square.payment``, ``refund.*`` ->
+  ``webhooks.square.refund``; any other type is authentic but unroutable (dead-lettered);
+- header ``event_type``: the ``type``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from square.utils.webhooks_helper import verify_signature
+
+from contracts.topics import SQUARE_PAYMENT, SQUARE_REFUND
+from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
+from gateway.providers import Outcome, VerifiedEvent
+
+PROVIDER = "square"
+SIGNATURE_HEADER = "x-square-hmacsha256-signature"
+_ROUTES: tuple[tuple[str, str], ...] = (("payment.", SQUARE_PAYMENT), ("refund.", SQUARE_REFUND))
+
+
+class SquareEvent(BaseModel):
+    """The structure the gateway needs to key and route an event; semantics are downstream."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=1, max_length=255)
+    data: dict
+
+
+def route_square_event(event_type: str) -> str | None:
+    """The raw topic for a Square event type, or None when the gateway has no route."""
+    for prefix, topic in _ROUTES:
+        if event_type.startswith(prefix):
+            return topic
+    return None
+
+
+class SquareProvider:
+    """Verifies Square webhooks for one subscription (signature key + notification URL)."""
+
+    name = PROVIDER
+
+    def __init__(self, signature_key: str | None, notification_url: str | None) -> None:
+        if not (signature_key and notification_url):
+            raise ValueError("Square needs a signature key and the notification URL")
+        self._key = signature_key
+        self._url = notification_url
+
+    def verify(self, raw: bytes, headers: Mapping[str, str]) -> tuple[Outcome, ...]:
+        self.verify_signature(raw, headers.get(SIGNATURE_HEADER))
+        event = parse_square_event(raw)
+        topic = route_square_event(event.type)
+        if topic is None:
+            raise InvalidEventError("unknown_event_type",
+                                    f"no route for Square event type {event.type!r}",
+                                    event_id=event.event_id)
+        return (VerifiedEvent(PROVIDER, event.event_id, event.type, topic, raw),)
+
+    def verify_signature(self, raw: bytes, header: str | None) -> None:
+        if not header:
+            raise SignatureError("signature_missing", f"{SIGNATURE_HEADER} header is missing",
+                                 provider=PROVIDER)
+        try:
+            # The SDK signs text; the body must decode exactly for the HMAC to cover it.
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedBodyError("body_not_utf8", "body is not valid UTF-8",
+                                     provider=PROVIDER) from None
+        if not verify_signature(request_body=body, signature_header=header,
+                                signature_key=self._key, notification_url=self._url):
+            raise SignatureError("signature_mismatch",
+                                 "the signature does not match the notification URL and body",
+                                 provider=PROVIDER)
+
+
+def parse_square_event(raw: bytes) -> SquareEvent:
+    """Validate the structure of an authentic body; not JSON is a 400, bad shape a DLQ."""
+    try:
+        return SquareEvent.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if any(error["type"] == "json_invalid" for error in errors):
+            raise MalformedBodyError("body_not_json", "body is not valid JSON",
+                                     provider=PROVIDER) from None
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in errors[:5]
+        )
+        raise InvalidEventError("invalid_structure", problems,
+                                event_id=_best_effort_event_id(raw)) from None
+
+
+def _best_effort_event_id(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    event_id = body.get("event_id") if isinstance(body, dict) else None
+    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 255 else None
