@@ -1,0 +1,153 @@
+"""Dataclasses that cross the workflow/activity boundary (Temporal serializes them as JSON).
+
+Kept apart from workflows.py and activities.py so that both import them without either
+importing the other's dependencies into the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from contracts import DeadLetter, PaymentEvent, ValidationIssue
+
+
+@dataclass
+class ValidationResult:
+    errors: list[ValidationIssue] = field(default_factory=list)
+
+
+@dataclass
+class FraudResult:
+    fraud_score: float
+    risk_level: str
+    model_version: str
+
+
+@dataclass
+class RetryResult:
+    action: str
+    delay_seconds: int
+    model_version: str
+
+
+@dataclass
+class ChurnResult:
+    churn_score: float
+    risk_level: str
+    model_version: str
+
+
+@dataclass
+class Enrichment:
+    fraud: FraudResult | None = None
+    retry: RetryResult | None = None
+    churn: ChurnResult | None = None
+    # model -> why its score is NULL on the row, e.g. {"fraud": "inference unavailable ..."}
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PersistInput:
+    event: PaymentEvent
+    validation: ValidationResult
+    enrichment: Enrichment
+
+
+@dataclass
+class PersistResult:
+    outcome: str  # "inserted", or "duplicate" when an identical row was already there
+
+
+@dataclass
+class CustomerHistory:
+    """A customer's earlier settled payments, as counted from payment_events."""
+
+    successful_payments: int = 0
+    failed_payments: int = 0
+    consecutive_failures: int = 0
+    last_success_at: datetime | None = None
+    total_amount_cents: int = 0
+
+
+@dataclass
+class QuarantineRecord:
+    review_status: str  # pending, approved, rejected or expired
+    review_timeout_seconds: int
+
+
+@dataclass
+class ReviewDecision:
+    """The `review_decision` signal: a reviewer's verdict on a quarantined event."""
+
+    decision: str  # "approve" or "reject"
+    reviewer: str
+    corrected_event: dict[str, Any] | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ReviewOutcome:
+    event_id: str
+    review_status: str  # approved, rejected or expired
+    reviewer: str | None = None
+    reason: str | None = None
+    corrected_event: dict[str, Any] | None = None
+
+
+@dataclass
+class PaymentEventResult:
+    event_id: str
+    outcome: str
+    validation_status: str
+    fraud_score: float | None
+    retry_action: str | None
+    churn_score: float | None
+    enrichment_missing: dict[str, str]
+    deliveries: int
+
+
+@dataclass
+class PaymentEventStatus:
+    event_id: str
+    stage: str
+    deliveries: int
+    conflicting_deliveries: int
+    enrichment_missing: dict[str, str]
+
+
+@dataclass
+class DLQReviewStatus:
+    event_id: str
+    review_status: str
+    reviewer: str | None
+    dead_letters_received: int
+    last_error: str | None
+
+
+@dataclass
+class DLQReviewResult:
+    event_id: str
+    review_status: str
+    redriven_event_id: str | None = None
+
+
+__all__ = [
+    "ChurnResult",
+    "CustomerHistory",
+    "DLQReviewResult",
+    "DLQReviewStatus",
+    "DeadLetter",
+    "Enrichment",
+    "FraudResult",
+    "PaymentEventResult",
+    "PaymentEventStatus",
+    "PersistInput",
+    "PersistResult",
+    "QuarantineRecord",
+    "RetryResult",
+    "ReviewDecision",
+    "ReviewOutcome",
+    "ValidationResult",
+]

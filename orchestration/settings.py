@@ -1,0 +1,35 @@
+"""Configuration of the orchestration worker and review CLI, from ORCHESTRATOR_* variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OrchestratorSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore")
+
+    TEMPORAL_TARGET: str = "127.0.0.1:7233"
+    TEMPORAL_NAMESPACE: str = "default"
+    TASK_QUEUE: str = Field("payments", min_length=1)
+    POSTGRES_DSN: str = "postgresql://payments@127.0.0.1:55432/payments"
+    POSTGRES_POOL_MIN: int = Field(1, ge=0)
+    POSTGRES_POOL_MAX: int = Field(10, ge=1)
+    INFERENCE_URL: str = "http://127.0.0.1:8002"
+    # One HTTP attempt; the workflow's retry policy decides how many attempts follow.
+    INFERENCE_TIMEOUT_SECONDS: float = Field(3.0, gt=0)
+    # How long a quarantined event waits for a reviewer before it is marked expired.
+    REVIEW_TIMEOUT_SECONDS: int = Field(7 * 24 * 3600, gt=0)
+    # Moderate on purpose: a workflow task stays open while its local activities run, and
+    # on a CPU-starved box 100 open tasks outlive the 10 s task timeout and get heartbeated.
+    MAX_CONCURRENT_WORKFLOW_TASKS: int = Field(20, ge=2)
+    MAX_CONCURRENT_ACTIVITIES: int = Field(50, ge=1)
+    MAX_CONCURRENT_LOCAL_ACTIVITIES: int = Field(50, ge=1)
+    GRACEFUL_SHUTDOWN_SECONDS: float = Field(20.0, ge=0)
+    HEALTH_HOST: str = "127.0.0.1"
+    HEALTH_PORT: int = Field(6068, ge=0, le=65535)
+    # 0 turns off the Temporal SDK's own Prometheus endpoint (worker poll/latency metrics).
+    SDK_METRICS_PORT: int = Field(0, ge=0, le=65535)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

@@ -1,0 +1,198 @@
+"""The only PostgreSQL I/O of the orchestration layer: one asyncpg pool, shared.
+
+Every write is idempotent by event_id: INSERT ... ON CONFLICT (event_id) DO NOTHING, then
+the stored row is compared with what we meant to write. A second delivery of the same
+event therefore never adds a row and never changes the first one; a *different* event
+under an existing event_id raises EventConflictError, which activities turn into a
+non-retryable failure so that it is seen, not papered over.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import asyncpg
+
+from contracts import (
+    FAILURE_EVENT_TYPES,
+    PAYMENT_EVENT_FIELDS,
+    SUCCESS_EVENT_TYPES,
+    DeadLetter,
+    PaymentEvent,
+)
+from orchestration.models import CustomerHistory, PersistInput, ReviewOutcome
+from orchestration.rules import IDENTITY_FIELDS
+
+COMPARED_FIELDS = IDENTITY_FIELDS  # processed_at aside: see rules.IDENTITY_FIELDS
+_SUCCESS = sorted(str(t) for t in SUCCESS_EVENT_TYPES)
+_FAILURE = sorted(str(t) for t in FAILURE_EVENT_TYPES)
+_ENRICHMENT_COLUMNS = (
+    "fraud_score", "fraud_risk_level", "fraud_model_version",
+    "retry_action", "retry_delay_seconds", "retry_model_version",
+    "churn_score", "churn_risk_level", "churn_model_version",
+    "enrichment_missing", "validation_status", "validation_errors",
+)
+_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + _ENRICHMENT_COLUMNS
+_INSERT_EVENT = (
+    f"INSERT INTO payment_events ({', '.join(_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_INSERT_COLUMNS) + 1))}) "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING id"
+)
+_SELECT_EVENT = f"SELECT {', '.join(COMPARED_FIELDS)} FROM payment_events WHERE event_id = $1"
+_CUSTOMER_HISTORY = """
+WITH h AS (
+    SELECT event_type = ANY($4::text[]) AS ok, amount_cents, provider_created_at
+    FROM payment_events
+    WHERE customer_id = $1 AND event_id <> $2 AND provider_created_at <= $3
+      AND validation_status = 'valid' AND event_type = ANY($4::text[] || $5::text[])
+)
+SELECT count(*) FILTER (WHERE ok) AS successful,
+       count(*) FILTER (WHERE NOT ok) AS failed,
+       max(provider_created_at) FILTER (WHERE ok) AS last_success_at,
+       coalesce(sum(amount_cents) FILTER (WHERE ok), 0) AS total_amount,
+       count(*) FILTER (WHERE NOT ok AND provider_created_at >
+           (SELECT coalesce(max(provider_created_at), '-infinity') FROM h WHERE ok))
+           AS consecutive
+FROM h
+"""
+_PRIOR_FAILURES = """
+SELECT count(*) FROM payment_events
+WHERE payment_id = $1 AND event_type = $2 AND event_id <> $3 AND provider_created_at <= $4
+"""
+
+
+class EventConflictError(Exception):
+    """A stored row under this event_id holds different unified fields."""
+
+    def __init__(self, event_id: str, fields: list[str]) -> None:
+        super().__init__(f"{event_id}: stored row differs in {', '.join(fields)}")
+        self.event_id = event_id
+        self.fields = fields
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads,
+                                  schema="pg_catalog")
+
+
+async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    return await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                     init=_init_connection)
+
+
+def _event_values(event: PaymentEvent) -> list[Any]:
+    return [getattr(event, name) for name in PAYMENT_EVENT_FIELDS]
+
+
+def diff_fields(stored: dict[str, Any], event: PaymentEvent) -> list[str]:
+    """Unified fields whose stored value differs from the event's."""
+    return [name for name in COMPARED_FIELDS if stored[name] != getattr(event, name)]
+
+
+class PaymentStore:
+    """Reads and idempotent writes of payment_events and payment_events_quarantine."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ping(self) -> None:
+        await self._pool.fetchval("SELECT 1")
+
+    async def insert_payment_event(self, request: PersistInput) -> str:
+        """Write the row once; 'inserted' or 'duplicate' (an identical row already there)."""
+        e = request.enrichment
+        fraud, retry, churn = e.fraud, e.retry, e.churn
+        errors = [asdict(issue) for issue in request.validation.errors]
+        values = _event_values(request.event) + [
+            fraud and fraud.fraud_score, fraud and fraud.risk_level, fraud and fraud.model_version,
+            retry and retry.action, retry and retry.delay_seconds, retry and retry.model_version,
+            churn and churn.churn_score, churn and churn.risk_level, churn and churn.model_version,
+            e.missing, "invalid" if errors else "valid", errors,
+        ]
+        async with self._pool.acquire() as conn:
+            if await conn.fetchval(_INSERT_EVENT, *values) is not None:
+                return "inserted"
+            stored = await conn.fetchrow(_SELECT_EVENT, request.event.event_id)
+        differing = diff_fields(dict(stored), request.event)
+        if differing:
+            raise EventConflictError(request.event.event_id, differing)
+        return "duplicate"
+
+    async def load_customer_history(self, event: PaymentEvent) -> CustomerHistory:
+        """The customer's settled payments before this event, this event excluded."""
+        row = await self._pool.fetchrow(
+            _CUSTOMER_HISTORY, event.customer_id, event.event_id, event.provider_created_at,
+            _SUCCESS, _FAILURE,
+        )
+        return CustomerHistory(
+            successful_payments=row["successful"],
+            failed_payments=row["failed"],
+            consecutive_failures=row["consecutive"],
+            last_success_at=row["last_success_at"],
+            total_amount_cents=int(row["total_amount"]),
+        )
+
+    async def count_prior_failures(self, event: PaymentEvent) -> int:
+        """Earlier failures of the same payment, so retry advice knows the attempt number."""
+        if not event.payment_id:
+            return 0
+        return await self._pool.fetchval(
+            _PRIOR_FAILURES, event.payment_id, event.event_type, event.event_id,
+            event.provider_created_at,
+        )
+
+    async def insert_quarantine(self, letter: DeadLetter) -> str:
+        """Quarantine the dead letter once; returns the row's current review_status."""
+        errors = [asdict(issue) for issue in letter.errors]
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                """
+                INSERT INTO payment_events_quarantine (event_id, provider, provider_event_id,
+                    source_topic, source_partition, source_offset, original_payload,
+                    payload_encoding, error_codes, errors)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (event_id) DO NOTHING
+                """,
+                letter.event_id, letter.provider, letter.provider_event_id, letter.source_topic,
+                letter.source_partition, letter.source_offset, letter.payload,
+                letter.payload_encoding, list(letter.error_codes), errors,
+            )
+            return await conn.fetchval(
+                "SELECT review_status FROM payment_events_quarantine WHERE event_id = $1",
+                letter.event_id,
+            )
+
+    async def record_review(self, outcome: ReviewOutcome) -> None:
+        """Close a pending quarantine row; a row already decided is left as it is."""
+        await self._pool.execute(
+            """
+            UPDATE payment_events_quarantine
+            SET review_status = $2, reviewer = $3, decision_reason = $4, corrected_event = $5,
+                reviewed_at = now(), updated_at = now()
+            WHERE event_id = $1 AND review_status = 'pending'
+            """,
+            outcome.event_id, outcome.review_status, outcome.reviewer, outcome.reason,
+            outcome.corrected_event,
+        )
+
+    async def list_quarantine(self, status: str | None = None,
+                              limit: int = 100) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            """
+            SELECT event_id, provider, source_topic, source_partition, source_offset,
+                   error_codes, review_status, reviewer, quarantined_at, reviewed_at
+            FROM payment_events_quarantine
+            WHERE $1::text IS NULL OR review_status = $1
+            ORDER BY quarantined_at LIMIT $2
+            """,
+            status, limit,
+        )
+        return [dict(r) for r in rows]
+
+    async def get_quarantine(self, event_id: str) -> dict[str, Any] | None:
+        row = await self._pool.fetchrow(
+            "SELECT * FROM payment_events_quarantine WHERE event_id = $1", event_id)
+        return None if row is None else dict(row)

@@ -1,0 +1,130 @@
+"""`python -m orchestration.worker`: the Temporal worker for payment and review workflows.
+
+SIGTERM or SIGINT drops readiness, then shuts the worker down gracefully: polling stops,
+in-flight activities get GRACEFUL_SHUTDOWN_SECONDS to finish, and only then are the
+PostgreSQL pool and HTTP client closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+import httpx
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Interceptor, Worker
+
+from orchestration.activities import PaymentActivities, QuarantineActivities
+from orchestration.health import HealthServer
+from orchestration.metrics import Metrics
+from orchestration.settings import OrchestratorSettings
+from orchestration.store import PaymentStore, create_pool
+from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from telemetry import configure_logging
+
+log = logging.getLogger("orchestration.worker")
+
+
+def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentStore,
+                 http: httpx.AsyncClient, metrics: Metrics,
+                 interceptors: Sequence[Interceptor] = ()) -> Worker:
+    """One worker for both workflows and every activity, sharing the pool and HTTP client."""
+    payments = PaymentActivities(store, http, metrics)
+    quarantine = QuarantineActivities(store, metrics, settings.REVIEW_TIMEOUT_SECONDS)
+    return Worker(
+        client,
+        task_queue=settings.TASK_QUEUE,
+        workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
+        activities=[
+            payments.validate_business_rules, payments.get_fraud_score,
+            payments.get_retry_strategy, payments.get_churn_prediction,
+            payments.persist_to_postgres, quarantine.persist_quarantine,
+            quarantine.record_review,
+        ],
+        max_concurrent_workflow_tasks=settings.MAX_CONCURRENT_WORKFLOW_TASKS,
+        max_concurrent_activities=settings.MAX_CONCURRENT_ACTIVITIES,
+        max_concurrent_local_activities=settings.MAX_CONCURRENT_LOCAL_ACTIVITIES,
+        graceful_shutdown_timeout=timedelta(seconds=settings.GRACEFUL_SHUTDOWN_SECONDS),
+        interceptors=interceptors,
+    )
+
+
+def create_http_client(settings: OrchestratorSettings) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=settings.MAX_CONCURRENT_LOCAL_ACTIVITIES,
+                          max_keepalive_connections=50)
+    return httpx.AsyncClient(base_url=settings.INFERENCE_URL, limits=limits,
+                             timeout=settings.INFERENCE_TIMEOUT_SECONDS)
+
+
+async def connect_temporal(settings: OrchestratorSettings) -> Client:
+    options = {}
+    if settings.SDK_METRICS_PORT:
+        # The SDK serves its own worker metrics (poll and task latencies) on this port.
+        address = f"{settings.HEALTH_HOST}:{settings.SDK_METRICS_PORT}"
+        options["runtime"] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(address)))
+    return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE,
+                                **options)
+
+
+async def serve(settings: OrchestratorSettings) -> None:
+    """Run until SIGTERM/SIGINT, then shut down gracefully."""
+    client = await connect_temporal(settings)
+    pool = await create_pool(settings.POSTGRES_DSN, settings.POSTGRES_POOL_MIN,
+                             settings.POSTGRES_POOL_MAX)
+    http = create_http_client(settings)
+    store = PaymentStore(pool)
+    metrics = Metrics()
+    worker = build_worker(client, settings, store, http, metrics)
+    health = HealthServer(client, store, metrics.registry, settings.HEALTH_HOST,
+                          settings.HEALTH_PORT)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await health.start()
+        running = asyncio.create_task(worker.run())
+        log.info("worker polling task queue %s", settings.TASK_QUEUE)
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        health.accepting = False
+        if not running.done():
+            log.info("shutting down; waiting up to %ss for in-flight work",
+                     settings.GRACEFUL_SHUTDOWN_SECONDS)
+            await worker.shutdown()
+        stopping.cancel()
+        await running  # re-raises a fatal worker error
+    finally:
+        await health.stop()
+        await http.aclose()
+        await pool.close()
+    log.info("worker stopped")
+
+
+def main() -> int:
+    try:
+        settings = OrchestratorSettings()
+    except ValidationError as err:
+        names = ", ".join("ORCHESTRATOR_" + str(e["loc"][0]) for e in err.errors())
+        print(f"orchestration.worker: invalid configuration: {names}\n{err}", file=sys.stderr)
+        return 2
+    configure_logging("orchestration-worker", settings.LOG_LEVEL)
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    code = main()
+    # The Temporal client's Rust threads can crash CPython's finalization (SIGSEGV or
+    # PyGILState_Release, temporalio/sdk-python#300); all work is done, so skip it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
