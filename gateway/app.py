@@ -9,14 +9,12 @@ without any environment.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.intake import WebhookIntake, error_body
 from gateway.metrics import Metrics
@@ -24,41 +22,10 @@ from gateway.providers import Provider, build_providers
 from gateway.publisher import KafkaPublisher, Publisher
 from gateway.routes import json_response, operations
 from gateway.settings import GatewaySettings, load_settings
-from telemetry import bind_event_id, bind_request_id, configure_logging, new_request_id
+from telemetry import configure_logging
+from telemetry.asgi import RequestIdMiddleware
 
 log = logging.getLogger("gateway.app")
-
-# A caller's id is echoed into logs and response headers, so only a plain token is adopted.
-_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
-
-
-class RequestIdMiddleware:
-    """Adopt the caller's X-Request-ID or mint one, bind it for logs, and echo it back."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id" and _SAFE_REQUEST_ID.fullmatch(value):
-                request_id = value
-                break
-        if request_id is None:
-            request_id = new_request_id().encode()
-        bind_request_id(request_id.decode())
-        bind_event_id(None)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
 
 async def reject_invalid_request(request: Request, exc: RequestValidationError) -> Response:
     # FastAPI's default is a 422 echoing the input; the gateway's contract is a plain 400.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from inference.logs import RequestIdMiddleware, configure_logging
 from inference.metrics import Metrics, MetricsMiddleware
 from inference.models import churn, fraud, recovery, retry
 from inference.schemas import (
@@ -28,6 +28,8 @@ from inference.schemas import (
     RetryStrategyResponse,
 )
 from inference.settings import InferenceSettings
+from telemetry import configure_logging
+from telemetry.asgi import RequestIdMiddleware
 
 MODEL_VERSIONS = {
     "fraud": fraud.MODEL_VERSION,
@@ -128,7 +130,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: InferenceSettings | None = None) -> FastAPI:
     """Build the app; tests call this for a fresh app with its own metrics registry."""
     settings = settings or InferenceSettings()
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging("inference", settings.LOG_LEVEL)
+    # Our access line (in MetricsMiddleware) carries the request id; uvicorn's does not.
+    logging.getLogger("uvicorn.access").disabled = True
     metrics = Metrics(MODEL_VERSIONS)
     app = FastAPI(
         title="Payment inference",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
@@ -42,6 +43,8 @@ def outcome_of(status: int) -> str:
         return "invalid"
     return "client_error" if status < 500 else "server_error"
 
+access_log = logging.getLogger("inference.access")
+
 
 class MetricsMiddleware:
     """Count and time every HTTP request, labelled by route template, not raw path."""
@@ -71,4 +74,9 @@ class MetricsMiddleware:
             route = scope.get("route")
             endpoint = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(endpoint, outcome_of(status)).inc()
-            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.latency.labels(endpoint).observe(elapsed)
+            # uvicorn's access log is silenced; this line carries the request id instead.
+            access_log.info("request", extra={
+                "method": scope["method"], "path": scope["path"], "status": status,
+                "duration_ms": round(elapsed * 1000, 3)})

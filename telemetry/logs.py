@@ -11,6 +11,7 @@ import sys
 import uuid
 from contextvars import ContextVar, Token
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -50,8 +51,11 @@ def configure_logging(service: str, level: str | int = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(event_id)s",
+            "%(asctime)s %(levelname)s %(name)s %(message)s "
+            "%(service)s %(request_id)s %(event_id)s",
             rename_fields={"asctime": "ts", "levelname": "level", "name": "logger"},
+            # uvicorn adds an ANSI-coloured copy of each message; it only clutters JSON.
+            reserved_attrs=[*RESERVED_ATTRS, "color_message"],
             timestamp=False,
         )
     )
@@ -59,3 +63,7 @@ def configure_logging(service: str, level: str | int = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # uvicorn installs plain-text handlers before it imports the app; ours replace them.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from contracts.currencies import MINOR_UNIT_EXPONENT
 
-
 # USD per one major unit, rounded. Fixed so that scores never drift with markets.
 _USD_PER_MAJOR: dict[str, float] = {
     "USD": 1.0,
