@@ -1,0 +1,173 @@
+"""Normalizer benchmark: events/s through one faust worker with RocksDB dedup, beside a plain
+aiokafka consume -> map -> produce loop over the same events in the same run.
+
+Both read the same pre-loaded raw topics and write a fresh output topic; throughput is the
+output count over the span of the output records' timestamps, so start-up is not counted.
+
+    python -m bench.normalizer
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from streams.generator import SimulatorMix, generate_events, raw_topic_kind
+from streams.mapping import map_stripe_bytes
+from streams.rules import InvalidEventError
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+EVENTS = int(os.environ.get("BENCH_NORMALIZER_EVENTS", "20000"))
+TARGET_EPS, TARGET_RATIO = 10_000, 0.6
+MIX = SimulatorMix(failure_ratio=0.15, duplicate_ratio=0.0, invalid_ratio=0.0)
+
+
+async def load_raw(topics: dict[str, str]) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=20,
+                                max_batch_size=256 * 1024)
+    await producer.start()
+    try:
+        pending = [await producer.send(topics[raw_topic_kind(e.stripe_type)], e.body,
+                                       key=e.key.encode())
+                   for e in generate_events(EVENTS, seed=42, mix=MIX)]
+        await asyncio.gather(*pending)
+        return len(pending)
+    finally:
+        await producer.stop()
+
+
+async def output_rate(topic: str, expect: int, within: float = 600) -> float:
+    """Events/s from the output records' own timestamps, once `expect` have arrived."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(parts)
+        stamps: list[int] = []
+        deadline = time.monotonic() + within
+        while len(stamps) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=1000)
+            stamps.extend(m.timestamp for msgs in batch.values() for m in msgs)
+        if len(stamps) < expect:
+            raise RuntimeError(f"only {len(stamps)}/{expect} outputs on {topic}")
+        span = (max(stamps) - min(stamps)) / 1000
+        return len(stamps) / max(span, 1e-3)
+    finally:
+        await consumer.stop()
+
+
+async def plain_loop(raw: list[str], out: str, expect: int) -> None:
+    """The baseline: no framework, batch-produce then commit, the same mapping."""
+    consumer = AIOKafkaConsumer(*raw, bootstrap_servers=BOOTSTRAP, group_id=f"bench-plain-{out}",
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                max_poll_records=2000)
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    done = 0
+    try:
+        while done < expect:
+            batch = await consumer.getmany(timeout_ms=1000)
+            pending = []
+            for msgs in batch.values():
+                for m in msgs:
+                    try:
+                        event = map_stripe_bytes(m.value, datetime.now(UTC))
+                        key = event.event_id.encode()
+                        pending.append(await producer.send(out, m.value, key=key))
+                    except InvalidEventError:
+                        pass
+            await asyncio.gather(*pending)
+            await consumer.commit()
+            done += len(pending)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / ".venv/bin/faust"), "-A", "streams.normalizer", "worker",
+         "-l", "warn"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=open(Path(env["STREAMS_DATA_DIR"]) / "worker.log", "wb"))  # noqa: SIM115
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGTERM)
+    worker.wait(timeout=60)
+
+
+async def measure() -> tuple[float, float]:
+    tag = uuid.uuid4().hex[:8]
+    names = {k: f"bench.norm.{tag}.{k}" for k in ("payment_intent", "charge", "refund",
+                                                   "out_plain", "out_faust", "dlq")}
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    datadir = Path(tempfile.mkdtemp(prefix="bench-normalizer-"))
+    app_id = f"bench-normalizer-{tag}"
+    try:
+        await admin.create_topics([NewTopic(n, 3, 1) for n in names.values()])
+        raw_topics = {k: names[k] for k in ("payment_intent", "charge", "refund")}
+        await load_raw(raw_topics)
+
+        loop_task = asyncio.create_task(plain_loop(list(raw_topics.values()),
+                                                   names["out_plain"], EVENTS))
+        baseline = await output_rate(names["out_plain"], EVENTS)
+        await loop_task
+
+        env = {**os.environ, "STREAMS_NORMALIZER_APP_ID": app_id,
+               "STREAMS_DATA_DIR": str(datadir), "STREAMS_WEB_PORT": str(free_port()),
+               "STREAMS_TOPIC_PAYMENT_INTENT": names["payment_intent"],
+               "STREAMS_TOPIC_CHARGE": names["charge"], "STREAMS_TOPIC_REFUND": names["refund"],
+               "STREAMS_TOPIC_NORMALIZED": names["out_faust"],
+               "STREAMS_TOPIC_VALIDATION_DLQ": names["dlq"], "STREAMS_LOG_LEVEL": "WARNING"}
+        worker = start_worker(env)
+        try:
+            faust_rate = await output_rate(names["out_faust"], EVENTS)
+        finally:
+            stop_worker(worker)
+        return faust_rate, baseline
+    finally:
+        existing = set(await admin.list_topics())
+        await admin.delete_topics([t for t in existing
+                                   if t in names.values() or t.startswith(f"{app_id}-")])
+        await admin.close()
+        if os.environ.get("BENCH_KEEP_LOGS") is None:
+            shutil.rmtree(datadir, ignore_errors=True)
+
+
+def run() -> list[dict]:
+    faust_rate, baseline = asyncio.run(measure())
+    ratio = faust_rate / baseline if baseline else None
+    return [{
+        "stage": "normalizer", "metric": "events_per_second (faust worker, RocksDB dedup)",
+        "value": round(faust_rate, 1), "unit": "events/s", "baseline": round(baseline, 1),
+        "ratio": round(ratio, 3) if ratio else None,
+        "target": f">= {TARGET_EPS} events/s and >= {TARGET_RATIO}x plain aiokafka loop",
+        "met": bool(faust_rate >= TARGET_EPS and ratio and ratio >= TARGET_RATIO),
+    }]
+
+
+if __name__ == "__main__":
+    for entry in run():
+        print(" | ".join(f"{k}={v}" for k, v in entry.items()))

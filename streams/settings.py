@@ -1,0 +1,88 @@
+"""Configuration of the streams workers, read once from the environment at import.
+
+faust picks its store and data directory when the app module is imported, so these
+settings are built there, before ``faust.App``; tests set the environment first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+
+# Stripe retries a webhook for up to three days, so a shorter memory would let a
+# late retry through as a new event.
+MIN_DEDUP_RETENTION_SECONDS = 3 * 24 * 3600
+
+
+class StreamsSettings(BaseSettings):
+    """One settings class for the normalizer, starter and simulator apps (prefix STREAMS_)."""
+
+    model_config = SettingsConfigDict(env_prefix="STREAMS_", extra="ignore")
+
+    KAFKA_BOOTSTRAP_SERVERS: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "STREAMS_KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    DATA_DIR: Path = Path(".stack/faust")
+    STORE: str = "rocksdb://"
+    LOG_LEVEL: str = "INFO"
+
+    NORMALIZER_APP_ID: str = "payments-normalizer"
+    STARTER_APP_ID: str = "payments-starter"
+    SIMULATOR_APP_ID: str = "payments-simulator"
+    # One port for whichever app runs, when set; else each app's default (6066 / 6067).
+    WEB_PORT: int | None = None
+    WEB_HOST: str = "127.0.0.1"
+
+    TOPIC_PAYMENT_INTENT: str = topics.STRIPE_PAYMENT_INTENT
+    TOPIC_CHARGE: str = topics.STRIPE_CHARGE
+    TOPIC_REFUND: str = topics.STRIPE_REFUND
+    TOPIC_NORMALIZED: str = topics.PAYMENTS_NORMALIZED
+    TOPIC_VALIDATION_DLQ: str = topics.PAYMENTS_VALIDATION_DLQ
+    TOPIC_PARTITIONS: int = 3
+
+    DEDUP_RETENTION_SECONDS: int = MIN_DEDUP_RETENTION_SECONDS
+    DEDUP_PURGE_INTERVAL_SECONDS: float = 300.0
+    DEDUP_MAX_ENTRIES: int = 5_000_000
+    # How long the group waits for a crashed member before its partitions move on.
+    BROKER_SESSION_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
+    # Lets concurrent sends share a produce request instead of one request each.
+    PRODUCER_LINGER_SECONDS: float = Field(default=0.005, ge=0)
+    NORMALIZER_CONCURRENCY: int = Field(default=32, ge=1)
+
+    TEMPORAL_TARGET: str = Field(
+        default="127.0.0.1:7233",
+        validation_alias=AliasChoices("TEMPORAL_TARGET", "STREAMS_TEMPORAL_TARGET"),
+    )
+    TEMPORAL_NAMESPACE: str = "default"
+    TEMPORAL_TASK_QUEUE: str = "payments"
+    STARTER_CONCURRENCY: int = Field(default=16, ge=1)
+    STARTER_RETRY_MAX_SECONDS: float = Field(default=30.0, gt=0)
+
+    @field_validator("DEDUP_RETENTION_SECONDS")
+    @classmethod
+    def check_retention(cls, value: int) -> int:
+        if value < MIN_DEDUP_RETENTION_SECONDS:
+            raise ValueError(
+                f"STREAMS_DEDUP_RETENTION_SECONDS must be >= {MIN_DEDUP_RETENTION_SECONDS} "
+                "(Stripe retries for 3 days)"
+            )
+        return value
+
+    @property
+    def raw_topics(self) -> tuple[str, str, str]:
+        return (self.TOPIC_PAYMENT_INTENT, self.TOPIC_CHARGE, self.TOPIC_REFUND)
+
+    def broker_url(self) -> str:
+        hosts = [h.strip() for h in self.KAFKA_BOOTSTRAP_SERVERS.split(",") if h.strip()]
+        return ";".join(f"kafka://{h}" for h in hosts)
+
+    def app_datadir(self, app_id: str) -> Path:
+        # Per app id, so two workers (or two test runs) never share a RocksDB directory.
+        path = self.DATA_DIR / app_id
+        path.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
+        return path

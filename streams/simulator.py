@@ -1,0 +1,128 @@
+"""The simulator: realistic Stripe webhooks, signed to the gateway or straight onto raw topics.
+
+Run: ``faust -A streams.simulator simulate --rate 50 --duration 60 --seed 7 \\
+      --target http://127.0.0.1:8000/webhooks/stripe --secret whsec_...``
+or ``--target kafka`` to skip the gateway. Prints a summary; ``--report`` writes it as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import faust
+import httpx
+import orjson
+from aiokafka import AIOKafkaProducer
+from faust.cli import option
+
+from streams.generator import GeneratedEvent, SimulatorMix, generate_events, raw_topic_kind
+from streams.settings import StreamsSettings
+
+settings = StreamsSettings()
+app = faust.App(
+    settings.SIMULATOR_APP_ID,
+    broker=settings.broker_url(),
+    store="memory://",
+    datadir=str(settings.app_datadir(settings.SIMULATOR_APP_ID)),
+    topic_disable_leader=True,
+)
+
+
+def sign_stripe(body: bytes, secret: str, timestamp: int) -> str:
+    """The Stripe-Signature header: v1 is HMAC-SHA256 over "{t}.{body}" with the secret."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+async def pace(events: list[GeneratedEvent], rate: float, send) -> None:
+    """Call send(event) at `rate` per second, keeping up to rate * 2 calls in flight."""
+    started = time.monotonic()
+    in_flight: set[asyncio.Task] = set()
+    limit = max(1, int(rate * 2))
+    for i, event in enumerate(events):
+        delay = started + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        while len(in_flight) >= limit:
+            _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        in_flight.add(asyncio.create_task(send(event)))
+    if in_flight:
+        await asyncio.wait(in_flight)
+
+
+async def run_simulation(*, rate: float, duration: float, seed: int, target: str,
+                         secret: str | None, mix: SimulatorMix) -> dict[str, Any]:
+    """Send rate * duration events to the target and count what happened to them."""
+    events = list(generate_events(int(rate * duration), seed=seed, mix=mix))
+    tally: Counter[str] = Counter(e.kind for e in events)
+    outcome: Counter[str] = Counter()
+    if target == "kafka":
+        topics = {"payment_intent": settings.TOPIC_PAYMENT_INTENT,
+                  "charge": settings.TOPIC_CHARGE, "refund": settings.TOPIC_REFUND}
+        producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+                                    acks="all", linger_ms=5)
+        await producer.start()
+
+        async def send(event: GeneratedEvent) -> None:
+            await producer.send_and_wait(topics[raw_topic_kind(event.stripe_type)], event.body,
+                                         key=event.key.encode())
+            outcome["accepted"] += 1
+
+        try:
+            await pace(events, rate, send)
+        finally:
+            await producer.stop()
+    else:
+        if not secret:
+            raise SystemExit("--secret (or STRIPE_WEBHOOK_SECRET) is required for an HTTP target")
+        async with httpx.AsyncClient(timeout=10) as client:
+
+            async def send(event: GeneratedEvent) -> None:
+                header = sign_stripe(event.body, secret, int(time.time()))
+                try:
+                    resp = await client.post(target, content=event.body, headers={
+                        "Stripe-Signature": header, "Content-Type": "application/json"})
+                    outcome["accepted" if resp.is_success else "rejected"] += 1
+                except httpx.HTTPError:
+                    outcome["errors"] += 1
+
+            await pace(events, rate, send)
+    return {"sent": len(events), "accepted": outcome["accepted"],
+            "rejected": outcome["rejected"], "errors": outcome["errors"],
+            "valid": tally["valid"], "duplicates": tally["duplicate"],
+            "invalid": tally["invalid"], "target": target, "seed": seed}
+
+
+@app.command(
+    option("--rate", type=float, default=50.0, help="events per second"),
+    option("--duration", type=float, default=60.0, help="seconds"),
+    option("--seed", type=int, default=7),
+    option("--target", default="kafka", help="gateway URL, or 'kafka' for the raw topics"),
+    option("--secret", envvar="STRIPE_WEBHOOK_SECRET", default=None),
+    option("--failure-ratio", type=float, default=0.15),
+    option("--duplicate-ratio", type=float, default=0.05),
+    option("--invalid-ratio", type=float, default=0.03),
+    option("--report", default=None, help="write the summary as JSON to this path"),
+)
+async def simulate(self, rate: float, duration: float, seed: int, target: str,
+                   secret: str | None, failure_ratio: float, duplicate_ratio: float,
+                   invalid_ratio: float, report: str | None) -> None:
+    """Generate realistic Stripe webhooks and print (and optionally save) a summary."""
+    mix = SimulatorMix(failure_ratio, duplicate_ratio, invalid_ratio)
+    summary = await run_simulation(rate=rate, duration=duration, seed=seed, target=target,
+                                   secret=secret, mix=mix)
+    text = orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode()
+    print(text)
+    if report:
+        write_report(Path(report), text)
+
+
+def write_report(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

@@ -1,0 +1,111 @@
+"""The normalizer agents through test_context(): one output per input, duplicates dropped."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from streams import normalizer
+from streams.codecs import decode_dead_letter, decode_event
+from streams.records import NormalizedEvent
+
+PI_TOPIC = normalizer.settings.TOPIC_PAYMENT_INTENT
+NORMALIZED = normalizer.settings.TOPIC_NORMALIZED
+DLQ = normalizer.settings.TOPIC_VALIDATION_DLQ
+
+
+async def put_all(agent, values: list[bytes]) -> None:
+    async with agent.test_context() as ctx:
+        for value in values:
+            await ctx.put(value, key=b"k", partition=1)
+
+
+@pytest.fixture(autouse=True)
+def clean_dedup():
+    normalizer.dedup_table.data.clear()
+    yield
+    normalizer.dedup_table.data.clear()
+
+
+async def test_valid_event_goes_to_normalized_and_is_marked_seen(sent, stripe_event):
+    payload = stripe_event("payment_intent.succeeded")
+    await put_all(normalizer.normalize_payment_intents, [orjson.dumps(payload)])
+
+    [(key, record)] = sent.on(NORMALIZED)
+    assert key == f"stripe:{payload['id']}"
+    assert isinstance(record, NormalizedEvent)
+    assert decode_event(record.dumps(serializer="json")).payment_id == payload["data"]["object"][
+        "id"]
+    assert sent.on(DLQ) == []
+    assert key in normalizer.dedup_table
+
+
+async def test_duplicate_is_dropped_and_counted(sent, stripe_event):
+    raw = orjson.dumps(stripe_event("charge.succeeded"))
+    before = normalizer.counters.get("charge", "deduplicated")
+    await put_all(normalizer.normalize_charges, [raw, raw, raw])
+    assert len(sent.on(NORMALIZED)) == 1
+    assert normalizer.counters.get("charge", "deduplicated") - before == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [(b"\x00\xffnot json", "payload.not_json"), (b"[1]", "payload.not_object"),
+     (b"", "payload.not_json")],
+)
+async def test_poison_bytes_go_to_the_dlq_keyed_by_coordinates(sent, value, code):
+    await put_all(normalizer.normalize_refunds, [value])
+    [(key, raw_letter)] = sent.on(DLQ)
+    letter = decode_dead_letter(raw_letter)
+    assert key == letter.event_id == f"dlq:{normalizer.settings.TOPIC_REFUND}:1:0"
+    assert letter.error_codes == [code]
+    assert (letter.source_topic, letter.source_partition, letter.source_offset) == (
+        normalizer.settings.TOPIC_REFUND, 1, 0)
+    assert sent.on(NORMALIZED) == []
+
+
+async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, stripe_event):
+    payload = stripe_event("payment_intent.succeeded", amount=10.5, currency="XYZ")
+    raw = orjson.dumps(payload)
+    await put_all(normalizer.normalize_payment_intents, [raw, raw])
+    [(key, raw_letter)] = sent.on(DLQ)
+    letter = decode_dead_letter(raw_letter)
+    assert key == letter.event_id == f"stripe:{payload['id']}"
+    assert letter.error_codes == ["amount.not_integer", "currency.unsupported"]
+    assert letter.payload.encode() == raw and letter.payload_encoding == "utf-8"
+    assert letter.source_topic == PI_TOPIC
+
+
+async def test_unexpected_mapping_bug_dead_letters_instead_of_crashing(sent, monkeypatch,
+                                                                       stripe_event):
+    def broken(raw, now):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(normalizer, "map_stripe_bytes", broken)
+    await put_all(normalizer.normalize_charges, [orjson.dumps(stripe_event("charge.failed"))])
+    [(_, raw_letter)] = sent.on(DLQ)
+    letter = decode_dead_letter(raw_letter)
+    assert (letter.stage, letter.error_codes) == ("normalize", ["normalize.internal_error"])
+
+
+async def test_mixed_batch_gives_exact_counts(sent, stripe_event):
+    valid = [orjson.dumps(stripe_event("payment_intent.created")) for _ in range(5)]
+    invalid = [orjson.dumps(stripe_event("payment_intent.created", amount="12")) for _ in range(2)]
+    batch = valid + valid[:2] + invalid + [b"\xff"]
+    await put_all(normalizer.normalize_payment_intents, batch)
+    assert len(sent.on(NORMALIZED)) == 5
+    assert len(sent.on(DLQ)) == 3
+
+
+def test_purge_forgets_expired_ids_and_writes_tombstones(monkeypatch):
+    tombstones = []
+    monkeypatch.setattr(normalizer.dedup_table, "send_changelog",
+                        lambda partition, key, value, **kw: tombstones.append((partition, key)))
+    now = 10_000_000.0
+    retention = normalizer.settings.DEDUP_RETENTION_SECONDS
+    normalizer.dedup_table.data["stripe:old"] = [now - retention - 1, 2]
+    normalizer.dedup_table.data["stripe:new"] = [now - 60, 0]
+    assert normalizer.purge_dedup(now) == 1
+    assert tombstones == [(2, "stripe:old")]
+    assert "stripe:old" not in normalizer.dedup_table.data
+    assert "stripe:new" in normalizer.dedup_table.data
