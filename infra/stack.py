@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from infra.servers import (
@@ -138,4 +139,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # temporalio's Rust runtime threads can abort the interpreter during its shutdown
+    # (temporalio/sdk-python#300); everything is done and flushed, so leave at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

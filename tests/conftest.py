@@ -33,6 +33,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
 
 
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _exit_status.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    # temporalio's Rust runtime threads can abort the interpreter during its shutdown
+    # (temporalio/sdk-python#300), turning a green run into SIGABRT. The report is
+    # written by now, so leave with pytest's own status instead.
+    if _exit_status:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[0])
+
+
 @pytest.fixture(scope="session")
 def stack():
     """Bring the real local stack up (idempotent) for tests that need a server."""
