@@ -1,19 +1,205 @@
-"""`make demo`: the stack, every service, the simulator, then a reconciliation.
+"""`make demo`: the stack, every service, the simulator, the batch load, a reconciliation.
 
-Until the services land, it brings the stack up and shows that each server answers.
+    python -m infra.demo [--rate 20] [--duration 60] [--stop]
+
+Exits non-zero unless every accepted webhook is accounted for exactly once. The report
+is printed and written to .stack/demo-report.json.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import json
+import os
+import subprocess
 import sys
+import time
+import urllib.request
+from pathlib import Path
 
 from infra import stack
+from infra.reconcile import RunCounts, reconcile
+from infra.servers import POSTGRES_DSN, STATE_DIR, VENV_BIN, REPO_ROOT, StackError, wait_until
+from infra.services import AppService, all_services, demo_environment
+
+REPORT = STATE_DIR / "demo-report.json"
+UI_ADDRESSES = {
+    "Temporal UI": "http://127.0.0.1:8233",
+    "Dagster": "http://127.0.0.1:3000",
+    "Faust normalizer (counters, dedup table)": "http://127.0.0.1:6066/counters",
+    "Faust starter (counters)": "http://127.0.0.1:6067/counters",
+    "Gateway OpenAPI": "http://127.0.0.1:8000/docs",
+    "Inference OpenAPI": "http://127.0.0.1:8002/docs",
+}
 
 
-def main() -> int:
-    stack.up([])
-    return stack.status([])
+def start_services(services: list[AppService]) -> None:
+    for service in services:
+        if not service.is_running():
+            print(f"  {service.name}: starting (log {service.log_file})", flush=True)
+            service.start()
+    for service in services:
+        def ready(s: AppService = service) -> bool:
+            if s.died_early():
+                raise StackError(f"{s.name} exited during start-up; see {s.log_file}")
+            return s.healthy()
+
+        wait_until(ready, 180, service.name, service.log_file)
+        print(f"  {service.name:22} ready  {service.address()}", flush=True)
+
+
+def normalizer_counters() -> dict[str, int]:
+    with urllib.request.urlopen("http://127.0.0.1:6066/counters", timeout=5) as response:
+        per_agent = json.load(response)
+    totals: dict[str, int] = {}
+    for tally in per_agent.values():
+        for key, value in tally.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def run_simulator(rate: float, duration: float, seed: int) -> dict:
+    report = STATE_DIR / f"simulator-{seed}.json"
+    subprocess.run(
+        [str(VENV_BIN / "faust"), "-A", "streams.simulator", "simulate", "--rate", str(rate),
+         "--duration", str(duration), "--seed", str(seed),
+         "--target", "http://127.0.0.1:8000/webhooks/stripe", "--report", str(report)],
+        env={**os.environ, **demo_environment()}, cwd=REPO_ROOT, check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return json.loads(report.read_text())
+
+
+async def count_rows(prefix: str, since: float) -> tuple[int, int]:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        pg_rows = await conn.fetchval(
+            "SELECT count(*) FROM payment_events WHERE provider_event_id LIKE $1", prefix + "%")
+        # Events whose id was unreadable are quarantined under their source coordinates.
+        quarantined = await conn.fetchval(
+            "SELECT count(*) FROM payment_events_quarantine WHERE provider_event_id LIKE $1 "
+            "OR (provider_event_id IS NULL AND source_topic LIKE 'webhooks.stripe.%' "
+            "AND quarantined_at >= to_timestamp($2))", prefix + "%", since)
+    finally:
+        await conn.close()
+    return pg_rows, quarantined
+
+
+async def count_completed_workflows(prefix: str) -> int:
+    from temporalio.client import Client
+
+    client = await Client.connect("127.0.0.1:7233")
+    query = (f"WorkflowType = 'PaymentEventWorkflow' AND ExecutionStatus = 'Completed' "
+             f"AND WorkflowId STARTS_WITH 'payment-event:stripe:{prefix}'")
+    return (await client.count_workflows(query)).count
+
+
+def wait_for_pipeline(prefix: str, since: float, expected: int, timeout: float) -> tuple[int, int]:
+    """Poll until rows stop arriving or the expected number is reached, showing progress."""
+    deadline = time.monotonic() + timeout
+    last, stable_since = (-1, -1), time.monotonic()
+    while time.monotonic() < deadline:
+        counts = asyncio.run(count_rows(prefix, since))
+        print(f"\r  rows: {counts[0]} payment_events, {counts[1]} quarantined "
+              f"(expecting {expected} in all)", end="", flush=True)
+        if sum(counts) >= expected:
+            break
+        if counts != last:
+            last, stable_since = counts, time.monotonic()
+        elif time.monotonic() - stable_since > 60:
+            break
+        time.sleep(2)
+    print()
+    return asyncio.run(count_rows(prefix, since))
+
+
+def run_batch_load() -> None:
+    subprocess.run(
+        [str(VENV_BIN / "dagster"), "job", "execute", "-m", "batch.definitions",
+         "-j", "lakehouse_job"],
+        env={**os.environ, **demo_environment()}, cwd=REPO_ROOT, check=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def count_iceberg_rows(prefix: str) -> int:
+    from pyiceberg.expressions import StartsWith
+
+    from batch.resources import PyIcebergCatalogResource
+
+    table = PyIcebergCatalogResource().load().load_table(("bronze", "payment_events"))
+    scan = table.scan(row_filter=StartsWith("provider_event_id", prefix),
+                      selected_fields=("event_id",))
+    return scan.to_arrow().num_rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=float(os.environ.get("DEMO_RATE", 20)))
+    parser.add_argument("--duration", type=float,
+                        default=float(os.environ.get("DEMO_DURATION", 60)))
+    parser.add_argument("--stop", action="store_true",
+                        default=os.environ.get("DEMO_STOP", "") not in ("", "0"),
+                        help="stop the services at the end (default: leave them running)")
+    args = parser.parse_args(argv)
+    seed = int(time.time())
+    prefix = f"evt_sim{seed}_"
+    services = all_services()
+    try:
+        print("1/5 the stack", flush=True)
+        stack.up([])
+        print("2/5 the services", flush=True)
+        start_services(services)
+        before = normalizer_counters()
+        started = time.time()
+        print(f"3/5 the simulator: {args.rate:g}/s for {args.duration:g}s (seed {seed})",
+              flush=True)
+        sim = run_simulator(args.rate, args.duration, seed)
+        expected = sim["valid"] + sim["invalid"] - sim["rejected"]
+        pg_rows, quarantined = wait_for_pipeline(prefix, started, expected, timeout=300)
+        after = normalizer_counters()
+        print("4/5 the batch load into Iceberg", flush=True)
+        run_batch_load()
+        print("5/5 reconciliation", flush=True)
+        counts = RunCounts(
+            sent=sim["sent"], accepted=sim["accepted"], rejected=sim["rejected"],
+            errors=sim["errors"], unique_valid=sim["valid"], duplicates=sim["duplicates"],
+            invalid=sim["invalid"],
+            deduplicated=after.get("deduplicated", 0) - before.get("deduplicated", 0),
+            dead_lettered=after.get("dead_lettered", 0) - before.get("dead_lettered", 0),
+            workflows_completed=asyncio.run(count_completed_workflows(prefix)),
+            pg_rows=pg_rows, quarantine_rows=quarantined,
+            iceberg_rows=count_iceberg_rows(prefix),
+        )
+    except (StackError, subprocess.CalledProcessError) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if args.stop:
+            for service in reversed(services):
+                service.stop()
+    result = reconcile(counts)
+    REPORT.write_text(json.dumps(result.report, indent=2))
+    width = max(map(len, result.report))
+    for key, value in result.report.items():
+        print(f"  {key:{width}}  {value}")
+    for problem in result.problems:
+        print(f"  PROBLEM: {problem}")
+    print(f"  report: {REPORT}")
+    if not args.stop:
+        print("\nStill running (make down stops the servers; --stop stops services too):")
+        for name, url in UI_ADDRESSES.items():
+            print(f"  {name:42} {url}")
+    print("\ndemo: every accepted event is accounted for exactly once" if result.ok
+          else "\ndemo: FAILED reconciliation")
+    return 0 if result.ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # temporalio's runtime can abort the interpreter at exit (temporalio/sdk-python#300).
+    os._exit(code)

@@ -96,12 +96,16 @@ def up(names: list[str]) -> None:
 
 
 def down(names: list[str]) -> None:
+    from infra.services import all_services
+
     servers = _select(names)
-    for server in reversed(servers):
+    # The pipeline's own services (started by `make demo`) go first: they use the servers.
+    services = [] if names else [s for s in all_services() if s.is_running()]
+    for server in [*reversed(services), *reversed(servers)]:
         if server.is_running():
             print(f"{server.name}: stopping", flush=True)
         server.stop()
-    left = [(s.name, p) for s in servers for p in s.ports if is_port_open(p)]
+    left = [(s.name, p) for s in services + servers for p in s.ports if is_port_open(p)]
     if left:
         raise StackError(f"ports still open after down: {left}")
 
