@@ -42,7 +42,7 @@ test-faults: up ## The long fault-injection runs
 	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation
-	$(PY) -m infra.demo
+	$(PY) -m infra.demo $(DEMO_ARGS)
 
 bench: up ## Every benchmark against its same-run baseline
 	$(PY) -m bench

@@ -16,11 +16,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 from infra import stack
 from infra.reconcile import RunCounts, reconcile
-from infra.servers import POSTGRES_DSN, STATE_DIR, VENV_BIN, REPO_ROOT, StackError, wait_until
+from infra.servers import POSTGRES_DSN, REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
 from infra.services import AppService, all_services, demo_environment
 
 REPORT = STATE_DIR / "demo-report.json"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import os
 import sys
 
@@ -17,6 +19,7 @@ from infra.servers import (
     KAFKA_PORT,
     POSTGRES_DSN,
     POSTGRES_PORT,
+    STATE_DIR,
     Postgres,
     Server,
     StackError,
@@ -124,18 +127,28 @@ def status(names: list[str]) -> int:
     return code
 
 
+@contextlib.contextmanager
+def _exclusive():
+    """One `up` or `down` at a time: two at once would both format Kafka's storage."""
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(STATE_DIR / "stack.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The local stack of real servers.")
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("servers", nargs="*", help="kafka, temporal, postgres (default: all)")
     args = parser.parse_args(argv)
     try:
-        if args.command == "up":
-            up(args.servers)
-        elif args.command == "down":
-            down(args.servers)
-        else:
-            return status(args.servers)
+        with _exclusive():
+            if args.command == "up":
+                up(args.servers)
+            elif args.command == "down":
+                down(args.servers)
+            else:
+                return status(args.servers)
     except StackError as exc:
         print(f"stack: {exc}", file=sys.stderr)
         return 1
