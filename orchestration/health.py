@@ -1,4 +1,4 @@
-"""The worker's small HTTP face: /live, /ready (Temporal and PostgreSQL answer) and /metrics."""
+"""The worker's small HTTP face: /health (or /live), /ready (Temporal and PostgreSQL answer) and /metrics."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class HealthServer:
 
     async def start(self) -> None:
         app = web.Application()
+        app.router.add_get("/health", self.get_live)
         app.router.add_get("/live", self.get_live)
         app.router.add_get("/ready", self.get_ready)
         app.router.add_get("/metrics", self.get_metrics)

@@ -5,27 +5,26 @@ Every issue found is collected, so a dead letter tells a reviewer everything wro
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from contracts.dead_letters import ValidationIssue
 from contracts.events import STRIPE_EVENT_TYPES, PaymentEvent, Provider, make_event_id
 from streams.rules import (
     FieldError,
     InvalidEventError,
+    as_dict,
     check_amount,
     check_currency,
     check_epoch,
     check_last_four,
-    normalize_null,
+    make_collector,
     optional_text,
     parse_json_object,
     require_text,
     stringify_metadata,
 )
 
-T = TypeVar("T")
 PROVIDER = Provider.STRIPE.value
 
 
@@ -37,7 +36,7 @@ def map_stripe_bytes(raw: bytes, processed_at: datetime) -> PaymentEvent:
 def map_stripe_event(payload: dict[str, Any], processed_at: datetime) -> PaymentEvent:
     """Map a decoded Stripe event (see STRIPE_EVENT_TYPES) to a PaymentEvent."""
     issues: list[ValidationIssue] = []
-    check = _collector(issues)
+    check = make_collector(issues)
 
     evt_id = check(lambda: require_text(payload.get("id"), "id"))
     stripe_type = check(lambda: require_text(payload.get("type"), "type"))
@@ -92,17 +91,6 @@ def map_stripe_event(payload: dict[str, Any], processed_at: datetime) -> Payment
         failure_message=failure_message,
         metadata=metadata,
     )
-
-
-def _collector(issues: list[ValidationIssue]) -> Callable[[Callable[[], T]], T | None]:
-    def check(rule: Callable[[], T]) -> T | None:
-        try:
-            return rule()
-        except FieldError as exc:
-            issues.append(exc.as_issue())
-            return None
-
-    return check
 
 
 def _object_kind(obj: dict[str, Any], stripe_type: str) -> str:
@@ -193,5 +181,4 @@ def _failure(obj: dict[str, Any], kind: str) -> tuple[str | None, str | None]:
 
 
 def _dict(value: Any) -> dict[str, Any]:
-    value = normalize_null(value)
-    return value if isinstance(value, dict) else {}
+    return as_dict(value)

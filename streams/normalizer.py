@@ -1,6 +1,7 @@
-"""The normalizer worker: raw Stripe webhooks -> payments.normalized or payments.validation.dlq.
+"""The normalizer worker: raw provider webhooks -> payments.normalized or payments.validation.dlq.
 
-Run: ``faust -A streams.normalizer worker -l info`` (web on 127.0.0.1:6066).
+Run: ``faust -A streams.normalizer worker -l info`` (web on 127.0.0.1:6066). One agent per
+raw topic of each provider in STREAMS_NORMALIZER_PROVIDERS (default: all four).
 Values are consumed as raw bytes and parsed here, so a poison message reaches the DLQ
 instead of crashing the agent in faust's decoder. Each output is produced and acked by
 the broker before the event is marked seen and before its offset can be committed.
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import faust
 from faust.types import EventT, StreamT
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import Provider
+from contracts.events import PaymentEvent, Provider
 from streams import views
+from streams.adyen_mapping import map_adyen_record
+from streams.braintree_mapping import map_braintree_record
 from streams.codecs import build_dead_letter, dead_letter_from_error, encode_dead_letter
 from streams.dedup import decode_seen, encode_seen, select_expired
 from streams.logs import use_json_logs
@@ -27,6 +31,7 @@ from streams.publishing import send_confirmed
 from streams.records import NormalizedEvent, to_record
 from streams.rules import InvalidEventError
 from streams.settings import StreamsSettings
+from streams.square_mapping import map_square_record
 from telemetry import bind_event_id
 
 log = logging.getLogger(__name__)
@@ -69,16 +74,26 @@ dedup_table = app.Table(
 counters = AgentCounters("normalizer")
 # Ids being produced right now, so concurrent actors don't both emit one redelivery.
 _in_flight: set[str] = set()
+# (Kafka key, value, processed_at) -> PaymentEvent, or InvalidEventError.
+Mapper = Callable[[bytes | None, bytes, datetime], PaymentEvent]
 
 
-async def normalize_message(event: EventT, agent: str) -> None:
+def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> PaymentEvent:
+    # A Stripe body names its own id; the key is the same id, so it is not needed.
+    return map_stripe_bytes(raw, processed_at)
+
+
+async def normalize_message(event: EventT, agent: str, provider: str = Provider.STRIPE.value,
+                            mapper: Mapper = map_stripe_record) -> None:
     """Turn one raw message into exactly one output (or none for a duplicate)."""
     message = event.message
     raw = message.value if isinstance(message.value, bytes) else bytes(message.value or b"")
+    key_bytes = message.key if isinstance(message.key, bytes) or message.key is None \
+        else str(message.key).encode()
     now = datetime.now(UTC)
     counters.add(agent, "processed")
     try:
-        payment = map_stripe_bytes(raw, now)
+        payment = mapper(key_bytes, raw, now)
         key, topic, value = payment.event_id, normalized_topic, to_record(payment)
     except InvalidEventError as exc:
         letter = dead_letter_from_error(raw, exc, topic=message.topic, partition=message.partition,
@@ -90,7 +105,7 @@ async def normalize_message(event: EventT, agent: str) -> None:
         issue = ValidationIssue("normalize.internal_error", repr(exc))
         letter = build_dead_letter(raw, [issue], topic=message.topic, partition=message.partition,
                                    offset=message.offset, failed_at=now, stage="normalize",
-                                   provider=Provider.STRIPE.value)
+                                   provider=provider)
         key, topic, value = letter.event_id, dlq_topic, encode_dead_letter(letter)
 
     bind_event_id(key)
@@ -114,34 +129,72 @@ async def normalize_message(event: EventT, agent: str) -> None:
         bind_event_id(None)
 
 
-async def _normalize_stream(stream: StreamT[bytes], agent: str) -> None:
+async def _normalize_stream(stream: StreamT[bytes], agent: str,
+                            provider: str = Provider.STRIPE.value,
+                            mapper: Mapper = map_stripe_record) -> None:
     # Manual acks: faust acks an event in a `finally` even when the body raised or was
     # cancelled, which would let its offset be committed without an output.
     manual = stream.noack()
     async for event in manual.events():
-        await normalize_message(event, agent)
+        await normalize_message(event, agent, provider, mapper)
         await manual.ack(event)
 
 
-@app.agent(raw_topics[settings.TOPIC_PAYMENT_INTENT], name="normalize-payment-intent",
-           concurrency=settings.NORMALIZER_CONCURRENCY)
-async def normalize_payment_intents(stream: StreamT[bytes]) -> None:
-    """Normalize webhooks.stripe.payment_intent."""
-    await _normalize_stream(stream, "payment_intent")
+_providers = settings.normalizer_providers
+_concurrency = settings.NORMALIZER_CONCURRENCY
 
+if "stripe" in _providers:
 
-@app.agent(raw_topics[settings.TOPIC_CHARGE], name="normalize-charge",
-           concurrency=settings.NORMALIZER_CONCURRENCY)
-async def normalize_charges(stream: StreamT[bytes]) -> None:
-    """Normalize webhooks.stripe.charge (charges and disputes)."""
-    await _normalize_stream(stream, "charge")
+    @app.agent(raw_topics[settings.TOPIC_PAYMENT_INTENT], name="normalize-payment-intent",
+               concurrency=_concurrency)
+    async def normalize_payment_intents(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.stripe.payment_intent."""
+        await _normalize_stream(stream, "payment_intent")
 
+    @app.agent(raw_topics[settings.TOPIC_CHARGE], name="normalize-charge",
+               concurrency=_concurrency)
+    async def normalize_charges(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.stripe.charge (charges and disputes)."""
+        await _normalize_stream(stream, "charge")
 
-@app.agent(raw_topics[settings.TOPIC_REFUND], name="normalize-refund",
-           concurrency=settings.NORMALIZER_CONCURRENCY)
-async def normalize_refunds(stream: StreamT[bytes]) -> None:
-    """Normalize webhooks.stripe.refund."""
-    await _normalize_stream(stream, "refund")
+    @app.agent(raw_topics[settings.TOPIC_REFUND], name="normalize-refund",
+               concurrency=_concurrency)
+    async def normalize_refunds(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.stripe.refund."""
+        await _normalize_stream(stream, "refund")
+
+if "adyen" in _providers:
+
+    @app.agent(raw_topics[settings.TOPIC_ADYEN], name="normalize-adyen",
+               concurrency=_concurrency)
+    async def normalize_adyen(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.adyen.notification (one NotificationRequestItem each)."""
+        await _normalize_stream(stream, "adyen", Provider.ADYEN.value, map_adyen_record)
+
+if "braintree" in _providers:
+
+    @app.agent(raw_topics[settings.TOPIC_BRAINTREE], name="normalize-braintree",
+               concurrency=_concurrency)
+    async def normalize_braintree(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.braintree.notification (signed form bodies)."""
+        await _normalize_stream(stream, "braintree", Provider.BRAINTREE.value,
+                                map_braintree_record)
+
+if "square" in _providers:
+
+    @app.agent(raw_topics[settings.TOPIC_SQUARE_PAYMENT], name="normalize-square-payment",
+               concurrency=_concurrency)
+    async def normalize_square_payments(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.square.payment."""
+        await _normalize_stream(stream, "square_payment", Provider.SQUARE.value,
+                                map_square_record)
+
+    @app.agent(raw_topics[settings.TOPIC_SQUARE_REFUND], name="normalize-square-refund",
+               concurrency=_concurrency)
+    async def normalize_square_refunds(stream: StreamT[bytes]) -> None:
+        """Normalize webhooks.square.refund."""
+        await _normalize_stream(stream, "square_refund", Provider.SQUARE.value,
+                                map_square_record)
 
 
 def purge_dedup(now: float) -> int:

@@ -7,17 +7,21 @@ stable error code that dashboards and reviewers key on.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import orjson
 
-from contracts.currencies import MAX_AMOUNT_MINOR, SUPPORTED_CURRENCIES
+from contracts.currencies import MAX_AMOUNT_MINOR, MINOR_UNIT_EXPONENT, SUPPORTED_CURRENCIES
 from contracts.dead_letters import ValidationIssue
 
+T = TypeVar("T")
 NULL_TOKENS = frozenset({"null", "none"})
 _LAST_FOUR = re.compile(r"[0-9]{4}")
+# Plain digits with an optional fraction: no sign, exponent, NaN or thousands separator.
+_DECIMAL_AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 
 
 class FieldError(Exception):
@@ -47,6 +51,34 @@ class InvalidEventError(Exception):
         self.provider_event_id = provider_event_id
 
 
+def make_collector(issues: list[ValidationIssue]) -> Callable[[Callable[[], T]], T | None]:
+    """check(rule) runs one rule, recording its FieldError in issues instead of raising."""
+
+    def check(rule: Callable[[], T]) -> T | None:
+        try:
+            return rule()
+        except FieldError as exc:
+            issues.append(exc.as_issue())
+            return None
+
+    return check
+
+
+def decode_key(key: bytes | None, provider: str) -> str:
+    """The raw topic's key, the provider event id the gateway chose; required for providers
+    whose payload carries no single id of its own."""
+    try:
+        text = key.decode("utf-8") if isinstance(key, bytes) else None
+    except UnicodeDecodeError:
+        issue = ValidationIssue("key.invalid", "the Kafka key is not UTF-8", "key")
+        raise InvalidEventError([issue], provider=provider) from None
+    if text is None or not text.strip():
+        issue = ValidationIssue("key.missing", f"{provider} records need the provider event id "
+                                "as their Kafka key", "key")
+        raise InvalidEventError([issue], provider=provider)
+    return text
+
+
 def normalize_null(value: Any) -> Any:
     """Map the spellings of "no value" providers and hand-written payloads use to None."""
     if isinstance(value, str):
@@ -54,6 +86,12 @@ def normalize_null(value: Any) -> Any:
         if not stripped or stripped.lower() in NULL_TOKENS:
             return None
     return value
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A nested object, or {} when it is absent, null-like or not an object."""
+    value = normalize_null(value)
+    return value if isinstance(value, dict) else {}
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -109,6 +147,33 @@ def check_amount(value: Any, field: str = "amount") -> int:
     return value
 
 
+def check_decimal_amount(value: Any, currency: str, field: str = "amount") -> int:
+    """A decimal string in major units ("10.00") to exact minor units for the currency.
+
+    Decimal, never float, so no cent is gained or lost to binary rounding; a value with
+    more significant decimals than the currency has ("10.005" USD, "10.5" JPY) names a
+    fraction of a minor unit, which no payment can move, so it is rejected, not rounded.
+    Trailing zeros ("10.50" USD, "1000.0" JPY) are exact and accepted.
+    """
+    text = require_text(value, field)
+    if not _DECIMAL_AMOUNT.fullmatch(text):
+        raise FieldError("amount.invalid", f"{field} must be a plain decimal, got {text!r}",
+                         field)
+    minor = Decimal(text).scaleb(MINOR_UNIT_EXPONENT[currency])
+    if minor != minor.to_integral_value():
+        raise FieldError(
+            "amount.not_minor_unit",
+            f"{field} {text} has more decimals than {currency} allows "
+            f"({MINOR_UNIT_EXPONENT[currency]})",
+            field,
+        )
+    amount = int(minor)
+    if amount > MAX_AMOUNT_MINOR:
+        raise FieldError("amount.out_of_range",
+                         f"{field} {amount} is outside 0..{MAX_AMOUNT_MINOR}", field)
+    return amount
+
+
 def check_currency(value: Any, field: str = "currency") -> str:
     code = require_text(value, field).upper()
     if code not in SUPPORTED_CURRENCIES:
@@ -130,6 +195,19 @@ def check_epoch(value: Any, field: str = "created") -> datetime:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise FieldError("created.invalid", f"{field} must be epoch seconds", field)
     return datetime.fromtimestamp(value, UTC)
+
+
+def check_iso_datetime(value: Any, field: str = "created_at") -> datetime:
+    """An ISO 8601 timestamp with an offset, as UTC; a naive one is ambiguous, so refused."""
+    text = require_text(value, field)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise FieldError("created.invalid", f"{field} is not an ISO 8601 timestamp",
+                         field) from None
+    if parsed.tzinfo is None:
+        raise FieldError("created.invalid", f"{field} has no UTC offset", field)
+    return parsed.astimezone(UTC)
 
 
 def stringify_metadata(value: Any, field: str = "metadata") -> dict[str, str]:

@@ -16,6 +16,7 @@ from contracts import topics
 # Stripe retries a webhook for up to three days, so a shorter memory would let a
 # late retry through as a new event.
 MIN_DEDUP_RETENTION_SECONDS = 3 * 24 * 3600
+KNOWN_PROVIDERS = ("stripe", "adyen", "braintree", "square")
 
 
 class StreamsSettings(BaseSettings):
@@ -41,6 +42,12 @@ class StreamsSettings(BaseSettings):
     TOPIC_PAYMENT_INTENT: str = topics.STRIPE_PAYMENT_INTENT
     TOPIC_CHARGE: str = topics.STRIPE_CHARGE
     TOPIC_REFUND: str = topics.STRIPE_REFUND
+    TOPIC_ADYEN: str = topics.ADYEN_NOTIFICATION
+    TOPIC_BRAINTREE: str = topics.BRAINTREE_NOTIFICATION
+    TOPIC_SQUARE_PAYMENT: str = topics.SQUARE_PAYMENT
+    TOPIC_SQUARE_REFUND: str = topics.SQUARE_REFUND
+    # Which providers' raw topics the normalizer consumes (comma-separated).
+    NORMALIZER_PROVIDERS: str = ",".join(KNOWN_PROVIDERS)
     TOPIC_NORMALIZED: str = topics.PAYMENTS_NORMALIZED
     TOPIC_VALIDATION_DLQ: str = topics.PAYMENTS_VALIDATION_DLQ
     TOPIC_PARTITIONS: int = 3
@@ -53,6 +60,19 @@ class StreamsSettings(BaseSettings):
     # Lets concurrent sends share a produce request instead of one request each.
     PRODUCER_LINGER_SECONDS: float = Field(default=0.005, ge=0)
     NORMALIZER_CONCURRENCY: int = Field(default=32, ge=1)
+
+    # The simulator signs provider webhooks with the gateway's own settings (same names).
+    ADYEN_HMAC_KEY: str | None = Field(default=None, validation_alias="ADYEN_HMAC_KEY")
+    ADYEN_BASIC_AUTH_USERNAME: str | None = Field(default=None,
+                                                  validation_alias="ADYEN_BASIC_AUTH_USERNAME")
+    ADYEN_BASIC_AUTH_PASSWORD: str | None = Field(default=None,
+                                                  validation_alias="ADYEN_BASIC_AUTH_PASSWORD")
+    BRAINTREE_PUBLIC_KEY: str | None = Field(default=None, validation_alias="BRAINTREE_PUBLIC_KEY")
+    BRAINTREE_PRIVATE_KEY: str | None = Field(default=None,
+                                              validation_alias="BRAINTREE_PRIVATE_KEY")
+    SQUARE_SIGNATURE_KEY: str | None = Field(default=None, validation_alias="SQUARE_SIGNATURE_KEY")
+    SQUARE_NOTIFICATION_URL: str | None = Field(default=None,
+                                                validation_alias="SQUARE_NOTIFICATION_URL")
 
     TEMPORAL_TARGET: str = Field(
         default="127.0.0.1:7233",
@@ -73,9 +93,25 @@ class StreamsSettings(BaseSettings):
             )
         return value
 
+    @field_validator("NORMALIZER_PROVIDERS")
+    @classmethod
+    def check_providers(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(KNOWN_PROVIDERS))
+        if unknown or not names:
+            raise ValueError(f"STREAMS_NORMALIZER_PROVIDERS must list some of "
+                             f"{', '.join(KNOWN_PROVIDERS)}; unknown: {', '.join(unknown)}")
+        return ",".join(names)
+
     @property
-    def raw_topics(self) -> tuple[str, str, str]:
-        return (self.TOPIC_PAYMENT_INTENT, self.TOPIC_CHARGE, self.TOPIC_REFUND)
+    def normalizer_providers(self) -> frozenset[str]:
+        return frozenset(self.NORMALIZER_PROVIDERS.split(","))
+
+    @property
+    def raw_topics(self) -> tuple[str, ...]:
+        return (self.TOPIC_PAYMENT_INTENT, self.TOPIC_CHARGE, self.TOPIC_REFUND,
+                self.TOPIC_ADYEN, self.TOPIC_BRAINTREE, self.TOPIC_SQUARE_PAYMENT,
+                self.TOPIC_SQUARE_REFUND)
 
     def broker_url(self) -> str:
         hosts = [h.strip() for h in self.KAFKA_BOOTSTRAP_SERVERS.split(",") if h.strip()]

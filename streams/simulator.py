@@ -1,8 +1,11 @@
-"""The simulator: realistic Stripe webhooks, signed to the gateway or straight onto raw topics.
+"""The simulator: realistic provider webhooks, signed to the gateway or straight onto raw topics.
 
 Run: ``faust -A streams.simulator simulate --rate 50 --duration 60 --seed 7 \\
       --target http://127.0.0.1:8000/webhooks/stripe --secret whsec_...``
 or ``--target kafka`` to skip the gateway. Prints a summary; ``--report`` writes it as JSON.
+``--provider adyen|braintree|square|all`` (default stripe) signs as that provider does, with
+the gateway's settings (ADYEN_HMAC_KEY, BRAINTREE_PRIVATE_KEY, SQUARE_SIGNATURE_KEY, ...);
+an HTTP target may hold ``{provider}``, else its last path segment is the provider.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from aiokafka import AIOKafkaProducer
 from faust.cli import option
 
 from streams.generator import GeneratedEvent, SimulatorMix, generate_events, raw_topic_kind
+from streams.provider_generator import PROVIDERS, ProviderEvent, generate_provider_events
+from streams.provider_signing import ProviderKeys
 from streams.settings import StreamsSettings
 
 settings = StreamsSettings()
@@ -99,6 +104,101 @@ async def run_simulation(*, rate: float, duration: float, seed: int, target: str
             "invalid": tally["invalid"], "target": target, "seed": seed}
 
 
+async def run_provider_simulation(*, provider: str, rate: float, duration: float, seed: int,
+                                  target: str, keys: ProviderKeys,
+                                  mix: SimulatorMix) -> dict[str, Any]:
+    """The Adyen, Braintree or Square counterpart of run_simulation."""
+    events = list(generate_provider_events(provider, int(rate * duration), seed=seed, mix=mix,
+                                           keys=keys))
+    tally: Counter[str] = Counter(e.kind for e in events)
+    outcome: Counter[str] = Counter()
+    if target == "kafka":
+        topics = {"adyen": settings.TOPIC_ADYEN, "braintree": settings.TOPIC_BRAINTREE,
+                  "square_payment": settings.TOPIC_SQUARE_PAYMENT,
+                  "square_refund": settings.TOPIC_SQUARE_REFUND}
+        producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+                                    acks="all", linger_ms=5)
+        await producer.start()
+
+        async def send(event: ProviderEvent) -> None:
+            headers = [("provider", provider.encode()), ("event_type", event.event_type.encode())]
+            await producer.send_and_wait(topics[event.topic_kind], event.value,
+                                         key=event.key.encode(), headers=headers)
+            outcome["accepted"] += 1
+
+        try:
+            await pace(events, rate, send)
+        finally:
+            await producer.stop()
+    else:
+        url = provider_url(target, provider)
+        async with httpx.AsyncClient(timeout=10) as client:
+
+            async def send(event: ProviderEvent) -> None:
+                try:
+                    resp = await client.post(url, content=event.http_body,
+                                             headers=event.http_headers)
+                    outcome["accepted" if resp.is_success else "rejected"] += 1
+                except httpx.HTTPError:
+                    outcome["errors"] += 1
+
+            await pace(events, rate, send)
+    return {"sent": len(events), "accepted": outcome["accepted"],
+            "rejected": outcome["rejected"], "errors": outcome["errors"],
+            "valid": tally["valid"], "duplicates": tally["duplicate"],
+            "invalid": tally["invalid"], "target": target, "seed": seed,
+            "provider": provider}
+
+
+def provider_url(target: str, provider: str) -> str:
+    """The webhook URL of one provider: ``{provider}`` filled in, or the last segment swapped."""
+    if "{provider}" in target:
+        return target.format(provider=provider)
+    base, _, last = target.rstrip("/").rpartition("/")
+    if base.endswith("/webhooks"):
+        return f"{base}/{provider}"
+    return f"{target.rstrip('/')}/webhooks/{provider}"
+
+
+def provider_keys(settings: StreamsSettings, *, for_gateway: bool) -> ProviderKeys:
+    """The gateway's keys from the environment; test keys suffice only for --target kafka."""
+    values = {"adyen_hmac_key": settings.ADYEN_HMAC_KEY,
+              "adyen_username": settings.ADYEN_BASIC_AUTH_USERNAME,
+              "adyen_password": settings.ADYEN_BASIC_AUTH_PASSWORD,
+              "braintree_public_key": settings.BRAINTREE_PUBLIC_KEY,
+              "braintree_private_key": settings.BRAINTREE_PRIVATE_KEY,
+              "square_signature_key": settings.SQUARE_SIGNATURE_KEY,
+              "square_notification_url": settings.SQUARE_NOTIFICATION_URL}
+    missing = [name.upper() for name, value in values.items() if not value]
+    if for_gateway and missing:
+        raise SystemExit(f"an HTTP target needs the gateway's provider settings; missing: "
+                         f"{', '.join(missing)}")
+    return ProviderKeys(**{name: value for name, value in values.items() if value})
+
+
+async def run_providers(*, provider: str, rate: float, duration: float, seed: int, target: str,
+                        secret: str | None, mix: SimulatorMix) -> dict[str, Any]:
+    """Stripe alone (the default, unchanged), one other provider, or all four at once."""
+    if provider == "stripe":
+        return await run_simulation(rate=rate, duration=duration, seed=seed, target=target,
+                                    secret=secret, mix=mix)
+    names = ("stripe", *PROVIDERS) if provider == "all" else (provider,)
+    keys = provider_keys(settings, for_gateway=target != "kafka")
+    runs = [run_simulation(rate=rate, duration=duration, seed=seed,
+                           target=target if target == "kafka" else provider_url(target, name),
+                           secret=secret, mix=mix) if name == "stripe" else
+            run_provider_simulation(provider=name, rate=rate, duration=duration, seed=seed,
+                                    target=target, keys=keys, mix=mix)
+            for name in names]
+    summaries = dict(zip(names, await asyncio.gather(*runs), strict=True))
+    if len(names) == 1:
+        return summaries[provider]
+    totals = {k: sum(s[k] for s in summaries.values()) for k in (
+        "sent", "accepted", "rejected", "errors", "valid", "duplicates", "invalid")}
+    return {**totals, "target": target, "seed": seed, "provider": "all",
+            "providers": summaries}
+
+
 @app.command(
     option("--rate", type=float, default=50.0, help="events per second"),
     option("--duration", type=float, default=60.0, help="seconds"),
@@ -109,14 +209,18 @@ async def run_simulation(*, rate: float, duration: float, seed: int, target: str
     option("--duplicate-ratio", type=float, default=0.05),
     option("--invalid-ratio", type=float, default=0.03),
     option("--report", default=None, help="write the summary as JSON to this path"),
+    option("--provider", default="stripe",
+           help="stripe (default), adyen, braintree, square or all"),
 )
 async def simulate(self, rate: float, duration: float, seed: int, target: str,
                    secret: str | None, failure_ratio: float, duplicate_ratio: float,
-                   invalid_ratio: float, report: str | None) -> None:
-    """Generate realistic Stripe webhooks and print (and optionally save) a summary."""
+                   invalid_ratio: float, report: str | None, provider: str) -> None:
+    """Generate realistic provider webhooks and print (and optionally save) a summary."""
+    if provider not in ("stripe", "all", *PROVIDERS):
+        raise SystemExit(f"--provider must be stripe, {', '.join(PROVIDERS)} or all")
     mix = SimulatorMix(failure_ratio, duplicate_ratio, invalid_ratio)
-    summary = await run_simulation(rate=rate, duration=duration, seed=seed, target=target,
-                                   secret=secret, mix=mix)
+    summary = await run_providers(provider=provider, rate=rate, duration=duration, seed=seed,
+                                  target=target, secret=secret, mix=mix)
     text = orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode()
     print(text)
     if report:
