@@ -1,4 +1,4 @@
-"""The worker's small HTTP face: /health (or /live), /ready (Temporal and PostgreSQL answer) and /metrics."""
+"""The worker's small HTTP face: /health, /ready (Temporal and PostgreSQL answer), /metrics."""
 
 from __future__ import annotations
 
