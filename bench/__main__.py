@@ -29,18 +29,24 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {mem_kib / 1024 / 1024:.0f} GiB, {platform.platform()}"
 
 
+def figure(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
 def to_markdown(entries: list[dict]) -> str:
     lines = [
         "| stage | metric | value | baseline | ratio | target | met |",
         "|---|---|---|---|---|---|---|",
     ]
     for e in entries:
-        baseline = "" if e.get("baseline") is None else f"{e['baseline']:,.1f}"
+        baseline = figure(e.get("baseline"))
         ratio = "" if e.get("ratio") is None else f"{e['ratio']:.2f}×"
         met = {True: "yes", False: "no"}.get(e.get("met"), "")
         lines.append(
-            f"| {e['stage']} | {e['metric']} | {e['value']:,.1f} {e.get('unit', '')} | {baseline} "
-            f"| {ratio} | {e.get('target') or ''} | {met} |"
+            f"| {e['stage']} | {e['metric']} | {figure(e['value'])} {e.get('unit', '')} "
+            f"| {baseline} | {ratio} | {e.get('target') or ''} | {met} |"
         )
     return "\n".join(lines)
 
