@@ -41,6 +41,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values copied from docs or templates that must never reach production.
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
+# .env.example's values say "replace_me"; copying the file unedited must not start a gateway.
+_PLACEHOLDER_MARK = "replace_me"
+
+
+def is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return lowered in _PLACEHOLDERS or _PLACEHOLDER_MARK in lowered
 _HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
 KNOWN_PROVIDERS = ("stripe", "adyen", "braintree", "square")
 # The settings each provider cannot run without, checked only when it is enabled.
@@ -100,7 +107,7 @@ class GatewaySettings(BaseSettings):
             raise ValueError("STRIPE_WEBHOOK_SECRET must hold at least one signing secret")
         if any(not part for part in secrets):
             raise ValueError("STRIPE_WEBHOOK_SECRET has an empty entry between commas")
-        if any(part.lower() in _PLACEHOLDERS for part in secrets):
+        if any(is_placeholder(part) for part in secrets):
             raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
         return ",".join(secrets)
 
@@ -135,7 +142,7 @@ class GatewaySettings(BaseSettings):
                 if value is None:
                     problems.append(f"{name} is required because GATEWAY_PROVIDERS "
                                     f"enables {provider}")
-                elif value.lower() in _PLACEHOLDERS:
+                elif is_placeholder(value):
                     problems.append(f"{name} holds a placeholder, not a real secret")
         if "adyen" in self.enabled_providers and self.ADYEN_HMAC_KEY is not None:
             if not _is_hex_key(self.ADYEN_HMAC_KEY):

@@ -25,15 +25,34 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def _generated_secrets() -> dict[str, str]:
+    """Fresh local credentials for every provider the gateway serves."""
+    return {
+        "GATEWAY_PROVIDERS": "stripe,adyen,braintree,square",
+        "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(24)}",
+        "ADYEN_HMAC_KEY": secrets.token_hex(32).upper(),
+        "ADYEN_BASIC_AUTH_USERNAME": "adyen-demo",
+        "ADYEN_BASIC_AUTH_PASSWORD": secrets.token_urlsafe(18),
+        "BRAINTREE_MERCHANT_ID": "demo_merchant",
+        "BRAINTREE_PUBLIC_KEY": secrets.token_hex(8),
+        "BRAINTREE_PRIVATE_KEY": secrets.token_hex(16),
+        "SQUARE_SIGNATURE_KEY": secrets.token_urlsafe(24),
+        "SQUARE_NOTIFICATION_URL": "http://127.0.0.1:8000/webhooks/square",
+    }
+
+
 def demo_environment() -> dict[str, str]:
-    """Settings every local service shares; the webhook secret is made once and kept."""
-    if not DEMO_ENV_FILE.exists():
+    """Settings every local service shares; the secrets are made once and kept (0600)."""
+    env: dict[str, str] = {}
+    if DEMO_ENV_FILE.exists():
+        env = dict(line.split("=", 1) for line in DEMO_ENV_FILE.read_text().splitlines()
+                   if "=" in line)
+    missing = {k: v for k, v in _generated_secrets().items() if k not in env}
+    if missing:
+        env |= missing
         DEMO_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
-        DEMO_ENV_FILE.write_text(f"STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_hex(24)}\n")
+        DEMO_ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         DEMO_ENV_FILE.chmod(0o600)
-    env = dict(
-        line.split("=", 1) for line in DEMO_ENV_FILE.read_text().splitlines() if "=" in line
-    )
     env.setdefault("DAGSTER_HOME", str(STATE_DIR / "dagster"))
     env.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     env.setdefault("STREAMS_DATA_DIR", str(STATE_DIR / "faust"))

@@ -37,3 +37,17 @@ def test_broker_address_comes_from_kafka_bootstrap_servers(monkeypatch):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     assert GatewaySettings().KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:19092"
+
+
+def test_the_env_example_secret_is_refused_as_a_placeholder():
+    from pathlib import Path
+
+    import pytest
+
+    from gateway.settings import GatewayConfigError, load_settings
+
+    example = Path(__file__).resolve().parents[3] / ".env.example"
+    secret = next(line.split("=", 1)[1] for line in example.read_text().splitlines()
+                  if line.startswith("STRIPE_WEBHOOK_SECRET="))
+    with pytest.raises(GatewayConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        load_settings(STRIPE_WEBHOOK_SECRET=secret)
