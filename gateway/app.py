@@ -20,7 +20,7 @@ from gateway.intake import WebhookIntake, error_body
 from gateway.metrics import Metrics
 from gateway.providers import Provider, build_providers
 from gateway.publisher import KafkaPublisher, Publisher
-from gateway.routes import json_response, operations
+from gateway.routes import json_response, operations, webhooks_doc
 from gateway.settings import GatewaySettings, load_settings
 from telemetry import configure_logging
 from telemetry.asgi import RequestIdMiddleware
@@ -86,6 +86,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.accepting = False
     app.include_router(operations)
+    app.include_router(webhooks_doc)
     app.add_exception_handler(RequestValidationError, reject_invalid_request)
     app.add_exception_handler(StarletteHTTPException, report_http_error)
     app.add_exception_handler(Exception, report_unexpected)

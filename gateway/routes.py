@@ -45,3 +45,41 @@ async def get_metrics(request: Request) -> Response:
     """Prometheus exposition of the gateway's metrics."""
     return Response(generate_latest(request.app.state.metrics.registry),
                     media_type=CONTENT_TYPE_LATEST)
+
+
+class WebhookAnswer(BaseModel):
+    status: str
+    event_id: str | None = None
+    reason: str | None = None
+
+
+class WebhookError(BaseModel):
+    error: str
+    reason: str
+    detail: str
+    request_id: str | None = None
+
+
+webhooks_doc = APIRouter(tags=["webhooks"])
+
+
+@webhooks_doc.post(
+    "/webhooks/{provider}",
+    response_model=WebhookAnswer,
+    responses={
+        400: {"model": WebhookError, "description": "signature, timestamp or body refused"},
+        401: {"model": WebhookError, "description": "Basic auth failed (Adyen)"},
+        404: {"model": WebhookError, "description": "provider not enabled"},
+        413: {"model": WebhookError, "description": "body over the configured limit"},
+        415: {"model": WebhookError, "description": "wrong content type"},
+        503: {"model": WebhookError, "description": "not stored: Kafka unavailable, retry"},
+    },
+)
+async def receive_webhook(provider: str) -> Response:
+    """Verify a provider's webhook and answer 2xx only once Kafka has acknowledged it.
+
+    Served by the intake layer in front of this router (gateway.intake); this entry
+    documents the contract in the OpenAPI schema, and is reached only if that layer is off.
+    """
+    return json_response({"error": "unavailable", "reason": "intake_disabled",
+                          "detail": "the webhook intake is not mounted"}, 503)

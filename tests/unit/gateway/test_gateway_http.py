@@ -223,3 +223,10 @@ async def test_bench_endpoint_when_enabled_is_a_bare_200(settings, publisher):
         response = await client.post("/bench/bare", content=b"{}")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert publisher.records == []
+
+
+
+async def test_the_webhook_contract_is_in_the_openapi_schema(client):
+    response = await client.get("/openapi.json")
+    operation = response.json()["paths"]["/webhooks/{provider}"]["post"]
+    assert {"200", "400", "413", "415", "503"} <= set(operation["responses"])
