@@ -136,6 +136,7 @@ async def measure() -> tuple[float, float]:
         await loop_task
 
         env = {**os.environ, "STREAMS_NORMALIZER_APP_ID": app_id,
+               "STREAMS_NORMALIZER_PROVIDERS": "stripe",
                "STREAMS_DATA_DIR": str(datadir), "STREAMS_WEB_PORT": str(free_port()),
                "STREAMS_TOPIC_PAYMENT_INTENT": names["payment_intent"],
                "STREAMS_TOPIC_CHARGE": names["charge"], "STREAMS_TOPIC_REFUND": names["refund"],
