@@ -29,10 +29,10 @@ def gateway_keys() -> ProviderKeys:
     )
 
 
-async def wait_for_rows(dsn: str, event_ids: set[str], timeout: float = 120) -> set[str]:
+async def wait_for_rows(dsn: str, event_ids: set[str], within: float = 120) -> set[str]:
     conn = await asyncpg.connect(dsn)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             found = {r["event_id"] for r in await conn.fetch(
                 "SELECT event_id FROM payment_events WHERE event_id = ANY($1::text[])",
