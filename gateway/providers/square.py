@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from square.utils.webhooks_helper import verify_signature
 
 from contracts.topics import SQUARE_PAYMENT, SQUARE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import Outcome, VerifiedEvent
+from gateway.providers._structure import parse_json_event
 
 PROVIDER = "square"
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
@@ -89,25 +89,4 @@ class SquareProvider:
 
 def parse_square_event(raw: bytes) -> SquareEvent:
     """Validate the structure of an authentic body; not JSON is a 400, bad shape a DLQ."""
-    try:
-        return SquareEvent.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        if any(error["type"] == "json_invalid" for error in errors):
-            raise MalformedBodyError("body_not_json", "body is not valid JSON",
-                                     provider=PROVIDER) from None
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-            for error in errors[:5]
-        )
-        raise InvalidEventError("invalid_structure", problems,
-                                event_id=_best_effort_event_id(raw)) from None
-
-
-def _best_effort_event_id(raw: bytes) -> str | None:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    event_id = body.get("event_id") if isinstance(body, dict) else None
-    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 255 else None
+    return parse_json_event(SquareEvent, raw, provider=PROVIDER, id_field="event_id")

@@ -12,13 +12,13 @@ import re
 import time
 from collections.abc import Mapping
 
-import orjson
 import stripe
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import VerifiedEvent
+from gateway.providers._structure import parse_json_event
 
 PROVIDER = "stripe"
 SIGNATURE_HEADER = "stripe-signature"
@@ -153,25 +153,4 @@ class StripeProvider:
 
 def parse_stripe_event(raw: bytes) -> StripeEvent:
     """Validate the structure of an authentic body; not JSON is a 400, bad shape a DLQ."""
-    try:
-        return StripeEvent.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        if any(error["type"] == "json_invalid" for error in errors):
-            raise MalformedBodyError("body_not_json", "body is not valid JSON",
-                                     provider=PROVIDER) from None
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-            for error in errors[:5]
-        )
-        raise InvalidEventError("invalid_structure", problems,
-                                event_id=_best_effort_event_id(raw)) from None
-
-
-def _best_effort_event_id(raw: bytes) -> str | None:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    event_id = body.get("id") if isinstance(body, dict) else None
-    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 255 else None
+    return parse_json_event(StripeEvent, raw, provider=PROVIDER, id_field="id")
