@@ -7,6 +7,9 @@ are pre-built and pre-signed; the load generator (bench/gateway_load.py) runs in
 process, and the bare run doubles as its capacity check: it must go well above the webhook
 rate, and its CPU share is reported.
 
+The machine is shared, so rates swing from run to run; the server's own CPU per request
+(read from /proc for uvicorn and its workers) moves far less and is reported beside them.
+
 Run: python -m bench.gateway [--connections N] [--duration S]
 """
 
@@ -72,19 +75,43 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by ``pid`` and its descendants (uvicorn's workers)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                # Fields after the ")" that ends the command name: ppid is 2nd, utime 12th.
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, (ppid, _) in stats.items() if ppid == parent and p not in tree]
+        tree.update(children)
+        frontier += children
+    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
+
+
 def drive(port: int, requests: list[bytes], connections: int, warmup: float,
-          duration: float) -> dict:
+          duration: float, server_pid: int) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as handle:
         pickle.dump(requests, handle)
     try:
+        cpu_before = process_tree_cpu(server_pid)
         out = subprocess.run(
             [sys.executable, "-m", "bench.gateway_load", str(port), handle.name,
              str(connections), str(warmup), str(duration)],
             cwd=REPO_ROOT, capture_output=True, check=True, timeout=warmup + duration + 60,
         ).stdout
+        cpu = process_tree_cpu(server_pid) - cpu_before
     finally:
         os.unlink(handle.name)
-    return json.loads(out)
+    result = json.loads(out)
+    result["server_cpu_us"] = cpu / max(1, result["total_requests"]) * 1e6
+    return result
 
 
 def bare_requests() -> list[bytes]:
@@ -96,11 +123,11 @@ def measure(workers: int, connections: int, duration: float, log_path: Path) -> 
     port = free_port()
     proc = start_server(port, workers, log_path)
     try:
-        bare = drive(port, bare_requests(), connections, 1.0, duration)
+        bare = drive(port, bare_requests(), connections, 1.0, duration, proc.pid)
         run_id = uuid.uuid4().hex[:8]
         # Signed just before use: the timestamps must stay inside the 300 s tolerance.
         webhooks = drive(port, signed_requests(SECRET, run_id, 4000), connections, 1.0,
-                         duration)
+                         duration, proc.pid)
     finally:
         stop_server(proc)
     return {"bare": bare, "webhooks": webhooks}
@@ -137,6 +164,8 @@ def run(connections: int = 16, duration: float = 10.0) -> list[dict]:
             entry(f"webhook_p99_ms_{workers}w", hooks["p99_ms"], "ms", bare["p99_ms"],
                   f"<= {TARGET_P99_MS}" if one else "report",
                   hooks["p99_ms"] <= TARGET_P99_MS if one else None),
+            entry(f"server_cpu_us_per_request_{workers}w", hooks["server_cpu_us"], "us",
+                  bare["server_cpu_us"], "report", None),
             entry(f"load_generator_cpu_share_{workers}w", hooks["generator_cpu"], "cores",
                   bare["generator_cpu"], "report", None),
         ]

@@ -74,10 +74,12 @@ class _Run:
         self.stop_at = now + warmup + duration
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
+        self.total = 0  # warmup included: the server's CPU is read over the whole run
         self.closed = 0
         self.done = asyncio.get_running_loop().create_future()
 
     def record(self, status: int, latency: float) -> None:
+        self.total += 1
         if time.perf_counter() >= self.measure_from:
             self.latencies.append(latency)
             self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -99,6 +101,7 @@ async def drive(port: int, requests: list[bytes], connections: int, warmup: floa
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     return {
         "requests": count,
+        "total_requests": run.total,
         "rps": count / duration,
         "p50_ms": latencies[count // 2] * 1000 if count else None,
         "p99_ms": latencies[min(count - 1, int(count * 0.99))] * 1000 if count else None,

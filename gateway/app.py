@@ -101,7 +101,8 @@ def create_app(
 def _route_uvicorn_logs() -> None:
     # uvicorn installs plain-text handlers before importing the app; send its records
     # through the JSON root handler instead. Per-request access lines are left to the
-    # webhook route, which logs each outcome with the request and event ids.
+    # webhook route, which logs each refusal and failure with the request and event ids
+    # (each acceptance at DEBUG; gateway_webhooks counts every outcome).
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True

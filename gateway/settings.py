@@ -25,7 +25,10 @@ Environment variables:
   unreachable, default 1.
 - ``GATEWAY_READY_TIMEOUT_SECONDS`` / ``GATEWAY_READY_CACHE_SECONDS``: the readiness probe's
   metadata fetch bound (default 2) and how long its answer is reused (default 1).
-- ``GATEWAY_LINGER_MS``: the producer's batching delay, default 2.
+- ``GATEWAY_LINGER_MS``: the producer's batching delay, default 0. aiokafka keeps one
+  produce request in flight per broker and gathers everything that arrives meanwhile into
+  the next one, so webhooks batch without a linger; a linger only adds its delay to every
+  acknowledgement (measured: 16 concurrent publishes ran at a third of the rate with 2 ms).
 - ``GATEWAY_LOG_LEVEL``: default INFO.
 - ``GATEWAY_BENCH_ENDPOINT``: when true, adds ``POST /bench/bare`` (a bare 200), the
   baseline of ``bench/gateway.py``. Off by default.
@@ -93,7 +96,7 @@ class GatewaySettings(BaseSettings):
     CONNECT_RETRY_SECONDS: float = Field(default=1.0, gt=0)
     READY_TIMEOUT_SECONDS: float = Field(default=2.0, gt=0)
     READY_CACHE_SECONDS: float = Field(default=1.0, ge=0)
-    LINGER_MS: int = Field(default=2, ge=0)
+    LINGER_MS: int = Field(default=0, ge=0)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     BENCH_ENDPOINT: bool = False
 

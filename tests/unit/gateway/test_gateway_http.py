@@ -230,3 +230,14 @@ async def test_the_webhook_contract_is_in_the_openapi_schema(client):
     response = await client.get("/openapi.json")
     operation = response.json()["paths"]["/webhooks/{provider}"]["post"]
     assert {"200", "400", "413", "415", "503"} <= set(operation["responses"])
+
+
+async def test_acceptance_logs_at_debug_and_refusals_at_info(client, publisher, caplog):
+    caplog.set_level("INFO", logger="gateway.webhooks")
+    body = fixture("charge.refund.updated")
+    assert (await client.post(URL, content=body, headers=signed(body))).status_code == 200
+    assert [r for r in caplog.records if r.name == "gateway.webhooks"] == []
+    bad = {**JSON, "stripe-signature": "t=1,v1=00"}
+    assert (await client.post(URL, content=body, headers=bad)).status_code == 400
+    (record,) = [r for r in caplog.records if r.name == "gateway.webhooks"]
+    assert (record.levelname, record.reason) == ("INFO", "signature_mismatch")

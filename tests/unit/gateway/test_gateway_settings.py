@@ -31,6 +31,8 @@ def test_secrets_split_on_commas_and_defaults_apply(monkeypatch):
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:9092"
     assert settings.SIGNATURE_TOLERANCE_SECONDS == 120
     assert settings.MAX_BODY_BYTES == 1024 * 1024
+    # aiokafka batches behind its one in-flight request; a linger would only add latency.
+    assert settings.LINGER_MS == 0
 
 
 def test_broker_address_comes_from_kafka_bootstrap_servers(monkeypatch):
