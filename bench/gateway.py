@@ -16,6 +16,8 @@ Run: python -m bench.gateway [--connections N] [--duration S]
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import pickle
@@ -44,8 +46,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int, log_path: Path) -> subprocess.Popen:
+@contextlib.contextmanager
+def bench_topics():
+    """Private copies of the gateway's topics, so bench events never feed the pipeline."""
+    from contracts.topics import TOPIC_SPECS, TopicSpec
+    from infra.topics import delete_topics, ensure_topics
+
+    prefix = f"bench.{uuid.uuid4().hex[:8]}."
+    specs = tuple(TopicSpec(prefix + s.name, s.partitions) for s in TOPIC_SPECS)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    asyncio.run(ensure_topics(bootstrap, specs))
+    try:
+        yield prefix
+    finally:
+        asyncio.run(delete_topics(bootstrap, [s.name for s in specs]))
+
+
+def start_server(port: int, workers: int, log_path: Path, topic_prefix: str) -> subprocess.Popen:
     env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "GATEWAY_BENCH_ENDPOINT": "true",
+           "GATEWAY_TOPIC_PREFIX": topic_prefix,
            "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS",
                                                      "127.0.0.1:9092")}
     command = [sys.executable, "-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1",
@@ -119,9 +138,10 @@ def bare_requests() -> list[bytes]:
             b"Content-Length: 2\r\n\r\n{}"]
 
 
-def measure(workers: int, connections: int, duration: float, log_path: Path) -> dict:
+def measure(workers: int, connections: int, duration: float, log_path: Path,
+            topic_prefix: str) -> dict:
     port = free_port()
-    proc = start_server(port, workers, log_path)
+    proc = start_server(port, workers, log_path, topic_prefix)
     try:
         bare = drive(port, bare_requests(), connections, 1.0, duration, proc.pid)
         run_id = uuid.uuid4().hex[:8]
@@ -148,7 +168,8 @@ def run(connections: int = 16, duration: float = 10.0) -> list[dict]:
     log_path.write_bytes(b"")
     entries: list[dict] = []
     for workers in (1, 2):
-        result = measure(workers, connections, duration, log_path)
+        with bench_topics() as prefix:
+            result = measure(workers, connections, duration, log_path, prefix)
         bare, hooks = result["bare"], result["webhooks"]
         failed = sum(n for status, n in hooks["statuses"].items() if status != "200")
         if failed:

@@ -74,6 +74,7 @@ def create_app(
             ready_timeout=settings.READY_TIMEOUT_SECONDS,
             ready_cache=settings.READY_CACHE_SECONDS,
             linger_ms=settings.LINGER_MS,
+            topic_prefix=settings.TOPIC_PREFIX,
             max_body_bytes=settings.MAX_BODY_BYTES,
             observe_publish=metrics.observe_publish,
         )

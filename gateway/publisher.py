@@ -58,6 +58,7 @@ class KafkaPublisher:
         ready_timeout: float = 2.0,
         ready_cache: float = 1.0,
         linger_ms: int = 0,
+        topic_prefix: str = "",
         max_body_bytes: int = 1024 * 1024,
         observe_publish=None,
     ) -> None:
@@ -67,6 +68,7 @@ class KafkaPublisher:
         self._ready_timeout = ready_timeout
         self._ready_cache = ready_cache
         self._linger_ms = linger_ms
+        self._topic_prefix = topic_prefix
         self._max_request_size = max_body_bytes + _FRAMING_BYTES
         self._observe_publish = observe_publish
         self._producer: AIOKafkaProducer | None = None
@@ -132,7 +134,8 @@ class KafkaPublisher:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._publish_timeout):
-                await producer.send_and_wait(topic, value, key=key, headers=headers)
+                await producer.send_and_wait(self._topic_prefix + topic, value, key=key,
+                                             headers=headers)
         except TimeoutError:
             raise PublishUnavailableError(
                 "kafka_timeout",

@@ -29,6 +29,8 @@ Environment variables:
   produce request in flight per broker and gathers everything that arrives meanwhile into
   the next one, so webhooks batch without a linger; a linger only adds its delay to every
   acknowledgement (measured: 16 concurrent publishes ran at a third of the rate with 2 ms).
+- ``GATEWAY_TOPIC_PREFIX``: prepended to every topic the gateway writes, default empty.
+  Lets a benchmark or a second environment share a broker without feeding the pipeline.
 - ``GATEWAY_LOG_LEVEL``: default INFO.
 - ``GATEWAY_BENCH_ENDPOINT``: when true, adds ``POST /bench/bare`` (a bare 200), the
   baseline of ``bench/gateway.py``. Off by default.
@@ -97,6 +99,7 @@ class GatewaySettings(BaseSettings):
     READY_TIMEOUT_SECONDS: float = Field(default=2.0, gt=0)
     READY_CACHE_SECONDS: float = Field(default=1.0, ge=0)
     LINGER_MS: int = Field(default=0, ge=0)
+    TOPIC_PREFIX: str = ""
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     BENCH_ENDPOINT: bool = False
 

@@ -30,6 +30,15 @@ async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPE
         await admin.close()
 
 
+async def delete_topics(bootstrap: str, names: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
 def broker_ready(bootstrap: str) -> bool:
     async def probe() -> bool:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
