@@ -3,6 +3,9 @@ aiokafka consume -> map -> produce loop over the same events in the same run.
 
 Both read the same pre-loaded raw topics and write a fresh output topic; throughput is the
 output count over the span of the output records' timestamps, so start-up is not counted.
+The machine is shared, so beside throughput it reports CPU time per event (the worker's
+between its first and last output; the plain loop's process time), which the other
+processes competing for the cores disturb far less.
 
     python -m bench.normalizer
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -70,6 +74,32 @@ async def output_rate(topic: str, expect: int, within: float = 600) -> float:
         await consumer.stop()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, from /proc (fields 14 and 15 of stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def cpu_per_event(topic: str, expect: int, cpu, within: float = 600) -> float:
+    """CPU seconds per output, sampled at the first and the last output (end offsets polled)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(3)]
+        first: tuple[int, float] | None = None
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            count = sum((await consumer.end_offsets(parts)).values())
+            if count and first is None:
+                first = (count, cpu())
+            if count >= expect and first is not None:
+                return (cpu() - first[1]) / max(count - first[0], 1)
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"outputs on {topic} did not reach {expect}")
+    finally:
+        await consumer.stop()
+
+
 async def plain_loop(raw: list[str], out: str, expect: int) -> None:
     """The baseline: no framework, batch-produce then commit, the same mapping."""
     consumer = AIOKafkaConsumer(*raw, bootstrap_servers=BOOTSTRAP, group_id=f"bench-plain-{out}",
@@ -112,12 +142,20 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
         stderr=open(Path(env["STREAMS_DATA_DIR"]) / "worker.log", "wb"))  # noqa: SIM115
 
 
+def attach_profiler(pid: int) -> None:
+    # e.g. BENCH_PROFILER="py-spy record -f raw -o /tmp/worker.txt --pid {pid}"; it stops
+    # and writes its report when the worker exits.
+    command = os.environ.get("BENCH_PROFILER")
+    if command:
+        subprocess.Popen(shlex.split(command.format(pid=pid)), stdout=subprocess.DEVNULL)
+
+
 def stop_worker(worker: subprocess.Popen) -> None:
     worker.send_signal(signal.SIGTERM)
     worker.wait(timeout=60)
 
 
-async def measure() -> tuple[float, float]:
+async def measure() -> tuple[float, float, float, float]:
     tag = uuid.uuid4().hex[:8]
     names = {k: f"bench.norm.{tag}.{k}" for k in ("payment_intent", "charge", "refund",
                                                    "out_plain", "out_faust", "dlq")}
@@ -130,10 +168,11 @@ async def measure() -> tuple[float, float]:
         raw_topics = {k: names[k] for k in ("payment_intent", "charge", "refund")}
         await load_raw(raw_topics)
 
-        loop_task = asyncio.create_task(plain_loop(list(raw_topics.values()),
-                                                   names["out_plain"], EVENTS))
+        started = time.process_time()
+        await plain_loop(list(raw_topics.values()), names["out_plain"], EVENTS)
+        plain_cpu = (time.process_time() - started) / EVENTS
+        # Read afterwards, from the records' timestamps, so it takes no CPU from the loop.
         baseline = await output_rate(names["out_plain"], EVENTS)
-        await loop_task
 
         env = {**os.environ, "STREAMS_NORMALIZER_APP_ID": app_id,
                "STREAMS_NORMALIZER_PROVIDERS": "stripe",
@@ -143,11 +182,14 @@ async def measure() -> tuple[float, float]:
                "STREAMS_TOPIC_NORMALIZED": names["out_faust"],
                "STREAMS_TOPIC_VALIDATION_DLQ": names["dlq"], "STREAMS_LOG_LEVEL": "WARNING"}
         worker = start_worker(env)
+        attach_profiler(worker.pid)
         try:
+            faust_cpu = await cpu_per_event(names["out_faust"], EVENTS,
+                                            lambda: cpu_seconds(worker.pid))
             faust_rate = await output_rate(names["out_faust"], EVENTS)
         finally:
             stop_worker(worker)
-        return faust_rate, baseline
+        return faust_rate, baseline, faust_cpu, plain_cpu
     finally:
         existing = set(await admin.list_topics())
         await admin.delete_topics([t for t in existing
@@ -158,14 +200,23 @@ async def measure() -> tuple[float, float]:
 
 
 def run() -> list[dict]:
-    faust_rate, baseline = asyncio.run(measure())
+    faust_rate, baseline, faust_cpu, plain_cpu = asyncio.run(measure())
     ratio = faust_rate / baseline if baseline else None
+    efficiency = plain_cpu / faust_cpu if faust_cpu else None
     return [{
         "stage": "normalizer", "metric": "events_per_second (faust worker, RocksDB dedup)",
         "value": round(faust_rate, 1), "unit": "events/s", "baseline": round(baseline, 1),
         "ratio": round(ratio, 3) if ratio else None,
         "target": f">= {TARGET_EPS} events/s and >= {TARGET_RATIO}x plain aiokafka loop",
         "met": bool(faust_rate >= TARGET_EPS and ratio and ratio >= TARGET_RATIO),
+    }, {
+        # ratio = plain / worker: the share of the plain loop's speed one core would give.
+        "stage": "normalizer", "metric": "cpu_us_per_event (faust worker, RocksDB dedup)",
+        "value": round(faust_cpu * 1e6, 1), "unit": "us/event",
+        "baseline": round(plain_cpu * 1e6, 1),
+        "ratio": round(efficiency, 3) if efficiency else None,
+        "target": f"plain/worker >= {TARGET_RATIO}",
+        "met": bool(efficiency and efficiency >= TARGET_RATIO),
     }]
 
 

@@ -3,32 +3,41 @@
 Run: ``faust -A streams.normalizer worker -l info`` (web on 127.0.0.1:6066). One agent per
 raw topic of each provider in STREAMS_NORMALIZER_PROVIDERS (default: all four).
 Values are consumed as raw bytes and parsed here, so a poison message reaches the DLQ
-instead of crashing the agent in faust's decoder. Each output is produced and acked by
-the broker before the event is marked seen and before its offset can be committed.
+instead of crashing the agent in faust's decoder. Events are worked in batches: every
+output of a batch is produced and acked by the broker before its events are marked seen
+and before their offsets can be committed.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+import weakref
+from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 import faust
-from faust.types import EventT, StreamT
+from faust.streams import _current_event  # no public setter; batches need one per event
+from faust.types import EventT, Message, StreamT
 
 from contracts.dead_letters import ValidationIssue
 from contracts.events import PaymentEvent, Provider
 from streams import views
 from streams.adyen_mapping import map_adyen_record
 from streams.braintree_mapping import map_braintree_record
-from streams.codecs import build_dead_letter, dead_letter_from_error, encode_dead_letter
+from streams.codecs import (
+    build_dead_letter,
+    dead_letter_from_error,
+    encode_dead_letter,
+    encode_event,
+)
 from streams.dedup import decode_seen, encode_seen, select_expired
 from streams.logs import use_json_logs
 from streams.mapping import map_stripe_bytes
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
-from streams.publishing import send_confirmed
-from streams.records import NormalizedEvent, to_record
+from streams.publishing import Send, mark_seen, send_all_confirmed
 from streams.rules import InvalidEventError
 from streams.settings import StreamsSettings
 from streams.square_mapping import map_square_record
@@ -49,6 +58,7 @@ app = faust.App(
     broker_session_timeout=settings.BROKER_SESSION_TIMEOUT_SECONDS,
     producer_acks=-1,
     producer_linger=settings.PRODUCER_LINGER_SECONDS,
+    producer_max_batch_size=settings.PRODUCER_MAX_BATCH_BYTES,
     web_port=settings.WEB_PORT or 6066,
     web_bind=settings.WEB_HOST,
     web_host=settings.WEB_HOST,
@@ -61,10 +71,9 @@ raw_topics = {
                     key_serializer="raw", value_serializer="raw")
     for name in settings.raw_topics
 }
-normalized_topic = app.topic(settings.TOPIC_NORMALIZED, key_type=str,
-                             value_type=NormalizedEvent, key_serializer="raw")
-dlq_topic = app.topic(settings.TOPIC_VALIDATION_DLQ, key_type=str, value_type=bytes,
-                      key_serializer="raw", value_serializer="raw")
+# Outputs are JSON bytes from streams.codecs (the starter decodes with it), produced
+# straight to app.producer: faust's Topic.send costs more per message than the mapping.
+NORMALIZED, DLQ = settings.TOPIC_NORMALIZED, settings.TOPIC_VALIDATION_DLQ
 
 # event_id -> [first_seen_epoch, changelog partition]; partitioned like the raw topics.
 dedup_table = app.Table(
@@ -83,22 +92,18 @@ def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> 
     return map_stripe_bytes(raw, processed_at)
 
 
-async def normalize_message(event: EventT, agent: str, provider: str = Provider.STRIPE.value,
-                            mapper: Mapper = map_stripe_record) -> None:
-    """Turn one raw message into exactly one output (or none for a duplicate)."""
-    message = event.message
+def build_output(message: Message, provider: str, mapper: Mapper,
+                 now: datetime) -> tuple[str, str, bytes]:
+    """The one (key, topic, value) a raw message becomes: the normalized event or a dead letter."""
     raw = message.value if isinstance(message.value, bytes) else bytes(message.value or b"")
     key_bytes = message.key if isinstance(message.key, bytes) or message.key is None \
         else str(message.key).encode()
-    now = datetime.now(UTC)
-    counters.add(agent, "processed")
     try:
         payment = mapper(key_bytes, raw, now)
-        key, topic, value = payment.event_id, normalized_topic, to_record(payment)
+        return payment.event_id, NORMALIZED, encode_event(payment)
     except InvalidEventError as exc:
         letter = dead_letter_from_error(raw, exc, topic=message.topic, partition=message.partition,
                                         offset=message.offset, failed_at=now)
-        key, topic, value = letter.event_id, dlq_topic, encode_dead_letter(letter)
     except Exception as exc:  # noqa: BLE001 - a mapping bug must dead-letter, not kill the agent
         log.exception("normalize failed unexpectedly at %s:%s:%s",
                       message.topic, message.partition, message.offset)
@@ -106,38 +111,83 @@ async def normalize_message(event: EventT, agent: str, provider: str = Provider.
         letter = build_dead_letter(raw, [issue], topic=message.topic, partition=message.partition,
                                    offset=message.offset, failed_at=now, stage="normalize",
                                    provider=provider)
-        key, topic, value = letter.event_id, dlq_topic, encode_dead_letter(letter)
+    return letter.event_id, DLQ, encode_dead_letter(letter)
 
-    bind_event_id(key)
-    try:
-        if key in _in_flight or key in dedup_table:
-            counters.add(agent, "deduplicated")
-            log.info("duplicate dropped")
-            return
-        _in_flight.add(key)
+
+async def normalize_batch(events: Sequence[EventT], agent: str,
+                          provider: str = Provider.STRIPE.value,
+                          mapper: Mapper = map_stripe_record) -> None:
+    """Turn each raw message into exactly one output (or none for a duplicate), all acked."""
+    now = datetime.now(UTC)
+    tally: Counter[str] = Counter(processed=len(events))
+    claimed: set[str] = set()  # ids this batch will emit: a repeat inside the batch is a duplicate
+    outputs: list[tuple[EventT, str, str, bytes]] = []
+    for event in events:
+        key, topic, value = build_output(event.message, provider, mapper, now)
+        # The store is split by source partition and finds it from the current event.
+        token = _current_event.set(weakref.ref(event))
         try:
-            await send_confirmed(topic, key=key, value=value)
-            # Marked only after the ack: a crash in between re-emits (absorbed downstream)
-            # rather than remembering an event that was never written.
-            dedup_table[key] = encode_seen(time.time(), message.partition)
+            duplicate = key in claimed or key in _in_flight or key in dedup_table
         finally:
-            _in_flight.discard(key)
-        outcome = "normalized" if topic is normalized_topic else "dead_lettered"
-        counters.add(agent, outcome)
-        log.log(logging.INFO if outcome == "normalized" else logging.WARNING, outcome)
+            _current_event.reset(token)
+        if duplicate:
+            tally["deduplicated"] += 1
+            _log_outcome(key, logging.INFO, "duplicate dropped")
+            continue
+        claimed.add(key)
+        outputs.append((event, key, topic, value))
+
+    _in_flight.update(claimed)
+    try:
+        await send_all_confirmed([produce(topic, key.encode(), value)
+                                  for _, key, topic, value in outputs])
+        # Marked only after the acks: a crash in between re-emits (absorbed downstream)
+        # rather than remembering an event that was never written.
+        seen_at = time.time()
+        await mark_seen(dedup_table, produce, [
+            (event, key, encode_seen(seen_at, event.message.partition))
+            for event, key, _, _ in outputs])
     finally:
-        bind_event_id(None)
+        _in_flight.difference_update(claimed)
+
+    for _, key, topic, _ in outputs:
+        if topic == NORMALIZED:
+            tally["normalized"] += 1
+            _log_outcome(key, logging.DEBUG, "normalized")
+        else:
+            tally["dead_lettered"] += 1
+            _log_outcome(key, logging.WARNING, "dead_lettered")
+    for outcome, n in tally.items():
+        counters.add(agent, outcome, n)
+
+
+def produce(topic: str, key: bytes, value: bytes, partition: int | None = None) -> Send:
+    """One message for send_all_confirmed: queued when called, acked when awaited twice."""
+    return partial(app.producer.send, topic, key, value, partition, None, None)
+
+
+def _log_outcome(event_id: str, level: int, outcome: str) -> None:
+    # Per-event INFO lines would cost more than the normalizing; normalized is DEBUG.
+    if log.isEnabledFor(level):
+        bind_event_id(event_id)
+        try:
+            log.log(level, outcome)
+        finally:
+            bind_event_id(None)
 
 
 async def _normalize_stream(stream: StreamT[bytes], agent: str,
                             provider: str = Provider.STRIPE.value,
                             mapper: Mapper = map_stripe_record) -> None:
     # Manual acks: faust acks an event in a `finally` even when the body raised or was
-    # cancelled, which would let its offset be committed without an output.
+    # cancelled (take_events() too), which would let its offset be committed without an
+    # output. noack_take() never acks; these acks run only once the batch's outputs are.
     manual = stream.noack()
-    async for event in manual.events():
-        await normalize_message(event, agent, provider, mapper)
-        await manual.ack(event)
+    async for events in manual.noack_take(settings.NORMALIZER_BATCH_MAX,
+                                          within=settings.NORMALIZER_BATCH_WITHIN_SECONDS):
+        await normalize_batch(events, agent, provider, mapper)
+        for event in events:
+            await manual.ack(event)
 
 
 _providers = settings.normalizer_providers

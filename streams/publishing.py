@@ -1,16 +1,23 @@
-"""Produce and wait for the broker's ack, retrying until it comes: an offset may only move after."""
+"""Produce and wait for the broker's acks, retrying until they come: offsets move only after."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
+from faust.serializers import codecs
+from faust.streams import _current_event  # no public setter; a batch needs one per event
+from faust.types import TP, EventT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# faust's producer wraps a KafkaError raised while queueing in its own ProducerSendError.
+RETRYABLE = (KafkaError, ProducerSendError)
 
 
 def next_backoff(previous: float, cap: float) -> float:
@@ -42,12 +49,82 @@ async def retry_forever(
             await asyncio.sleep(delay)
 
 
-async def send_confirmed(topic, *, key: str, value, on_retry=None) -> None:
-    """topic.send() only queues; awaiting the returned future waits for the broker's ack."""
+Send = Callable[[], Awaitable[Awaitable[Any]]]
 
-    async def attempt():
-        pending = await topic.send(key=key, value=value)
-        return await pending
 
-    await retry_forever(attempt, retryable=(KafkaError,), what=f"produce to {topic}",
-                        on_retry=on_retry)
+async def send_all_confirmed(sends: Sequence[Send], *, on_retry=None) -> list[Any]:
+    """Queue every message before awaiting any ack; a retry resends only the failed ones.
+
+    Each send queues one message (e.g. ``partial(topic.send, key=k, value=v)``) and returns
+    its delivery future. Awaiting the acks together lets one produce request carry a batch
+    instead of one round trip per message; returning still means every one was acked.
+    Returns the delivery results in the order of `sends`.
+    """
+    results: list[Any] = [None] * len(sends)
+    pending = list(range(len(sends)))
+
+    async def attempt() -> None:
+        nonlocal pending
+        pending, error = await _send_round(sends, pending, results)
+        if error is not None:
+            raise error
+
+    if pending:
+        await retry_forever(attempt, retryable=RETRYABLE,
+                            what=f"produce of {len(sends)} messages", on_retry=on_retry)
+    return results
+
+
+async def _send_round(sends: Sequence[Send], indexes: list[int],
+                      results: list[Any]) -> tuple[list[int], BaseException | None]:
+    """The indexes still unacked after one round, and the first retryable error seen."""
+    failed: list[int] = []
+    error: BaseException | None = None
+    queued = []
+    for index in indexes:
+        try:
+            queued.append((index, await sends[index]()))
+        except RETRYABLE as exc:
+            failed.append(index)
+            error = error or exc
+    outcomes = await asyncio.gather(*(future for _, future in queued), return_exceptions=True)
+    for (index, _), outcome in zip(queued, outcomes, strict=True):
+        if isinstance(outcome, RETRYABLE):
+            failed.append(index)
+            error = error or outcome
+        elif isinstance(outcome, BaseException):
+            raise outcome  # a bug or a cancellation, not the broker: let it surface
+        else:
+            results[index] = outcome
+    return sorted(failed), error  # resent in their original order
+
+
+async def mark_seen(table, produce: Callable[..., Send],
+                    entries: Sequence[tuple[EventT, str, Any]]) -> None:
+    """Write (event, key, value) entries to a table's store and changelog; wait for the acks.
+
+    ``table[key] = value`` would queue each changelog message in faust's 100-message
+    send_soon buffer, which stalls all consumption while it drains one message at a time;
+    produced as one batch they cost one round trip, and the offsets are acked after it.
+    """
+    changelog = table.changelog_topic.get_topic_name()
+    sends = []
+    for event, key, value in entries:
+        # The RocksDB store is split by source partition and finds it from the current event.
+        token = _current_event.set(weakref.ref(event))
+        try:
+            table.data[key] = value
+        finally:
+            _current_event.reset(token)
+        # Encoded as faust's own table writes are, or a restore would rebuild other keys.
+        sends.append(produce(changelog, codecs.dumps(table.key_serializer, key),
+                             codecs.dumps(table.value_serializer, value),
+                             event.message.partition))
+    sent = await send_all_confirmed(sends)
+    # Recovery replays the changelog from here on: what faust's own send callback records.
+    latest: dict[TP, int] = {}
+    for meta in sent:
+        tp = TP(meta.topic, meta.partition)
+        latest[tp] = max(meta.offset, latest.get(tp, -1))
+    for tp, offset in latest.items():
+        table.data.set_persisted_offset(tp, offset)

@@ -59,7 +59,14 @@ class StreamsSettings(BaseSettings):
     BROKER_SESSION_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
     # Lets concurrent sends share a produce request instead of one request each.
     PRODUCER_LINGER_SECONDS: float = Field(default=0.005, ge=0)
-    NORMALIZER_CONCURRENCY: int = Field(default=32, ge=1)
+    # Actors per raw topic; each works a whole batch, so a few keep the broker busy.
+    NORMALIZER_CONCURRENCY: int = Field(default=2, ge=1)
+    # Events handled (and produced, and acked) together; a batch closes when it is full
+    # or when no more events arrive within the window, so a quiet topic waits that long.
+    NORMALIZER_BATCH_MAX: int = Field(default=1000, ge=1)
+    NORMALIZER_BATCH_WITHIN_SECONDS: float = Field(default=0.02, gt=0)
+    # Bigger produce batches: one request carries a whole normalizer batch.
+    PRODUCER_MAX_BATCH_BYTES: int = Field(default=512 * 1024, ge=16 * 1024)
 
     # The simulator signs provider webhooks with the gateway's own settings (same names).
     ADYEN_HMAC_KEY: str | None = Field(default=None, validation_alias="ADYEN_HMAC_KEY")

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 import pytest
+from faust.types import TP
+from faust.types.tuples import RecordMetadata
 
 # faust reads its store when the app module is imported, so this must come first.
 os.environ["STREAMS_STORE"] = "memory://"
@@ -39,22 +41,21 @@ def stripe_event():
 
 
 class SentRecorder:
-    """Stands in for topic.send: records what was produced and acks it at once."""
+    """Stands in for the normalizer's producer: records what was produced and acks it at once."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, str, Any]] = []
+        self.sent: list[tuple[str, bytes, bytes, int | None]] = []
 
-    def patch(self, monkeypatch, topic) -> None:
-        async def send(*, key=None, value=None, **_: Any):
-            self.sent.append((topic.get_topic_name(), key, value))
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
+    async def send(self, topic, key, value, partition, timestamp, headers, **_: Any):
+        self.sent.append((topic, key, value, partition))
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(RecordMetadata(topic, partition or 0, TP(topic, partition or 0),
+                                       len(self.sent), None, None))
+        return done
 
-        monkeypatch.setattr(topic, "send", send)
-
-    def on(self, topic_name: str) -> list[tuple[str, Any]]:
-        return [(k, v) for t, k, v in self.sent if t == topic_name]
+    def on(self, topic_name: str) -> list[tuple[str, bytes]]:
+        """(key, value) of what went to a topic, the key decoded as the agents encode it."""
+        return [(k.decode(), v) for t, k, v, _ in self.sent if t == topic_name]
 
 
 @pytest.fixture
@@ -62,10 +63,10 @@ def sent(monkeypatch) -> SentRecorder:
     from streams import normalizer
 
     recorder = SentRecorder()
-    recorder.patch(monkeypatch, normalizer.normalized_topic)
-    recorder.patch(monkeypatch, normalizer.dlq_topic)
+    monkeypatch.setattr(normalizer.app.producer, "send", recorder.send)
     return recorder
 
 
 def as_bytes(event: dict) -> bytes:
     return orjson.dumps(event)
+

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from faust.events import Event
+from faust.types import Message
+from streams_agent_helpers import put_all as put_records
 
 from streams import normalizer
 from streams.codecs import decode_dead_letter, decode_event
-from streams.records import NormalizedEvent
 
 PI_TOPIC = normalizer.settings.TOPIC_PAYMENT_INTENT
 NORMALIZED = normalizer.settings.TOPIC_NORMALIZED
@@ -15,9 +17,7 @@ DLQ = normalizer.settings.TOPIC_VALIDATION_DLQ
 
 
 async def put_all(agent, values: list[bytes]) -> None:
-    async with agent.test_context() as ctx:
-        for value in values:
-            await ctx.put(value, key=b"k", partition=1)
+    await put_records(agent, [(b"k", value) for value in values], partition=1)
 
 
 @pytest.fixture(autouse=True)
@@ -31,11 +31,9 @@ async def test_valid_event_goes_to_normalized_and_is_marked_seen(sent, stripe_ev
     payload = stripe_event("payment_intent.succeeded")
     await put_all(normalizer.normalize_payment_intents, [orjson.dumps(payload)])
 
-    [(key, record)] = sent.on(NORMALIZED)
+    [(key, raw)] = sent.on(NORMALIZED)
     assert key == f"stripe:{payload['id']}"
-    assert isinstance(record, NormalizedEvent)
-    assert decode_event(record.dumps(serializer="json")).payment_id == payload["data"]["object"][
-        "id"]
+    assert decode_event(raw).payment_id == payload["data"]["object"]["id"]
     assert sent.on(DLQ) == []
     assert key in normalizer.dedup_table
 
@@ -109,3 +107,35 @@ def test_purge_forgets_expired_ids_and_writes_tombstones(monkeypatch):
     assert tombstones == [(2, "stripe:old")]
     assert "stripe:old" not in normalizer.dedup_table.data
     assert "stripe:new" in normalizer.dedup_table.data
+
+
+def raw_events(values: list[bytes], partition: int = 2) -> list[Event]:
+    return [Event(normalizer.app, b"k", value, None,
+                  Message(PI_TOPIC, partition, offset, 0.0, 0, None, b"k", value, None))
+            for offset, value in enumerate(values)]
+
+
+async def test_a_batch_emits_a_repeated_id_once_and_marks_it_after_the_output(sent, stripe_event):
+    payload = stripe_event("payment_intent.succeeded")
+    raw, other = orjson.dumps(payload), orjson.dumps(stripe_event("payment_intent.created"))
+    await normalizer.normalize_batch(raw_events([raw, other, raw]), "batch_test")
+
+    changelog = normalizer.dedup_table.changelog_topic.get_topic_name()
+    topics = [topic for topic, *_ in sent.sent]
+    # Both outputs are acked before any dedup entry goes to the changelog.
+    assert topics == [NORMALIZED, NORMALIZED, changelog, changelog]
+    assert [key for key, _ in sent.on(NORMALIZED)][0] == f"stripe:{payload['id']}"
+    [(_, _, seen, partition), _] = [s for s in sent.sent if s[0] == changelog]
+    assert partition == 2 and orjson.loads(seen)[1] == 2
+    assert normalizer.counters.get("batch_test", "deduplicated") == 1
+
+
+async def test_no_dedup_entry_when_the_output_fails(sent, monkeypatch, stripe_event):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("not the broker")
+
+    monkeypatch.setattr(normalizer.app.producer, "send", broken)
+    with pytest.raises(RuntimeError):
+        await normalizer.normalize_batch(
+            raw_events([orjson.dumps(stripe_event("charge.succeeded"))]), "batch_test")
+    assert len(normalizer.dedup_table.data) == 0

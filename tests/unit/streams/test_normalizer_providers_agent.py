@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from streams_agent_helpers import put_all as put_records
 from streams_provider_fixtures import (
     adyen_items,
     adyen_kafka,
@@ -13,7 +14,7 @@ from streams_provider_fixtures import (
 )
 
 from streams import normalizer
-from streams.codecs import decode_dead_letter
+from streams.codecs import decode_dead_letter, decode_event
 
 NORMALIZED = normalizer.settings.TOPIC_NORMALIZED
 DLQ = normalizer.settings.TOPIC_VALIDATION_DLQ
@@ -37,9 +38,7 @@ CASES = {
 
 
 async def put_all(agent, records: list[tuple[bytes | None, bytes]]) -> None:
-    async with agent.test_context() as ctx:
-        for key, value in records:
-            await ctx.put(value, key=key, partition=2)
+    await put_records(agent, records, partition=2)
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +56,8 @@ async def test_one_output_per_event_and_duplicates_dropped(sent, agent):
     before = normalizer.counters.get(agent, "deduplicated")
     await put_all(get_agent(), [(key, value), (key, value)])
 
-    [(out_key, record)] = sent.on(NORMALIZED)
+    [(out_key, raw)] = sent.on(NORMALIZED)
+    record = decode_event(raw)
     assert out_key == f"{provider}:{key.decode()}" == record.event_id
     assert record.provider == provider and record.provider_event_id == key.decode()
     assert sent.on(DLQ) == []
