@@ -22,10 +22,9 @@ from streams.rules import (
     check_currency,
     check_iso_datetime,
     check_last_four,
-    decode_key,
+    decode_keyed_json,
     make_collector,
     optional_text,
-    parse_json_object,
     require_text,
 )
 
@@ -39,12 +38,7 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 def map_adyen_record(key: bytes | None, raw: bytes, processed_at: datetime) -> PaymentEvent:
     """Decode and map one gateway-written Adyen item; raises InvalidEventError."""
-    provider_event_id = decode_key(key, PROVIDER)
-    try:
-        item = parse_json_object(raw)
-    except InvalidEventError as exc:
-        raise InvalidEventError(exc.issues, provider=PROVIDER,
-                                provider_event_id=provider_event_id) from None
+    provider_event_id, item = decode_keyed_json(key, raw, PROVIDER)
     return map_adyen_item(provider_event_id, item, processed_at)
 
 

@@ -234,3 +234,17 @@ def _stringify(item: Any) -> str:
     if isinstance(item, int | float):
         return str(item)
     return orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def decode_keyed_json(key: bytes | None, raw: bytes, provider: str) -> tuple[str, dict[str, Any]]:
+    """The provider event id from the key and the JSON object from the value.
+
+    A value that is not a JSON object is still reported under the key's event id, so the
+    dead letter is filed under the event it claims to be.
+    """
+    provider_event_id = decode_key(key, provider)
+    try:
+        return provider_event_id, parse_json_object(raw)
+    except InvalidEventError as exc:
+        raise InvalidEventError(exc.issues, provider=provider,
+                                provider_event_id=provider_event_id) from None

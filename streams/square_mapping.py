@@ -25,10 +25,9 @@ from streams.rules import (
     check_currency,
     check_iso_datetime,
     check_last_four,
-    decode_key,
+    decode_keyed_json,
     make_collector,
     optional_text,
-    parse_json_object,
     require_text,
 )
 
@@ -42,12 +41,7 @@ CARD_BRANDS = {"VISA": "visa", "MASTERCARD": "mastercard", "AMERICAN_EXPRESS": "
 
 def map_square_record(key: bytes | None, raw: bytes, processed_at: datetime) -> PaymentEvent:
     """Decode and map one gateway-written Square body; raises InvalidEventError."""
-    provider_event_id = decode_key(key, PROVIDER)
-    try:
-        payload = parse_json_object(raw)
-    except InvalidEventError as exc:
-        raise InvalidEventError(exc.issues, provider=PROVIDER,
-                                provider_event_id=provider_event_id) from None
+    provider_event_id, payload = decode_keyed_json(key, raw, PROVIDER)
     return map_square_event(provider_event_id, payload, processed_at)
 
 
