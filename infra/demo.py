@@ -135,6 +135,24 @@ def count_iceberg_rows(prefix: str) -> int:
     return scan.to_arrow().num_rows
 
 
+def collect_counts(sim: dict, before: dict[str, int], after: dict[str, int], prefix: str,
+                   pg_rows: int, quarantined: int, extra_invalid: int = 0) -> RunCounts:
+    """One run's counts: the simulator's report, the normalizer's counter deltas, and what
+    Temporal, PostgreSQL and Iceberg hold for the run's event ids.
+
+    ``extra_invalid`` counts bad records written straight to Kafka, past the gateway.
+    """
+    return RunCounts(
+        sent=sim["sent"], accepted=sim["accepted"], rejected=sim["rejected"],
+        errors=sim["errors"], unique_valid=sim["valid"], duplicates=sim["duplicates"],
+        invalid=sim["invalid"] + extra_invalid,
+        deduplicated=after.get("deduplicated", 0) - before.get("deduplicated", 0),
+        dead_lettered=after.get("dead_lettered", 0) - before.get("dead_lettered", 0),
+        workflows_completed=asyncio.run(count_completed_workflows(prefix)),
+        pg_rows=pg_rows, quarantine_rows=quarantined, iceberg_rows=count_iceberg_rows(prefix),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=float(os.environ.get("DEMO_RATE", 20)))
@@ -163,16 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print("4/5 the batch load into Iceberg", flush=True)
         run_batch_load()
         print("5/5 reconciliation", flush=True)
-        counts = RunCounts(
-            sent=sim["sent"], accepted=sim["accepted"], rejected=sim["rejected"],
-            errors=sim["errors"], unique_valid=sim["valid"], duplicates=sim["duplicates"],
-            invalid=sim["invalid"],
-            deduplicated=after.get("deduplicated", 0) - before.get("deduplicated", 0),
-            dead_lettered=after.get("dead_lettered", 0) - before.get("dead_lettered", 0),
-            workflows_completed=asyncio.run(count_completed_workflows(prefix)),
-            pg_rows=pg_rows, quarantine_rows=quarantined,
-            iceberg_rows=count_iceberg_rows(prefix),
-        )
+        counts = collect_counts(sim, before, after, prefix, pg_rows, quarantined)
     except (StackError, subprocess.CalledProcessError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1

@@ -37,3 +37,11 @@ def best_effort_event_id(raw: bytes, id_field: str) -> str | None:
         return None
     event_id = body.get(id_field) if isinstance(body, dict) else None
     return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 255 else None
+
+
+def route_by_prefix(routes: tuple[tuple[str, str], ...], event_type: str) -> str | None:
+    """The topic of the first (prefix, topic) pair the event type starts with, or None."""
+    for prefix, topic in routes:
+        if event_type.startswith(prefix):
+            return topic
+    return None

@@ -24,7 +24,7 @@ from square.utils.webhooks_helper import verify_signature
 from contracts.topics import SQUARE_PAYMENT, SQUARE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import Outcome, VerifiedEvent
-from gateway.providers._structure import parse_json_event
+from gateway.providers._structure import parse_json_event, route_by_prefix
 
 PROVIDER = "square"
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
@@ -43,10 +43,7 @@ class SquareEvent(BaseModel):
 
 def route_square_event(event_type: str) -> str | None:
     """The raw topic for a Square event type, or None when the gateway has no route."""
-    for prefix, topic in _ROUTES:
-        if event_type.startswith(prefix):
-            return topic
-    return None
+    return route_by_prefix(_ROUTES, event_type)
 
 
 class SquareProvider:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import VerifiedEvent
-from gateway.providers._structure import parse_json_event
+from gateway.providers._structure import parse_json_event, route_by_prefix
 
 PROVIDER = "stripe"
 SIGNATURE_HEADER = "stripe-signature"
@@ -62,10 +62,7 @@ class StripeEvent(BaseModel):
 
 def route_stripe_event(event_type: str) -> str | None:
     """The raw topic for a Stripe event type, or None when the gateway has no route."""
-    for prefix, topic in _ROUTES:
-        if event_type.startswith(prefix):
-            return topic
-    return None
+    return route_by_prefix(_ROUTES, event_type)
 
 
 def parse_signature_header(header: str | None) -> tuple[int, list[str]]:

@@ -8,14 +8,13 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.topics import STRIPE_RAW_TOPICS
 from infra.demo import (
-    count_completed_workflows,
-    count_iceberg_rows,
+    collect_counts,
     normalizer_counters,
     run_batch_load,
     run_simulator,
     wait_for_pipeline,
 )
-from infra.reconcile import RunCounts, reconcile
+from infra.reconcile import reconcile
 
 POISON = [b"\xff\xfe not utf-8", b"[1, 2, 3]", b'{"id": 42, "type": ["not", "a", "string"]}']
 
@@ -45,15 +44,8 @@ def test_every_accepted_webhook_lands_exactly_once(pipeline, kafka_bootstrap):
     after = normalizer_counters()
     run_batch_load()
 
-    counts = RunCounts(
-        sent=sim["sent"], accepted=sim["accepted"], rejected=sim["rejected"],
-        errors=sim["errors"], unique_valid=sim["valid"], duplicates=sim["duplicates"],
-        invalid=sim["invalid"] + poison,
-        deduplicated=after.get("deduplicated", 0) - before.get("deduplicated", 0),
-        dead_lettered=after.get("dead_lettered", 0) - before.get("dead_lettered", 0),
-        workflows_completed=asyncio.run(count_completed_workflows(prefix)),
-        pg_rows=pg_rows, quarantine_rows=quarantined, iceberg_rows=count_iceberg_rows(prefix),
-    )
+    counts = collect_counts(sim, before, after, prefix, pg_rows, quarantined,
+                            extra_invalid=poison)
     # The poison went straight to Kafka, so the gateway never answered for it.
     result = reconcile(counts)
     problems = [p for p in result.problems if not p.startswith("sent ")]
