@@ -83,3 +83,15 @@ async def receive_webhook(provider: str) -> Response:
     """
     return json_response({"error": "unavailable", "reason": "intake_disabled",
                           "detail": "the webhook intake is not mounted"}, 503)
+
+
+# The framework's own bare answer, routed like any FastAPI endpoint (router, request
+# object, response class). bench/gateway.py measures it beside the webhook path, which
+# skips the router, and beside the intake's raw-ASGI bare answer; see GATEWAY_BENCH_ENDPOINT.
+bench = APIRouter(include_in_schema=False)
+
+
+@bench.post("/bench/bare-route")
+async def post_bench_bare_route() -> dict:
+    return {"status": "ok"}
+

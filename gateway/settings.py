@@ -32,8 +32,9 @@ Environment variables:
 - ``GATEWAY_TOPIC_PREFIX``: prepended to every topic the gateway writes, default empty.
   Lets a benchmark or a second environment share a broker without feeding the pipeline.
 - ``GATEWAY_LOG_LEVEL``: default INFO.
-- ``GATEWAY_BENCH_ENDPOINT``: when true, adds ``POST /bench/bare`` (a bare 200), the
-  baseline of ``bench/gateway.py``. Off by default.
+- ``GATEWAY_BENCH_ENDPOINT``: when true, adds ``POST /bench/bare`` (a bare 200 from the
+  raw-ASGI intake) and ``POST /bench/bare-route`` (a bare 200 through FastAPI's router),
+  the baselines of ``bench/gateway.py``. Off by default.
 """
 
 from __future__ import annotations

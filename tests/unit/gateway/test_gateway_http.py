@@ -208,11 +208,13 @@ async def test_health_ready_and_metrics(client):
     assert "gateway_request_duration_seconds_bucket" in metrics
 
 
-async def test_bench_endpoint_is_off_by_default(client):
+async def test_bench_endpoints_are_off_by_default(client):
     assert (await client.post("/bench/bare")).status_code == 404
+    assert (await client.post("/bench/bare-route")).status_code == 404
 
 
-async def test_bench_endpoint_when_enabled_is_a_bare_200(settings, publisher):
+@pytest.mark.parametrize("path", ["/bench/bare", "/bench/bare-route"])
+async def test_bench_endpoints_when_enabled_are_a_bare_200(settings, publisher, path):
     import httpx
 
     from gateway.app import create_app
@@ -220,10 +222,11 @@ async def test_bench_endpoint_when_enabled_is_a_bare_200(settings, publisher):
     app = create_app(settings.model_copy(update={"BENCH_ENDPOINT": True}), publisher=publisher)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-        response = await client.post("/bench/bare", content=b"{}")
+        response = await client.post(path, content=b"{}")
+        schema = (await client.get("/openapi.json")).json()
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert publisher.records == []
-
+    assert not any(p.startswith("/bench") for p in schema["paths"])
 
 
 async def test_the_webhook_contract_is_in_the_openapi_schema(client):
