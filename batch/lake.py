@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import In
-from pyiceberg.io.pyarrow import _dataframe_to_data_files
+from pyiceberg.io.pyarrow import pyarrow_to_schema, write_file
 from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table
+from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
+from pyiceberg.table import Table, WriteTask
 
 from batch.schemas import BronzeTable
 
@@ -40,34 +41,35 @@ def read_watermark(table: Table) -> int:
     return int(table.properties.get(WATERMARK_PROPERTY, "0"))
 
 
-def split_by_partition(table: Table, rows: pa.Table) -> list[pa.Table]:
-    """Slices of ``rows`` holding one partition each (the spec has one field: a day)."""
-    (field,) = table.spec().fields
-    source = table.schema().find_field(field.source_id)
+def write_data_files(table: Table, rows: pa.Table) -> list[DataFile]:
+    """Write Parquet files for ``rows``, one per partition present, without committing them.
+
+    PyIceberg's append filters the whole batch once per partition and copies each part
+    again; here one sort of the partition keys groups the rows, and each group goes to
+    PyIceberg's writer as a task of its own (written in its thread pool).
+    """
+    metadata = table.metadata
+    schema, spec = metadata.schema(), metadata.spec()
+    (field,) = spec.fields  # one field, a day
+    source = schema.find_field(field.source_id)
     keys = field.transform.pyarrow_transform(source.field_type)(rows.column(source.name))
     order = pc.sort_indices(keys)
-    rows, keys = rows.take(order), pc.take(keys, order).combine_chunks()
-    slices, start = [], 0
-    for end in pc.run_end_encode(keys).run_ends.to_pylist():
-        slices.append(rows.slice(start, end - start))
-        start = end
-    return slices
-
-
-def write_data_files(table: Table, rows: pa.Table) -> list[DataFile]:
-    """Write Parquet files for ``rows`` without committing them.
-
-    PyIceberg's append filters the whole batch once per partition, which for a month of
-    days costs more than the Parquet encoding; splitting by a sort first is linear.
-    """
+    runs = pc.run_end_encode(pc.take(keys, order).combine_chunks())
+    task_schema = pyarrow_to_schema(rows.schema, name_mapping=schema.name_mapping,
+                                    format_version=metadata.format_version)
     write_uuid, counter = uuid.uuid4(), itertools.count(0)
 
-    def write_slice(part: pa.Table) -> list[DataFile]:
-        return list(_dataframe_to_data_files(table.metadata, part, table.io, write_uuid, counter))
+    def tasks() -> Iterator[WriteTask]:
+        start = 0
+        for end, day in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
+            group = rows.take(order.slice(start, end - start))
+            key = PartitionKey(field_values=[PartitionFieldValue(field=field, value=day)],
+                               partition_spec=spec, schema=schema)
+            yield WriteTask(write_uuid=write_uuid, task_id=next(counter), schema=task_schema,
+                            record_batches=group.to_batches(), partition_key=key)
+            start = end
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return [f for files in pool.map(write_slice, split_by_partition(table, rows))
-                for f in files]
+    return list(write_file(table.io, metadata, tasks()))
 
 
 def commit_load(table: Table, data_files: list[DataFile], replace_keys: list[str],
