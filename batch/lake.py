@@ -44,32 +44,43 @@ def read_watermark(table: Table) -> int:
 def write_data_files(table: Table, rows: pa.Table) -> list[DataFile]:
     """Write Parquet files for ``rows``, one per partition present, without committing them.
 
-    PyIceberg's append filters the whole batch once per partition and copies each part
-    again; here one sort of the partition keys groups the rows, and each group goes to
-    PyIceberg's writer as a task of its own (written in its thread pool).
+    Each partition's rows go to PyIceberg's writer as one task (written in its thread
+    pool). Rows that arrive in partition order, as events do, are passed as zero-copy
+    slices; otherwise one sort of the partition keys groups them, and gathering the rows
+    by it (a copy of every column) is the costliest step after the Parquet encoding.
+    PyIceberg's own append would filter the whole batch once per partition instead.
     """
     metadata = table.metadata
     schema, spec = metadata.schema(), metadata.spec()
     (field,) = spec.fields  # one field, a day
     source = schema.find_field(field.source_id)
-    keys = field.transform.pyarrow_transform(source.field_type)(rows.column(source.name))
-    order = pc.sort_indices(keys)
-    runs = pc.run_end_encode(pc.take(keys, order).combine_chunks())
+    transform = field.transform.pyarrow_transform(source.field_type)
+    keys = transform(rows.column(source.name)).combine_chunks()
+    order = None if in_order(keys) else pc.sort_indices(keys)
+    runs = pc.run_end_encode(keys if order is None else pc.take(keys, order))
     task_schema = pyarrow_to_schema(rows.schema, name_mapping=schema.name_mapping,
                                     format_version=metadata.format_version)
     write_uuid, counter = uuid.uuid4(), itertools.count(0)
 
     def tasks() -> Iterator[WriteTask]:
         start = 0
-        for end, day in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
-            group = rows.take(order.slice(start, end - start))
-            key = PartitionKey(field_values=[PartitionFieldValue(field=field, value=day)],
+        for end, value in zip(runs.run_ends.to_pylist(), runs.values.to_pylist(), strict=True):
+            group = (rows.slice(start, end - start) if order is None
+                     else rows.take(order.slice(start, end - start)))
+            key = PartitionKey(field_values=[PartitionFieldValue(field=field, value=value)],
                                partition_spec=spec, schema=schema)
             yield WriteTask(write_uuid=write_uuid, task_id=next(counter), schema=task_schema,
                             record_batches=group.to_batches(), partition_key=key)
             start = end
 
     return list(write_file(table.io, metadata, tasks()))
+
+
+def in_order(keys: pa.Array) -> bool:
+    """True when no key is null and none is smaller than the one before it."""
+    if keys.null_count or len(keys) < 2:
+        return keys.null_count == 0
+    return pc.all(pc.less_equal(keys.slice(0, len(keys) - 1), keys.slice(1))).as_py()
 
 
 def commit_load(table: Table, data_files: list[DataFile], replace_keys: list[str],
