@@ -1,6 +1,10 @@
 """Normalizer benchmark: events/s through one faust worker with RocksDB dedup, beside a plain
 aiokafka consume -> map -> produce loop over the same events in the same run.
 
+A third run, the faust floor (bench/faust_floor.py), is the normalizer's faust app with
+no work: the same batches, confirmed sends and acks, forwarding raw bytes. It is the
+ceiling of any faust-based normalizer here, reported as context beside the target.
+
 Both read the same pre-loaded raw topics and write a fresh output topic; throughput is the
 output count over the span of the output records' timestamps, so start-up is not counted.
 The machine is shared, so beside throughput it reports CPU time per event (the worker's
@@ -135,11 +139,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_worker(env: dict[str, str]) -> subprocess.Popen:
+def start_worker(env: dict[str, str], module: str = "streams.normalizer") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, str(ROOT / ".venv/bin/faust"), "-A", "streams.normalizer", "worker",
+        [sys.executable, str(ROOT / ".venv/bin/faust"), "-A", module, "worker",
          "-l", "warn"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=open(Path(env["STREAMS_DATA_DIR"]) / "worker.log", "wb"))  # noqa: SIM115
+        stderr=open(Path(env["STREAMS_DATA_DIR"]) / f"{module}.log", "wb"))  # noqa: SIM115
 
 
 def attach_profiler(pid: int) -> None:
@@ -155,10 +159,23 @@ def stop_worker(worker: subprocess.Popen) -> None:
     worker.wait(timeout=60)
 
 
-async def measure() -> tuple[float, float, float, float]:
+async def run_worker(module: str, env: dict[str, str], output: str) -> tuple[float, float]:
+    """(events/s, CPU s/event) of one faust worker until `output` holds every event."""
+    worker = start_worker(env, module)
+    attach_profiler(worker.pid)
+    try:
+        cpu = await cpu_per_event(output, EVENTS, lambda: cpu_seconds(worker.pid))
+        return await output_rate(output, EVENTS), cpu
+    finally:
+        stop_worker(worker)
+
+
+async def measure() -> dict[str, tuple[float, float]]:
+    """(events/s, CPU s/event) of the plain loop, the faust floor and the normalizer."""
     tag = uuid.uuid4().hex[:8]
     names = {k: f"bench.norm.{tag}.{k}" for k in ("payment_intent", "charge", "refund",
-                                                   "out_plain", "out_faust", "dlq")}
+                                                   "out_plain", "out_floor", "out_faust",
+                                                   "dlq")}
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
     datadir = Path(tempfile.mkdtemp(prefix="bench-normalizer-"))
@@ -174,22 +191,18 @@ async def measure() -> tuple[float, float, float, float]:
         # Read afterwards, from the records' timestamps, so it takes no CPU from the loop.
         baseline = await output_rate(names["out_plain"], EVENTS)
 
-        env = {**os.environ, "STREAMS_NORMALIZER_APP_ID": app_id,
-               "STREAMS_NORMALIZER_PROVIDERS": "stripe",
+        env = {**os.environ, "STREAMS_NORMALIZER_PROVIDERS": "stripe",
                "STREAMS_DATA_DIR": str(datadir), "STREAMS_WEB_PORT": str(free_port()),
                "STREAMS_TOPIC_PAYMENT_INTENT": names["payment_intent"],
                "STREAMS_TOPIC_CHARGE": names["charge"], "STREAMS_TOPIC_REFUND": names["refund"],
-               "STREAMS_TOPIC_NORMALIZED": names["out_faust"],
                "STREAMS_TOPIC_VALIDATION_DLQ": names["dlq"], "STREAMS_LOG_LEVEL": "WARNING"}
-        worker = start_worker(env)
-        attach_profiler(worker.pid)
-        try:
-            faust_cpu = await cpu_per_event(names["out_faust"], EVENTS,
-                                            lambda: cpu_seconds(worker.pid))
-            faust_rate = await output_rate(names["out_faust"], EVENTS)
-        finally:
-            stop_worker(worker)
-        return faust_rate, baseline, faust_cpu, plain_cpu
+        floor = await run_worker("bench.faust_floor", {
+            **env, "STREAMS_NORMALIZER_APP_ID": f"{app_id}-floor",
+            "STREAMS_TOPIC_NORMALIZED": names["out_floor"]}, names["out_floor"])
+        faust = await run_worker("streams.normalizer", {
+            **env, "STREAMS_NORMALIZER_APP_ID": app_id,
+            "STREAMS_TOPIC_NORMALIZED": names["out_faust"]}, names["out_faust"])
+        return {"plain": (baseline, plain_cpu), "floor": floor, "normalizer": faust}
     finally:
         existing = set(await admin.list_topics())
         await admin.delete_topics([t for t in existing
@@ -200,7 +213,9 @@ async def measure() -> tuple[float, float, float, float]:
 
 
 def run() -> list[dict]:
-    faust_rate, baseline, faust_cpu, plain_cpu = asyncio.run(measure())
+    measured = asyncio.run(measure())
+    (faust_rate, faust_cpu), (baseline, plain_cpu) = measured["normalizer"], measured["plain"]
+    floor_rate, floor_cpu = measured["floor"]
     ratio = faust_rate / baseline if baseline else None
     efficiency = plain_cpu / faust_cpu if faust_cpu else None
     return [{
@@ -217,6 +232,17 @@ def run() -> list[dict]:
         "ratio": round(efficiency, 3) if efficiency else None,
         "target": f"plain/worker >= {TARGET_RATIO}",
         "met": bool(efficiency and efficiency >= TARGET_RATIO),
+    }, {
+        "stage": "normalizer", "metric": "events_per_second (faust floor: same app, no work)",
+        "value": round(floor_rate, 1), "unit": "events/s", "baseline": round(baseline, 1),
+        "ratio": round(floor_rate / baseline, 3) if baseline else None,
+        "target": "context: the ceiling of a faust worker", "met": None,
+    }, {
+        "stage": "normalizer", "metric": "cpu_us_per_event (faust floor: same app, no work)",
+        "value": round(floor_cpu * 1e6, 1), "unit": "us/event",
+        "baseline": round(plain_cpu * 1e6, 1),
+        "ratio": round(plain_cpu / floor_cpu, 3) if floor_cpu else None,
+        "target": "context", "met": None,
     }]
 
 

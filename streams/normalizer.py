@@ -46,25 +46,8 @@ from telemetry import bind_event_id
 log = logging.getLogger(__name__)
 settings = StreamsSettings()
 
-app = faust.App(
-    settings.NORMALIZER_APP_ID,
-    broker=settings.broker_url(),
-    store=settings.STORE,
-    datadir=str(settings.app_datadir(settings.NORMALIZER_APP_ID)),
-    topic_partitions=settings.TOPIC_PARTITIONS,
-    # Our topics are created by infra; faust only declares its own changelog topic.
-    topic_disable_leader=True,
-    consumer_auto_offset_reset="earliest",
-    broker_session_timeout=settings.BROKER_SESSION_TIMEOUT_SECONDS,
-    producer_acks=-1,
-    producer_linger=settings.PRODUCER_LINGER_SECONDS,
-    producer_max_batch_size=settings.PRODUCER_MAX_BATCH_BYTES,
-    web_port=settings.WEB_PORT or 6066,
-    web_bind=settings.WEB_HOST,
-    web_host=settings.WEB_HOST,
-    web_router_enabled=False,
-    web_tables_enabled=False,
-)
+app = faust.App(settings.NORMALIZER_APP_ID,
+                **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
 
 raw_topics = {
     name: app.topic(name, key_type=bytes, value_type=bytes,

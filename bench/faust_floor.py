@@ -1,0 +1,42 @@
+"""The faust floor: the normalizer's app and batching with no work, for bench/normalizer.py.
+
+Each Stripe raw topic's events are taken in the normalizer's batches and forwarded as they
+are to the output topic (same producer settings, same confirmed sends, same manual acks),
+with no parsing, mapping or dedup. Whatever any faust-based normalizer costs, it costs at
+least this, so its rate is the ceiling a faust worker can reach on this machine.
+
+    faust -A bench.faust_floor worker  (configured by the normalizer's STREAMS_* settings)
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import faust
+from faust.types import StreamT
+
+from streams.publishing import send_all_confirmed
+from streams.settings import StreamsSettings
+
+settings = StreamsSettings()
+app = faust.App(settings.NORMALIZER_APP_ID,
+                **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
+
+
+async def forward(stream: StreamT[bytes]) -> None:
+    manual = stream.noack()
+    async for events in manual.noack_take(settings.NORMALIZER_BATCH_MAX,
+                                          within=settings.NORMALIZER_BATCH_WITHIN_SECONDS):
+        await send_all_confirmed([
+            partial(app.producer.send, settings.TOPIC_NORMALIZED, e.message.key,
+                    e.message.value, None, None, None)
+            for e in events])
+        for event in events:
+            await manual.ack(event)
+
+
+for name in (settings.TOPIC_PAYMENT_INTENT, settings.TOPIC_CHARGE, settings.TOPIC_REFUND):
+    topic = app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                      value_serializer="raw")
+    app.agent(topic, name=f"forward-{name}",
+              concurrency=settings.NORMALIZER_CONCURRENCY)(forward)
