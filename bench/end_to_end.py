@@ -10,6 +10,10 @@ Temporal dev server is the pipeline's bottleneck. Two phases:
   sustained rate at which rows commit (first 2xx to last row);
 - latency: send at half the ceiling and measure, per event, the time from the gateway's
   2xx to the committed row (``payment_events.ingested_at``).
+
+During the saturation phase the CPU of every stage's processes (read from /proc, with
+their children: PostgreSQL's backends, for one) is divided by the rows committed: the
+cost of one payment in each stage, which is what sizes a production deployment.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import time
 import asyncpg
 import httpx
 
+from bench.cpu import process_tree_cpu
 from bench.orchestration import measure_ceiling
 from infra.demo import start_services
-from infra.servers import POSTGRES_DSN
+from infra.servers import POSTGRES_DSN, all_servers
 from infra.services import all_services, demo_environment
 from streams.generator import SimulatorMix, generate_events
 from streams.simulator import pace, sign_stripe
@@ -92,12 +97,26 @@ async def phase(rate: float, duration: float) -> dict:
             "p50_s": percentile(latencies, 50), "p99_s": percentile(latencies, 99)}
 
 
+PIPELINE_STAGES = ("gateway", "normalizer", "starter", "orchestration-worker", "inference",
+                   "temporal", "kafka", "postgres")
+
+
+def stage_cpu() -> dict[str, float]:
+    """CPU seconds so far of each pipeline stage's running process tree."""
+    pids = {s.name: s.read_pid() for s in [*all_services(), *all_servers()]}
+    return {name: process_tree_cpu(pids[name]) for name in PIPELINE_STAGES if pids.get(name)}
+
+
 async def measure(duration: float) -> tuple[float, dict, dict]:
     from temporalio.client import Client
 
     client = await Client.connect("127.0.0.1:7233")
     ceiling = (await measure_ceiling(client, f"e2e{int(time.time())}"))["wf_per_s"]
+    before = stage_cpu()
     saturation = await phase(rate=max(ceiling * 1.3, 5.0), duration=duration)
+    after = stage_cpu()
+    saturation["cpu_ms"] = {name: (after[name] - before[name]) * 1000 / max(1, saturation["rows"])
+                            for name in before if name in after}
     latency = await phase(rate=max(ceiling / 2, 2.0), duration=duration)
     return ceiling, saturation, latency
 
@@ -121,6 +140,10 @@ def run(duration: float = DEFAULT_SECONDS) -> list[dict]:
         entry("p99_2xx_to_row_at_half_ceiling", latency["p99_s"], "s", None, "≤2 s",
               latency["p99_s"] <= 2.0),
         entry("lost_events", lost, "events", None, "0", lost == 0),
+        *(entry(f"cpu_ms_per_event.{name}", ms, "ms", None, "report", None)
+          for name, ms in saturation["cpu_ms"].items()),
+        entry("cpu_ms_per_event.all_stages", sum(saturation["cpu_ms"].values()), "ms", None,
+              "report", None),
     ]
 
 

@@ -35,6 +35,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from bench.cpu import process_tree_cpu
 from bench.gateway_stripe import signed_requests
 
 STAGE = "gateway"
@@ -97,26 +98,6 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-
-
-def process_tree_cpu(pid: int) -> float:
-    """CPU seconds used so far by ``pid`` and its descendants (uvicorn's workers)."""
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                # Fields after the ")" that ends the command name: ppid is 2nd, utime 12th.
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
-    tree, frontier = {pid}, [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [p for p, (ppid, _) in stats.items() if ppid == parent and p not in tree]
-        tree.update(children)
-        frontier += children
-    return sum(stats[p][1] for p in tree if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
 def drive(port: int, requests: list[bytes], connections: int, warmup: float,

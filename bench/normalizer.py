@@ -33,6 +33,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.cpu import process_cpu
 from streams.generator import SimulatorMix, generate_events, raw_topic_kind
 from streams.mapping import map_stripe_bytes
 from streams.rules import InvalidEventError
@@ -76,12 +77,6 @@ async def output_rate(topic: str, expect: int, within: float = 600) -> float:
         return len(stamps) / max(span, 1e-3)
     finally:
         await consumer.stop()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far, from /proc (fields 14 and 15 of stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def cpu_per_event(topic: str, expect: int, cpu, within: float = 600) -> float:
@@ -164,7 +159,7 @@ async def run_worker(module: str, env: dict[str, str], output: str) -> tuple[flo
     worker = start_worker(env, module)
     attach_profiler(worker.pid)
     try:
-        cpu = await cpu_per_event(output, EVENTS, lambda: cpu_seconds(worker.pid))
+        cpu = await cpu_per_event(output, EVENTS, lambda: process_cpu(worker.pid))
         return await output_rate(output, EVENTS), cpu
     finally:
         stop_worker(worker)

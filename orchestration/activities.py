@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
+import orjson
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -31,11 +32,14 @@ from orchestration.models import (
 from orchestration.store import EventConflictError, PaymentStore
 from telemetry import bind_event_id
 
+_JSON_REQUEST = {"Content-Type": "application/json"}
+
 
 class PaymentActivities:
     """Business rules, the three inference calls and the idempotent write of one event."""
 
-    def __init__(self, store: PaymentStore, http: httpx.AsyncClient, metrics: Metrics) -> None:
+    def __init__(self, store: PaymentStore, http: aiohttp.ClientSession,
+                 metrics: Metrics) -> None:
         self._store = store
         self._http = http
         self._metrics = metrics
@@ -97,25 +101,27 @@ class PaymentActivities:
     async def _post(self, model: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            response = await self._http.post(path, json=body)
-        except httpx.HTTPError as err:
+            async with self._http.post(path, data=orjson.dumps(body),
+                                       headers=_JSON_REQUEST) as response:
+                status, payload = response.status, await response.read()
+        except (TimeoutError, aiohttp.ClientError) as err:
             self._metrics.inference_requests.labels(model, "unavailable").inc()
             raise ApplicationError(f"{path}: {type(err).__name__}: {err}",
                                    type="InferenceUnavailable") from err
         finally:
             self._metrics.inference_latency.labels(model).observe(time.perf_counter() - started)
-        if response.status_code >= 500:
+        if status >= 500:
             self._metrics.inference_requests.labels(model, "server_error").inc()
-            raise ApplicationError(f"{path}: HTTP {response.status_code}",
-                                   type="InferenceUnavailable")
-        if response.status_code >= 400:
+            raise ApplicationError(f"{path}: HTTP {status}", type="InferenceUnavailable")
+        if status >= 400:
             self._metrics.inference_requests.labels(model, "rejected").inc()
-            raise ApplicationError(f"{path}: HTTP {response.status_code}: {response.text[:300]}",
+            detail = payload[:300].decode("utf-8", errors="replace")
+            raise ApplicationError(f"{path}: HTTP {status}: {detail}",
                                    type="InferenceRejected", non_retryable=True)
         self._metrics.inference_requests.labels(model, "ok").inc()
         try:
-            return response.json()
-        except ValueError as err:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError as err:
             raise ApplicationError(f"{path}: response is not JSON", type="InferenceBadResponse",
                                    non_retryable=True) from err
 

@@ -15,11 +15,12 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-import httpx
+import aiohttp
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Interceptor, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from orchestration.activities import PaymentActivities, QuarantineActivities
 from orchestration.health import HealthServer
@@ -32,8 +33,20 @@ from telemetry import configure_logging
 log = logging.getLogger("orchestration.worker")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The sandbox with its restrictions, but without re-importing modules for each run.
+
+    The default re-imports every non-passed-through module per workflow run; measured
+    here it is 21 ms of worker CPU per payment against 17 ms with every module passed
+    through (bench/orchestration.py), and the restrictions on non-deterministic calls
+    still apply. Our workflow modules keep no module-level state to isolate.
+    """
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
+
+
 def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentStore,
-                 http: httpx.AsyncClient, metrics: Metrics,
+                 http: aiohttp.ClientSession, metrics: Metrics,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
     """One worker for both workflows and every activity, sharing the pool and HTTP client."""
     payments = PaymentActivities(store, http, metrics)
@@ -42,6 +55,7 @@ def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentS
         client,
         task_queue=settings.TASK_QUEUE,
         workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
+        workflow_runner=workflow_runner(),
         activities=[
             payments.validate_business_rules, payments.get_fraud_score,
             payments.get_retry_strategy, payments.get_churn_prediction,
@@ -56,11 +70,18 @@ def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentS
     )
 
 
-def create_http_client(settings: OrchestratorSettings) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=settings.MAX_CONCURRENT_LOCAL_ACTIVITIES,
-                          max_keepalive_connections=50)
-    return httpx.AsyncClient(base_url=settings.INFERENCE_URL, limits=limits,
-                             timeout=settings.INFERENCE_TIMEOUT_SECONDS)
+def create_http_client(settings: OrchestratorSettings) -> aiohttp.ClientSession:
+    """The inference client; call inside the event loop, and close() it at shutdown.
+
+    aiohttp rather than httpx: measured against the inference app, httpx spent ~2.2 ms
+    of CPU per request and aiohttp ~0.16 ms, and each payment makes three requests.
+    """
+    return aiohttp.ClientSession(
+        base_url=settings.INFERENCE_URL,
+        connector=aiohttp.TCPConnector(limit=settings.MAX_CONCURRENT_LOCAL_ACTIVITIES),
+        timeout=aiohttp.ClientTimeout(total=settings.INFERENCE_TIMEOUT_SECONDS),
+        raise_for_status=False,
+    )
 
 
 async def connect_temporal(settings: OrchestratorSettings) -> Client:
@@ -103,7 +124,7 @@ async def serve(settings: OrchestratorSettings) -> None:
         await running  # re-raises a fatal worker error
     finally:
         await health.stop()
-        await http.aclose()
+        await http.close()
         await pool.close()
     log.info("worker stopped")
 

@@ -168,7 +168,7 @@ async def start_worker(temporal_client, postgres_dsn, inference_url, unique):
                                  settings.POSTGRES_POOL_MAX)
         stack.push_async_callback(pool.close)
         http = create_http_client(settings)
-        stack.push_async_callback(http.aclose)
+        stack.push_async_callback(http.close)
         worker = build_worker(temporal_client, settings, PaymentStore(pool), http, Metrics())
         await stack.enter_async_context(worker)
         return settings.TASK_QUEUE

@@ -1,9 +1,12 @@
-"""Activities through ActivityEnvironment, against the real inference app over ASGI."""
+"""Activities through ActivityEnvironment, against the real inference app under uvicorn."""
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 import pytest
+import uvicorn
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 from temporalio.testing import ActivityEnvironment
 
@@ -17,12 +20,21 @@ from orchestration.testing import make_failed_event, make_payment_event
 
 @pytest.fixture(scope="module")
 async def activities() -> AsyncIterator[PaymentActivities]:
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://inference") as http:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.01)
+    try:
+        async with aiohttp.ClientSession(base_url=f"http://127.0.0.1:{port}") as http:
             # No customer and no payment id below, so the store is never reached.
             yield PaymentActivities(PaymentStore(None), http, Metrics())
+    finally:
+        server.should_exit = True
+        await serving
 
 
 async def test_broken_rules_come_back_as_data(activities):
