@@ -59,7 +59,8 @@ async def test_a_request_inference_refuses_is_not_retried(activities):
 
 
 def test_missing_scores_are_explained():
-    down = ApplicationError("/fraud/score: ConnectError: refused", type="InferenceUnavailable")
+    down = ApplicationError("/fraud/score: ClientConnectorError: refused",
+                            type="InferenceUnavailable")
     refused = ApplicationError("HTTP 422", type="InferenceRejected", non_retryable=True)
     assert describe_failure(down, 5).startswith("inference unavailable after 5 attempts: /fraud")
     assert describe_failure(refused, 5) == "inference refused the request: HTTP 422"
