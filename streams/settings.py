@@ -126,25 +126,31 @@ class StreamsSettings(BaseSettings):
         hosts = [h.strip() for h in self.KAFKA_BOOTSTRAP_SERVERS.split(",") if h.strip()]
         return ";".join(f"kafka://{h}" for h in hosts)
 
-    def normalizer_app_options(self, app_id: str) -> dict:
-        """faust.App keyword arguments of the normalizer (bench/faust_floor.py shares them)."""
+    def worker_app_options(self, app_id: str, default_port: int) -> dict:
+        """faust.App keyword arguments every worker of ours shares."""
         return dict(
             broker=self.broker_url(),
-            store=self.STORE,
             datadir=str(self.app_datadir(app_id)),
             topic_partitions=self.TOPIC_PARTITIONS,
             # Our topics are created by infra; faust only declares its own changelog topic.
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",
             broker_session_timeout=self.BROKER_SESSION_TIMEOUT_SECONDS,
-            producer_acks=-1,
-            producer_linger=self.PRODUCER_LINGER_SECONDS,
-            producer_max_batch_size=self.PRODUCER_MAX_BATCH_BYTES,
-            web_port=self.WEB_PORT or 6066,
+            web_port=self.WEB_PORT or default_port,
             web_bind=self.WEB_HOST,
             web_host=self.WEB_HOST,
             web_router_enabled=False,
             web_tables_enabled=False,
+        )
+
+    def normalizer_app_options(self, app_id: str) -> dict:
+        """The normalizer's faust.App keyword arguments (bench/faust_floor.py shares them)."""
+        return dict(
+            self.worker_app_options(app_id, 6066),
+            store=self.STORE,
+            producer_acks=-1,
+            producer_linger=self.PRODUCER_LINGER_SECONDS,
+            producer_max_batch_size=self.PRODUCER_MAX_BATCH_BYTES,
         )
 
     def app_datadir(self, app_id: str) -> Path:

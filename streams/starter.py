@@ -33,18 +33,8 @@ settings = StreamsSettings()
 
 app = faust.App(
     settings.STARTER_APP_ID,
-    broker=settings.broker_url(),
+    **settings.worker_app_options(settings.STARTER_APP_ID, 6067),
     store="memory://",  # the starter keeps no state; Temporal's workflow ids dedup
-    datadir=str(settings.app_datadir(settings.STARTER_APP_ID)),
-    topic_partitions=settings.TOPIC_PARTITIONS,
-    topic_disable_leader=True,
-    consumer_auto_offset_reset="earliest",
-    broker_session_timeout=settings.BROKER_SESSION_TIMEOUT_SECONDS,
-    web_port=settings.WEB_PORT or 6067,
-    web_bind=settings.WEB_HOST,
-    web_host=settings.WEB_HOST,
-    web_router_enabled=False,
-    web_tables_enabled=False,
     # Don't wait at shutdown for events stuck retrying against an absent Temporal: they
     # are unacked, so they are simply redelivered to the next worker.
     stream_wait_empty=False,
