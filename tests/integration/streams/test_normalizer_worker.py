@@ -78,7 +78,8 @@ async def test_mixed_batch_gives_exact_counts(pipeline_topics, start_worker, pro
 
 
 async def test_sigkill_mid_batch_loses_nothing_and_dedup_survives_restart(
-        pipeline_topics, start_worker, producer, read_all, raw_event, unique, record_property):
+        pipeline_topics, start_worker, producer, read_all, raw_event, unique, record_property,
+        tmp_path):
     app_id = f"test-norm-kill-{unique}"
     valid, _, _ = build_batch(pipeline_topics, raw_event, unique, 1500)
     await send_all(producer, valid)
@@ -108,3 +109,6 @@ async def test_sigkill_mid_batch_loses_nothing_and_dedup_survives_restart(
     assert sum(c.get("deduplicated", 0) for c in counters.values()) >= 50
     assert sum(c.get("normalized", 0) for c in counters.values()) == 0
     assert orjson.loads((await third.get("/dedup/size")).content)["size"] == len(valid)
+    # ...and it is RocksDB's, on disk: a test process's settings must not reach the worker.
+    assert sorted(p.name for p in (tmp_path / "faust" / app_id).rglob("dedup-seen-*.db")) \
+        == ["dedup-seen-0.db", "dedup-seen-1.db", "dedup-seen-2.db"]

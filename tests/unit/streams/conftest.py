@@ -15,9 +15,22 @@ import pytest
 from faust.types import TP
 from faust.types.tuples import RecordMetadata
 
-# faust reads its store when the app module is imported, so this must come first.
+# faust reads its store when an app module is imported, so the apps are imported here,
+# under the memory store, and the environment is put back at once: pytest runs every test
+# in one process, and the workers that integration and e2e tests start inherit its
+# environment (they once ran on memory:// this way, not on RocksDB).
+_saved = {name: os.environ.get(name) for name in ("STREAMS_STORE", "STREAMS_DATA_DIR")}
 os.environ["STREAMS_STORE"] = "memory://"
 os.environ.setdefault("STREAMS_DATA_DIR", tempfile.mkdtemp(prefix="streams-unit-"))
+import streams.normalizer  # noqa: E402,F401
+import streams.simulator  # noqa: E402,F401
+import streams.starter  # noqa: E402,F401
+
+for _name, _value in _saved.items():
+    if _value is None:
+        os.environ.pop(_name, None)
+    else:
+        os.environ[_name] = _value
 
 FIXTURES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "stripe"
 FIXTURE_NAMES = sorted(p.stem for p in FIXTURES_DIR.glob("*.json"))
