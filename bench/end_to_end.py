@@ -23,10 +23,12 @@ import asyncio
 import os
 import statistics
 import time
+from functools import partial
 
 import asyncpg
 import httpx
 
+from bench import results
 from bench.cpu import process_tree_cpu
 from bench.orchestration import measure_ceiling
 from infra.demo import start_services
@@ -36,6 +38,7 @@ from streams.generator import SimulatorMix, generate_events
 from streams.simulator import pace, sign_stripe
 
 STAGE = "end_to_end"
+entry = partial(results.entry, STAGE, digits=3)
 GATEWAY = "http://127.0.0.1:8000/webhooks/stripe"
 DEFAULT_SECONDS = float(os.environ.get("BENCH_E2E_SECONDS", "300"))
 
@@ -119,14 +122,6 @@ async def measure(duration: float) -> tuple[float, dict, dict]:
                             for name in before if name in after}
     latency = await phase(rate=max(ceiling / 2, 2.0), duration=duration)
     return ceiling, saturation, latency
-
-
-def entry(metric: str, value: float, unit: str, baseline: float | None, target: str,
-          met: bool | None) -> dict:
-    ratio = value / baseline if baseline else None
-    return {"stage": STAGE, "metric": metric, "value": round(value, 3), "unit": unit,
-            "baseline": None if baseline is None else round(baseline, 2),
-            "ratio": None if ratio is None else round(ratio, 3), "target": target, "met": met}
 
 
 def run(duration: float = DEFAULT_SECONDS) -> list[dict]:

@@ -33,12 +33,15 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from functools import partial
 from pathlib import Path
 
+from bench import results
 from bench.cpu import process_tree_cpu
 from bench.gateway_stripe import signed_requests
 
 STAGE = "gateway"
+entry = partial(results.entry, STAGE)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "whsec_bench_gateway"
 TARGET_RPS = 3500
@@ -139,14 +142,6 @@ def measure(workers: int, connections: int, duration: float, log_path: Path,
     finally:
         stop_server(proc)
     return {"bare": bare, "route": route, "webhooks": webhooks}
-
-
-def entry(metric: str, value: float, unit: str, baseline: float | None, target: str,
-          met: bool | None) -> dict:
-    ratio = value / baseline if baseline else None
-    return {"stage": STAGE, "metric": metric, "value": round(value, 2), "unit": unit,
-            "baseline": None if baseline is None else round(baseline, 2),
-            "ratio": None if ratio is None else round(ratio, 3), "target": target, "met": met}
 
 
 def run(connections: int = 16, duration: float = 10.0) -> list[dict]:

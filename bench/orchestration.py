@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from contextlib import AsyncExitStack
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -32,7 +33,10 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
+from bench import results
+from bench.cpu import process_cpu
 from contracts import PaymentEvent
+from infra.servers import Temporal
 from orchestration.metrics import Metrics
 from orchestration.migrate import apply_migrations
 from orchestration.models import (
@@ -51,7 +55,6 @@ from orchestration.worker import build_worker, create_http_client, workflow_runn
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
-TEMPORAL_PID_FILE = ROOT / ".stack" / "pids" / "temporal.pid"
 TEMPORAL_TARGET = os.environ.get("TEMPORAL_TARGET", "127.0.0.1:7233")
 POSTGRES_DSN = os.environ.get("POSTGRES_DSN", "postgresql://payments@127.0.0.1:55432/payments")
 PAYMENTS = int(os.environ.get("BENCH_ORCHESTRATION_PAYMENTS", "300"))
@@ -59,6 +62,7 @@ START_CONCURRENCY = 32
 # (workflow tasks, local activities) a worker runs at once; the last is the default.
 CONCURRENCY = ((5, 10), (100, 200), (20, 50))
 STAGE = "orchestration"
+entry = partial(results.entry, STAGE)
 
 
 class NoopActivities:
@@ -104,10 +108,10 @@ class CountCompletions(Interceptor):
 
 
 def server_cpu_ms() -> float:
-    pid = int(TEMPORAL_PID_FILE.read_text().split()[0])
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks * 1000 / os.sysconf("SC_CLK_TCK")
+    pid = Temporal().read_pid()
+    if pid is None:
+        raise RuntimeError("the Temporal dev server of the stack is not running (make up)")
+    return process_cpu(pid) * 1000
 
 
 def make_events(count: int, tag: str) -> list[PaymentEvent]:
@@ -245,14 +249,6 @@ async def measure_all() -> dict:
         await admin.execute(f'DROP DATABASE "{scratch}" WITH (FORCE)')
         await admin.close()
     return results
-
-
-def entry(metric: str, value: float, unit: str, baseline: float | None, target: str,
-          met: bool | None) -> dict:
-    ratio = value / baseline if baseline else None
-    return {"stage": STAGE, "metric": metric, "value": round(value, 2), "unit": unit,
-            "baseline": None if baseline is None else round(baseline, 2),
-            "ratio": None if ratio is None else round(ratio, 3), "target": target, "met": met}
 
 
 def run() -> list[dict]:
