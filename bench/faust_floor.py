@@ -13,9 +13,9 @@ from __future__ import annotations
 from functools import partial
 
 import faust
-from faust.types import StreamT
+from faust.types import EventT, StreamT
 
-from streams.publishing import send_all_confirmed
+from streams.publishing import send_all_confirmed, work_in_batches
 from streams.settings import StreamsSettings
 
 settings = StreamsSettings()
@@ -23,16 +23,16 @@ app = faust.App(settings.NORMALIZER_APP_ID,
                 **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
 
 
+async def forward_batch(events: list[EventT]) -> None:
+    await send_all_confirmed([
+        partial(app.producer.send, settings.TOPIC_NORMALIZED, e.message.key, e.message.value,
+                None, None, None)
+        for e in events])
+
+
 async def forward(stream: StreamT[bytes]) -> None:
-    manual = stream.noack()
-    async for events in manual.noack_take(settings.NORMALIZER_BATCH_MAX,
-                                          within=settings.NORMALIZER_BATCH_WITHIN_SECONDS):
-        await send_all_confirmed([
-            partial(app.producer.send, settings.TOPIC_NORMALIZED, e.message.key,
-                    e.message.value, None, None, None)
-            for e in events])
-        for event in events:
-            await manual.ack(event)
+    await work_in_batches(stream, forward_batch, settings.NORMALIZER_BATCH_MAX,
+                          settings.NORMALIZER_BATCH_WITHIN_SECONDS)
 
 
 for name in (settings.TOPIC_PAYMENT_INTENT, settings.TOPIC_CHARGE, settings.TOPIC_REFUND):

@@ -37,7 +37,7 @@ from streams.dedup import decode_seen, encode_seen, select_expired
 from streams.logs import use_json_logs
 from streams.mapping import map_stripe_bytes
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
-from streams.publishing import Send, mark_seen, send_all_confirmed
+from streams.publishing import Send, mark_seen, send_all_confirmed, work_in_batches
 from streams.rules import InvalidEventError
 from streams.settings import StreamsSettings
 from streams.square_mapping import map_square_record
@@ -162,15 +162,9 @@ def _log_outcome(event_id: str, level: int, outcome: str) -> None:
 async def _normalize_stream(stream: StreamT[bytes], agent: str,
                             provider: str = Provider.STRIPE.value,
                             mapper: Mapper = map_stripe_record) -> None:
-    # Manual acks: faust acks an event in a `finally` even when the body raised or was
-    # cancelled (take_events() too), which would let its offset be committed without an
-    # output. noack_take() never acks; these acks run only once the batch's outputs are.
-    manual = stream.noack()
-    async for events in manual.noack_take(settings.NORMALIZER_BATCH_MAX,
-                                          within=settings.NORMALIZER_BATCH_WITHIN_SECONDS):
-        await normalize_batch(events, agent, provider, mapper)
-        for event in events:
-            await manual.ack(event)
+    await work_in_batches(stream, partial(normalize_batch, agent=agent, provider=provider,
+                                          mapper=mapper),
+                          settings.NORMALIZER_BATCH_MAX, settings.NORMALIZER_BATCH_WITHIN_SECONDS)
 
 
 _providers = settings.normalizer_providers

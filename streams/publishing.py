@@ -12,7 +12,7 @@ from aiokafka.errors import KafkaError
 from faust.exceptions import ProducerSendError
 from faust.serializers import codecs
 from faust.streams import _current_event  # no public setter; a batch needs one per event
-from faust.types import TP, EventT
+from faust.types import TP, EventT, StreamT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,6 +97,21 @@ async def _send_round(sends: Sequence[Send], indexes: list[int],
         else:
             results[index] = outcome
     return sorted(failed), error  # resent in their original order
+
+
+async def work_in_batches(stream: StreamT, handle: Callable[[list[EventT]], Awaitable[None]],
+                          max_events: int, within_seconds: float) -> None:
+    """Hand each batch of events to ``handle``; ack them only once it has returned.
+
+    Manual acks: faust acks an event in a `finally` even when the body raised or was
+    cancelled (take_events() too), which would let its offset be committed without an
+    output. noack_take() never acks; these acks run only once the batch's outputs are.
+    """
+    manual = stream.noack()
+    async for events in manual.noack_take(max_events, within=within_seconds):
+        await handle(events)
+        for event in events:
+            await manual.ack(event)
 
 
 async def mark_seen(table, produce: Callable[..., Send],
