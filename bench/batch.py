@@ -9,7 +9,7 @@ Two layouts of the same rows, each in its own scratch database:
 - ``scattered``: consecutive rows cycle through the 30 days, as a backfill in random
   order would; every chunk touches every day partition, so the loader sorts and gathers.
 
-Both figures come from one run on one scratch database: the baseline is a server-side
+Both figures of a layout come from one run on its scratch database: the baseline is a server-side
 ``COPY (SELECT ...) TO '<file>'`` of the same SELECT the loader runs (as the local
 ``postgres`` superuser, which COPY TO a file needs), then the real loader
 (``batch.loads.load_bronze_table``: ADBC Arrow fetch, cast, one Iceberg commit), after
@@ -70,7 +70,7 @@ def _dsn(database: str, user: str = "payments") -> str:
     return f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{database}"
 
 
-async def _create_database(name: str, rows: int, layout: str = "arrival") -> None:
+async def _create_database(name: str, rows: int, layout: str) -> None:
     admin = await asyncpg.connect(_dsn("payments"))
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')

@@ -94,4 +94,3 @@ bench = APIRouter(include_in_schema=False)
 @bench.post("/bench/bare-route")
 async def post_bench_bare_route() -> dict:
     return {"status": "ok"}
-
