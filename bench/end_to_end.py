@@ -36,6 +36,7 @@ from infra.servers import POSTGRES_DSN, all_servers
 from infra.services import all_services, demo_environment
 from streams.generator import SimulatorMix, generate_events
 from streams.simulator import pace, sign_stripe
+from telemetry import exit_after_flush
 
 STAGE = "end_to_end"
 entry = partial(results.entry, STAGE, digits=3)
@@ -153,4 +154,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-    os._exit(0)
+    exit_after_flush(0)

@@ -21,6 +21,7 @@ from infra import stack
 from infra.reconcile import RunCounts, reconcile
 from infra.servers import POSTGRES_DSN, REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
 from infra.services import AppService, all_services, demo_environment
+from telemetry import exit_after_flush
 
 REPORT = STATE_DIR / "demo-report.json"
 UI_ADDRESSES = {
@@ -207,7 +208,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    # temporalio's runtime can abort the interpreter at exit (temporalio/sdk-python#300).
-    os._exit(code)
+    exit_after_flush(main())

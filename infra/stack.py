@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import fcntl
-import os
 import sys
 
 from infra.servers import (
@@ -27,6 +26,7 @@ from infra.servers import (
     is_port_open,
     wait_until,
 )
+from telemetry import exit_after_flush
 
 HEALTH_TIMEOUT_S = {"kafka": 120.0, "temporal": 90.0, "postgres": 60.0}
 
@@ -156,9 +156,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    # temporalio's Rust runtime threads can abort the interpreter during its shutdown
-    # (temporalio/sdk-python#300); everything is done and flushed, so leave at once.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_after_flush(main())

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
-import os
 import sys
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from orchestration import rules
 from orchestration.models import ReviewDecision
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
+from telemetry import exit_after_flush
 
 
 class ReviewRefusedError(Exception):
@@ -127,10 +126,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    # The Temporal client's Rust threads can crash CPython's finalization (SIGSEGV or
-    # PyGILState_Release, temporalio/sdk-python#300); all work is done, so skip it.
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_after_flush(main())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from orchestration.metrics import Metrics
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
-from telemetry import configure_logging
+from telemetry import configure_logging, exit_after_flush
 
 log = logging.getLogger("orchestration.worker")
 
@@ -142,10 +141,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    # The Temporal client's Rust threads can crash CPython's finalization (SIGSEGV or
-    # PyGILState_Release, temporalio/sdk-python#300); all work is done, so skip it.
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_after_flush(main())

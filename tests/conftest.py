@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from telemetry import exit_after_flush
+
 # Set before any service module is imported, as faust reads its store from the
 # environment at import time and Dagster writes to ~/.dagster without it.
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,15 +44,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config):
-    # temporalio's Rust runtime threads can abort the interpreter during its shutdown
-    # (temporalio/sdk-python#300), turning a green run into SIGABRT. The report is
-    # written by now, so leave with pytest's own status instead.
+    # The report is written by now: leave with pytest's own status, before temporalio's
+    # runtime can turn a green run into a crash at finalization.
     if _exit_status:
-        import sys
-
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(_exit_status[0])
+        exit_after_flush(_exit_status[0])
 
 
 @pytest.fixture(scope="session")
