@@ -327,11 +327,17 @@ class Postgres(Server):
         )
         if any(is_port_open(p) for p in self.ports):
             raise StackError(f"postgres: port {POSTGRES_PORT} already in use")
-        subprocess.run(
+        started = subprocess.run(
             self._as_owner([str(bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_file),
                             "-o", options, "-w", "-t", "60", "start"]),
-            check=True, capture_output=True, text=True,
+            capture_output=True, text=True,
         )
+        if started.returncode != 0:
+            # pg_ctl only says that it failed; the server's own log says why.
+            server_log = self.log_file.read_text(errors="replace").splitlines()[-15:]
+            raise StackError("postgres: pg_ctl start failed: "
+                             f"{(started.stderr or started.stdout).strip()}\n"
+                             + "\n".join(server_log))
 
     def healthy(self) -> bool:
         if not is_port_open(POSTGRES_PORT):

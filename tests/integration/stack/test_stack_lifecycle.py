@@ -60,3 +60,17 @@ def test_up_twice_is_harmless_and_down_leaves_nothing(private_stack):
     assert not [name for name, pid in pids.items() if pid_alive(pid)]
     assert not [port for port in PORTS.values() if is_port_open(port)]
     assert run("status").returncode != 0
+
+
+def test_a_postgres_that_will_not_start_is_explained_from_its_own_log(private_stack):
+    run, state = private_stack
+    assert run("up", "postgres").returncode == 0
+    assert run("down", "postgres").returncode == 0
+    conf = state / "postgres/data/postgresql.conf"
+    conf.write_text(conf.read_text() + "\nthis is not a setting\n")
+
+    refused = run("up", "postgres")
+
+    assert refused.returncode == 1
+    assert "pg_ctl start failed" in refused.stderr
+    assert "syntax error" in refused.stderr  # the server log's reason, not just pg_ctl's
