@@ -56,3 +56,10 @@ def encode_payload(raw: bytes) -> tuple[str, str]:
 
 def decode_payload(payload: str, encoding: str) -> bytes:
     return payload.encode("utf-8") if encoding == "utf-8" else base64.b64decode(payload)
+
+
+# webhooks.dlq (written by the gateway, read by the starter): the record's value is the
+# refused body exactly as received, like a raw topic's, so the same size budget holds and
+# the full bytes stay addressable by topic, partition and offset. Why it was refused
+# travels in these headers (UTF-8); `detail` is cut to ISSUE_MESSAGE_MAX_CHARS.
+GATEWAY_DLQ_HEADERS = ("provider", "reason", "detail", "event_id", "received_at", "request_id")
