@@ -160,6 +160,7 @@ def test_gateway_fuzz_never_answers_500(pipeline, kafka_bootstrap, examples):
     pids = worker_pids()
     dlq_start = asyncio.run(dlq_end_offset(kafka_bootstrap))
     statuses: Counter[str] = Counter()
+    server_errors: Counter[int] = Counter()  # counted before the assertion that refuses them
     accepted: list[str] = []
     dead_lettered: list[str] = []
     serial = iter(range(10**9))
@@ -185,6 +186,8 @@ def test_gateway_fuzz_never_answers_500(pipeline, kafka_bootstrap, examples):
         answer = resp.json()  # every answer, refusals included, is JSON
         reason = answer.get("reason") or answer.get("status")
         statuses[f"{resp.status_code} {reason}"] += 1
+        if resp.status_code >= 500:
+            server_errors[resp.status_code] += 1
         assert resp.status_code < 500 or resp.status_code == 503, (resp.status_code, answer)
         assert reason != "internal_error", answer
         if resp.status_code >= 400:
@@ -200,6 +203,13 @@ def test_gateway_fuzz_never_answers_500(pipeline, kafka_bootstrap, examples):
         probe()
     finally:
         client.close()
+        # Written even when an assertion failed, so the report shows what happened.
+        write_report(f"http_{examples}_statuses", {
+            "examples": sum(statuses.values()),
+            "server_errors_503": server_errors[503],
+            "server_errors_other_than_503": sum(n for code, n in server_errors.items()
+                                                if code != 503),
+        })
     # An accepted fuzz event is a real (if odd) event: it ends in a table like any other;
     # a dead-lettered one is in webhooks.dlq with its original body.
     downstream = wait_for(lambda: asyncio.run(stored_ids(accepted)), len(accepted), 90)
@@ -207,7 +217,9 @@ def test_gateway_fuzz_never_answers_500(pipeline, kafka_bootstrap, examples):
     missing_dlq = [b for b in dead_lettered if b not in in_dlq]
     content = {
         "examples": sum(statuses.values()), "by_status_and_reason": dict(statuses.most_common()),
-        "server_errors_other_than_503": 0, "accepted": len(accepted),
+        "server_errors_503": server_errors[503],
+        "server_errors_other_than_503": sum(n for code, n in server_errors.items() if code != 503),
+        "accepted": len(accepted),
         "accepted_stored_downstream": len(downstream), "dead_lettered": len(dead_lettered),
         "dead_lettered_in_webhooks_dlq": len(dead_lettered) - len(missing_dlq),
         "worker_pids_unchanged": worker_pids() == pids, "ready": all_ready(),

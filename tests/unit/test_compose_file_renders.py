@@ -1,4 +1,4 @@
-"""docker-compose.yml is valid Compose, checked by the real compose binary (no engine needed)."""
+"""docker-compose.yml renders as valid Compose with the real compose binary; nothing is started."""
 
 import subprocess
 from pathlib import Path
