@@ -18,6 +18,8 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.results import judge
+
 STAGES = ("gateway", "normalizer", "orchestration", "end_to_end", "batch")
 RESULTS_DIR = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parent.parent / ".stack"))
 
@@ -42,17 +44,19 @@ def aggregate(runs: list[list[dict]]) -> list[dict]:
             by_metric.setdefault((entry["stage"], entry["metric"]), []).append(entry)
     merged = []
     for samples in by_metric.values():
+        # The verdict is the goal applied to the medians the table shows, never a vote.
         values = [e["value"] for e in samples]
         baselines = [e["baseline"] for e in samples if e.get("baseline") is not None]
         ratios = [e["ratio"] for e in samples if e.get("ratio") is not None]
-        verdicts = [e["met"] for e in samples if e.get("met") is not None]
+        value = statistics.median(values)
+        ratio = statistics.median(ratios) if ratios else None
         merged.append({
             **samples[0],
-            "value": statistics.median(values), "min": min(values), "max": max(values),
+            "value": value, "min": min(values), "max": max(values),
             "runs": len(samples),
             "baseline": statistics.median(baselines) if baselines else None,
-            "ratio": statistics.median(ratios) if ratios else None,
-            "met": (sum(verdicts) * 2 > len(verdicts)) if verdicts else None,
+            "ratio": ratio,
+            "met": judge(samples[0].get("goal"), value, ratio),
         })
     return merged
 

@@ -4,11 +4,13 @@ One uvicorn process (uvloop, httptools, no access log) serves ``POST /webhooks/s
 (verify, validate, acks=all publish to the real broker) and, with GATEWAY_BENCH_ENDPOINT,
 two bare answers on the same app and middleware stack:
 
-- ``POST /bench/bare-route``: a FastAPI route returning 200, the framework's bare endpoint.
-  This is the baseline of the target (≥ 0.45×), the one the issue sized at ~8,400 req/s.
 - ``POST /bench/bare``: a 200 from the raw-ASGI intake, which skips FastAPI's router as
-  the webhook path does. Reported as context: it is the floor of the server alone, and
-  it doubles as the load generator's capacity check (it must go well above the webhooks).
+  the webhook path does. This is the baseline of record: the webhook path is exactly this
+  answer plus verification, validation and the acks=all publish, so the ratio says what
+  that work costs. It doubles as the load generator's capacity check (it must go well
+  above the webhooks). The goal is the issue's ratio (≥ 0.45×) applied to it.
+- ``POST /bench/bare-route``: a FastAPI route returning 200, the framework's bare
+  endpoint, reported as context (the earlier baseline, ~8,400 req/s here).
 
 Requests are pre-built and pre-signed; the load generator (bench/gateway_load.py) runs in
 its own process and its CPU share is reported. The machine is shared, so rates swing from
@@ -158,20 +160,19 @@ def run(connections: int = 16, duration: float = 10.0) -> list[dict]:
             failed = sum(n for status, n in run_result["statuses"].items() if status != "200")
             if failed:
                 raise RuntimeError(f"{failed} {name} requests failed: {run_result['statuses']}")
-        ratio = hooks["rps"] / route["rps"]
         one = workers == 1
         entries += [
-            entry(f"webhooks_per_s_{workers}w", hooks["rps"], "req/s", route["rps"],
-                  f">= {TARGET_RPS} and >= {TARGET_RATIO}x FastAPI bare route" if one
+            entry(f"webhooks_per_s_{workers}w", hooks["rps"], "req/s", bare["rps"],
+                  f">= {TARGET_RPS} and >= {TARGET_RATIO}x raw-ASGI bare" if one
                   else "report",
-                  hooks["rps"] >= TARGET_RPS and ratio >= TARGET_RATIO if one else None),
-            entry(f"webhooks_per_s_vs_raw_asgi_bare_{workers}w", hooks["rps"], "req/s",
-                  bare["rps"], "context", None),
+                  {"min_value": TARGET_RPS, "min_ratio": TARGET_RATIO} if one else None),
+            entry(f"webhooks_per_s_vs_fastapi_bare_route_{workers}w", hooks["rps"], "req/s",
+                  route["rps"], "context", None),
             entry(f"webhook_p50_ms_{workers}w", hooks["p50_ms"], "ms", route["p50_ms"],
                   "report", None),
             entry(f"webhook_p99_ms_{workers}w", hooks["p99_ms"], "ms", route["p99_ms"],
                   f"<= {TARGET_P99_MS}" if one else "report",
-                  hooks["p99_ms"] <= TARGET_P99_MS if one else None),
+                  {"max_value": TARGET_P99_MS} if one else None),
             entry(f"server_cpu_us_per_request_{workers}w", hooks["server_cpu_us"], "us",
                   route["server_cpu_us"], "report", None),
             entry(f"server_cpu_us_per_raw_asgi_bare_{workers}w", bare["server_cpu_us"], "us",

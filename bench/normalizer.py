@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.cpu import process_cpu
+from bench.results import entry
 from streams.generator import SimulatorMix, generate_events, raw_topic_kind
 from streams.mapping import map_stripe_bytes
 from streams.rules import InvalidEventError
@@ -213,34 +214,23 @@ def run() -> list[dict]:
     floor_rate, floor_cpu = measured["floor"]
     ratio = faust_rate / baseline if baseline else None
     efficiency = plain_cpu / faust_cpu if faust_cpu else None
-    return [{
-        "stage": "normalizer", "metric": "events_per_second (faust worker, RocksDB dedup)",
-        "value": round(faust_rate, 1), "unit": "events/s", "baseline": round(baseline, 1),
-        "ratio": round(ratio, 3) if ratio else None,
-        "target": f">= {TARGET_EPS} events/s and >= {TARGET_RATIO}x plain aiokafka loop",
-        "met": bool(faust_rate >= TARGET_EPS and ratio and ratio >= TARGET_RATIO),
-    }, {
+    return [
+        entry("normalizer", "events_per_second (faust worker, RocksDB dedup)", faust_rate,
+              "events/s", baseline,
+              f">= {TARGET_EPS} events/s and >= {TARGET_RATIO}x plain aiokafka loop",
+              {"min_value": TARGET_EPS, "min_ratio": TARGET_RATIO}, digits=1, ratio=ratio),
         # ratio = plain / worker: the share of the plain loop's speed one core would give.
-        "stage": "normalizer", "metric": "cpu_us_per_event (faust worker, RocksDB dedup)",
-        "value": round(faust_cpu * 1e6, 1), "unit": "us/event",
-        "baseline": round(plain_cpu * 1e6, 1),
-        "ratio": round(efficiency, 3) if efficiency else None,
-        "target": f"plain/worker >= {TARGET_RATIO}",
-        "met": bool(efficiency and efficiency >= TARGET_RATIO),
-    }, {
-        "stage": "normalizer", "metric": "events_per_second (faust floor: same app, no work)",
-        "value": round(floor_rate, 1), "unit": "events/s", "baseline": round(baseline, 1),
-        "ratio": round(floor_rate / baseline, 3) if baseline else None,
-        "target": "context: the ceiling of a faust worker", "met": None,
-    }, {
-        "stage": "normalizer", "metric": "cpu_us_per_event (faust floor: same app, no work)",
-        "value": round(floor_cpu * 1e6, 1), "unit": "us/event",
-        "baseline": round(plain_cpu * 1e6, 1),
-        "ratio": round(plain_cpu / floor_cpu, 3) if floor_cpu else None,
-        "target": "context", "met": None,
-    }]
+        entry("normalizer", "cpu_us_per_event (faust worker, RocksDB dedup)", faust_cpu * 1e6,
+              "us/event", plain_cpu * 1e6, f"plain/worker >= {TARGET_RATIO}",
+              {"min_ratio": TARGET_RATIO}, digits=1, ratio=efficiency),
+        entry("normalizer", "events_per_second (faust floor: same app, no work)", floor_rate,
+              "events/s", baseline, "context: the ceiling of a faust worker", digits=1),
+        entry("normalizer", "cpu_us_per_event (faust floor: same app, no work)",
+              floor_cpu * 1e6, "us/event", plain_cpu * 1e6, "context", digits=1,
+              ratio=plain_cpu / floor_cpu if floor_cpu else None),
+    ]
 
 
 if __name__ == "__main__":
-    for entry in run():
-        print(" | ".join(f"{k}={v}" for k, v in entry.items()))
+    for figure in run():
+        print(" | ".join(f"{k}={v}" for k, v in figure.items()))

@@ -62,6 +62,9 @@ START_CONCURRENCY = 32
 # (workflow tasks, local activities) a worker runs at once; the last is the default.
 CONCURRENCY = ((5, 10), (100, 200), (20, 50))
 STAGE = "orchestration"
+# The shape measured on 2026-11-30 is 10 events per payment; two more allow one extra
+# workflow-task round trip under load. More than that is a regression in the shape.
+MAX_HISTORY_EVENTS = 12
 entry = partial(results.entry, STAGE)
 
 
@@ -258,14 +261,16 @@ def run() -> list[dict]:
     ceiling = {key: sum(c[key] for c in ceilings) / len(ceilings) for key in ceilings[0]}
     entries = [
         entry("workflows_per_second", real["wf_per_s"], "wf/s", ceiling["wf_per_s"],
-              "≥0.8× no-op ceiling", real["wf_per_s"] >= 0.8 * ceiling["wf_per_s"]),
+              "≥0.8× no-op ceiling", {"min_ratio": 0.8}),
         entry("temporal_server_cpu_per_payment", real["cpu_ms"], "ms", ceiling["cpu_ms"],
-              "≤25 ms", real["cpu_ms"] <= 25),
+              "≤25 ms", {"max_value": 25}),
         entry("worker_process_cpu_per_payment", real["worker_cpu_ms"], "ms",
               ceiling["worker_cpu_ms"], "report", None),
+        # A stated number, not "same as the ceiling": the ceiling has the same shape, so
+        # that comparison could never fail.
         entry("history_events_per_workflow", real["history_events"], "events",
-              ceiling["history_events"], "same as ceiling",
-              real["history_events"] <= ceiling["history_events"]),
+              ceiling["history_events"], f"≤{MAX_HISTORY_EVENTS}",
+              {"max_value": MAX_HISTORY_EVENTS}),
     ]
     for wft, local in CONCURRENCY[:-1]:
         r = results[(wft, local)]
