@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.admin.config_resource import ConfigResourceType
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import NoError, TopicAlreadyExistsError, for_code
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import Array, Boolean, Int8, Int16, Int32, Schema, String
@@ -25,6 +25,7 @@ from contracts.topics import TOPIC_SPECS, TopicSpec
 # The broker resource named "" is the cluster-wide default of a broker config.
 CLUSTER_DEFAULT = ""
 _SET = 0  # IncrementalAlterConfigs operation codes: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT
+_APPLY_SECONDS = 15.0
 
 
 def budget_configs() -> dict[str, str]:
@@ -80,6 +81,26 @@ async def set_configs(admin: AIOKafkaAdminClient,
         raise RuntimeError("kafka: could not set the record budget: " + "; ".join(problems))
 
 
+async def wait_for_topic_configs(admin: AIOKafkaAdminClient, names: list[str],
+                                 configs: dict[str, str]) -> None:
+    """Until the broker reports ``configs`` on every topic (at most _APPLY_SECONDS): the
+    controller acknowledges an alter before the broker serving the topics has applied it."""
+    lagging = names
+    try:
+        async with asyncio.timeout(_APPLY_SECONDS):
+            while True:
+                responses = await admin.describe_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, name, configs) for name in names])
+                lagging = [resource[3] for response in responses
+                           for resource in response.resources
+                           if {entry[0]: entry[1] for entry in resource[4]} != configs]
+                if not lagging:
+                    return
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise RuntimeError(f"kafka: topics {lagging} did not take {configs}") from None
+
+
 async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS) -> list[str]:
     """Create missing topics and bring every topic to the budget; returns the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
@@ -100,6 +121,7 @@ async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPE
                                                           str(MAX_RECORD_BYTES)}),
             *((ConfigResourceType.TOPIC, s.name, budget_configs()) for s in specs),
         ])
+        await wait_for_topic_configs(admin, [s.name for s in specs], budget_configs())
         return [s.name for s in missing]
     finally:
         await admin.close()
