@@ -75,8 +75,7 @@ def create_app(
             ready_cache=settings.READY_CACHE_SECONDS,
             linger_ms=settings.LINGER_MS,
             topic_prefix=settings.TOPIC_PREFIX,
-            max_body_bytes=settings.MAX_BODY_BYTES,
-            observe_publish=metrics.observe_publish,
+            metrics=metrics,
         )
         metrics.kafka_connected.set_function(lambda: float(publisher.connected))
     # Metrics are Prometheus (gateway.metrics). FastAPI's native OpenTelemetry would still

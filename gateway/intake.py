@@ -9,6 +9,10 @@ A provider may answer several events per request (Adyen's batches): every authen
 is written (routable ones to their topic, the rest to webhooks.dlq) before the one 2xx, an
 item that fails its own signature is counted and logged but never written, and a failed
 write answers 503 for the whole request, whose retry the normalizer's dedup absorbs.
+
+Every record fits the budget of ``contracts.limits`` (``gateway.records``): the body
+limit is at most ``MAX_VALUE_BYTES``, and an id or event type too long for a key or a
+header turns its event into a dead letter keyed by the request.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from prometheus_client import Counter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from contracts.dead_letters import encode_payload
+from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
 from contracts.topics import WEBHOOKS_DLQ
 from gateway.errors import (
     InvalidEventError,
@@ -36,13 +40,14 @@ from gateway.errors import (
 from gateway.metrics import Metrics
 from gateway.providers import (
     InvalidItem,
+    Outcome,
     Provider,
-    RefusedItem,
     VerifiedEvent,
     acknowledgement_of,
     media_type_of,
 )
 from gateway.publisher import Publisher
+from gateway.records import dead_letter_headers, dead_letter_key, raw_headers, within_budget
 from telemetry import bind_event_id, current_request_id
 
 log = logging.getLogger("gateway.webhooks")
@@ -141,21 +146,18 @@ class WebhookIntake:
             outcomes = provider.verify(raw, headers)
         except InvalidEventError as exc:
             outcomes = (InvalidItem(exc.reason, exc.detail, exc.event_id, raw),)
-        counts: list[str] = []
+        outcomes = tuple(within_budget(outcome) for outcome in outcomes)
         for outcome in outcomes:
             if isinstance(outcome, VerifiedEvent):
                 await self.publish_event(provider_name, outcome, request_id, received_at)
-                counts.append("accepted")
             elif isinstance(outcome, InvalidItem):
                 await self.dead_letter(provider_name, outcome, request_id, received_at)
-                counts.append("dead_lettered")
-            else:
-                self.refuse_item(provider_name, outcome)
-                counts.append(outcome.reason)
+        # Counted and logged once every write is acknowledged: a 503 retry would count
+        # them twice. One log line per request, however many items it carried.
         if len(outcomes) > 1:
-            # Counted once every write is acknowledged: a 503 retry would count them twice.
-            for status in counts:
-                self.items.labels(provider_name, status).inc()
+            for outcome in outcomes:
+                self.items.labels(provider_name, item_outcome(outcome)).inc()
+        log_outcomes(outcomes)
         first = next((o for o in outcomes if isinstance(o, VerifiedEvent)), None)
         if first is not None:
             return 200, {"status": "accepted", "event_id": first.event_id}
@@ -170,50 +172,55 @@ class WebhookIntake:
     async def publish_event(self, provider: str, event: VerifiedEvent, request_id: str,
                             received_at: str) -> None:
         bind_event_id(event.event_id)
-        kafka_headers = [
-            ("provider", provider.encode()),
-            ("event_type", event.event_type.encode()),
-            ("received_at", received_at.encode()),
-            ("request_id", request_id.encode()),
-        ]
         await self.publisher.publish(event.topic, event.event_id.encode(), event.value,
-                                     kafka_headers)
+                                     raw_headers(provider, event.event_type, received_at,
+                                                 request_id))
         # DEBUG, not INFO: a JSON line costs ~20 µs, a tenth of a webhook's CPU, and the
         # Kafka record already carries the request id, the event id (key) and received_at;
         # counts live in gateway_webhooks. Rejections and 503s still log at INFO/WARNING.
         log.debug("webhook accepted", extra={"topic": event.topic,
                                              "event_type": event.event_type})
 
-    def refuse_item(self, provider: str, item: RefusedItem) -> None:
-        bind_event_id(item.event_id)
-        log.warning("webhook item refused", extra={"provider": provider, "reason": item.reason,
-                                                   "detail": item.detail})
-
     async def dead_letter(self, provider: str, item: InvalidItem, request_id: str,
                           received_at: str) -> None:
-        """Write an authentic but unroutable event to webhooks.dlq as a JSON envelope.
+        """Write an authentic but unusable event to webhooks.dlq.
 
-        An envelope rather than raw bytes plus a header: the reason travels with the
-        payload when the record is copied or exported, and review tooling reads one JSON
-        document. The record's headers repeat provider, reason, received_at, request_id.
+        The value is the refused body exactly as received (Adyen: the item's compact JSON,
+        as its raw topic would hold it), so it fits the same budget as a raw record and a
+        reviewer or a re-drive reads the same bytes; why it was refused travels in the
+        headers named by ``contracts.dead_letters.GATEWAY_DLQ_HEADERS``.
         """
-        payload, encoding = encode_payload(item.value)
-        envelope = {
-            "reason": item.reason,
-            "detail": item.detail,
-            "provider": provider,
-            "event_id": item.event_id,
-            "request_id": request_id,
-            "received_at": received_at,
-            "body": payload,
-            "body_encoding": encoding,
-        }
-        key = (item.event_id or f"request:{request_id}").encode()
-        headers = [("provider", provider.encode()), ("reason", item.reason.encode()),
-                   ("received_at", received_at.encode()), ("request_id", request_id.encode())]
         bind_event_id(item.event_id)
-        await self.publisher.publish(WEBHOOKS_DLQ, key, orjson.dumps(envelope), headers)
-        log.warning("webhook dead-lettered", extra={"reason": item.reason, "detail": item.detail})
+        await self.publisher.publish(
+            WEBHOOKS_DLQ, dead_letter_key(item.event_id, request_id), item.value,
+            dead_letter_headers(provider=provider, reason=item.reason, detail=item.detail,
+                                event_id=item.event_id, received_at=received_at,
+                                request_id=request_id))
+
+
+def item_outcome(outcome: Outcome) -> str:
+    if isinstance(outcome, VerifiedEvent):
+        return "accepted"
+    return "dead_lettered" if isinstance(outcome, InvalidItem) else outcome.reason
+
+
+def log_outcomes(outcomes: tuple[Outcome, ...]) -> None:
+    """One WARNING per request that dead-lettered or refused anything, with counts by reason
+    and the first detail of each: 5,000 forged items are one line, not 5,000."""
+    counts: dict[str, int] = {}
+    details: dict[str, str] = {}
+    for outcome in outcomes:
+        reason = "accepted" if isinstance(outcome, VerifiedEvent) else outcome.reason
+        counts[reason] = counts.get(reason, 0) + 1
+        if reason != "accepted":
+            details.setdefault(reason, outcome.detail[:ISSUE_MESSAGE_MAX_CHARS])
+    if not details:
+        return
+    message = "webhook dead-lettered" if len(outcomes) == 1 else "webhook items not accepted"
+    if len(outcomes) > 1:
+        bind_event_id(None)  # the line speaks for the whole batch, not its last item
+    log.warning(message, extra={"reason": next(iter(details)), "counts": counts,
+                                "details": details})
 
 
 def error_body(error: str, reason: str, detail: str) -> dict:

@@ -1,8 +1,9 @@
-"""Prometheus metrics: webhooks by provider and outcome, request and Kafka publish latency."""
+"""Prometheus metrics: webhooks by provider and outcome, request and Kafka publish latency,
+and the Kafka producer's state and rebuilds."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Enum, Gauge, Histogram
 
 # A webhook's latency is dominated by the acks=all round trip: single-digit milliseconds on
 # a healthy broker, seconds when it stalls up to the publish timeout.
@@ -40,6 +41,20 @@ class Metrics:
         )
         self.kafka_connected = Gauge(
             "gateway_kafka_connected", "1 while the producer is connected.",
+            registry=self.registry,
+        )
+        self.producer_state = Enum(
+            "gateway_kafka_producer_state",
+            "The Kafka producer's state: connecting (first start or broker away), ready, "
+            "rebuilding (replacing a producer a write left in a bad state), stopped.",
+            states=["connecting", "ready", "rebuilding", "stopped"],
+            registry=self.registry,
+        )
+        self.producer_rebuilds = Counter(
+            "gateway_kafka_producer_rebuilds",
+            "Producers replaced because a write could leave their sequence numbers out of "
+            "step with the broker's, by the aiokafka error that condemned them.",
+            ["error"],
             registry=self.registry,
         )
 

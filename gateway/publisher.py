@@ -1,8 +1,16 @@
-"""The only Kafka I/O in the gateway: an idempotent acks=all producer that may start late.
+"""The only Kafka I/O in the gateway: an idempotent acks=all producer that may start late,
+and is rebuilt when a write leaves it in a state it cannot recover from.
 
 The producer is opened by a background task that keeps trying while the broker is
 unreachable, so the gateway starts (and answers 503, and reports not-ready) during a Kafka
 outage instead of crash-looping, and serves again as soon as the broker is back.
+
+A failed write is classified (``gateway.kafka_errors``): a record over a size limit is a
+413, never retried; a transient failure is a 503; a failure that can leave the idempotent
+producer's sequence numbers out of step with the broker's (a refused batch, an unknown
+producer id, ...) also replaces the producer: the broken one is stopped and a new one
+started in the background, and until it is up every write answers 503 and ``/ready``
+says ``kafka_producer_rebuilding``.
 
 A publish that times out is reported as unavailable (503) even though the record may still
 reach the broker later; the sender then retries and the topic holds the event twice. That
@@ -14,24 +22,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import KafkaError
 
+from contracts.limits import MAX_RECORD_BYTES
 from gateway.errors import PayloadTooLargeError, PublishUnavailableError
+from gateway.kafka_errors import Verdict, classify_publish_error
+
+if TYPE_CHECKING:
+    from gateway.metrics import Metrics
 
 log = logging.getLogger("gateway.publisher")
 
 Headers = list[tuple[str, bytes]]
 
-# Room for the Kafka record and batch framing around a body of the largest accepted size.
-_FRAMING_BYTES = 64 * 1024
 # aiokafka drains at most one batch per partition into each produce request; at the 16 KiB
 # default a few Stripe events (median 2.7 KB) fill it, and the rest wait a round trip.
+# A record larger than this travels alone in its batch, so no batch ever exceeds
+# max(_BATCH_BYTES, one record) and the broker's per-batch limit is the record limit.
 _BATCH_BYTES = 256 * 1024
+
+
+class ProducerState(enum.StrEnum):
+    CONNECTING = "connecting"
+    READY = "ready"
+    REBUILDING = "rebuilding"
+    STOPPED = "stopped"
 
 
 class Publisher(Protocol):
@@ -43,7 +64,9 @@ class Publisher(Protocol):
         """Return only once the broker acknowledged the write; else raise."""
         ...
 
-    async def check_ready(self) -> bool: ...
+    async def check_ready(self) -> str | None:
+        """None when writes can be served, else the reason code for ``/ready``."""
+        ...
 
 
 class KafkaPublisher:
@@ -59,8 +82,7 @@ class KafkaPublisher:
         ready_cache: float = 1.0,
         linger_ms: int = 0,
         topic_prefix: str = "",
-        max_body_bytes: int = 1024 * 1024,
-        observe_publish=None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._publish_timeout = publish_timeout
@@ -69,20 +91,32 @@ class KafkaPublisher:
         self._ready_cache = ready_cache
         self._linger_ms = linger_ms
         self._topic_prefix = topic_prefix
-        self._max_request_size = max_body_bytes + _FRAMING_BYTES
-        self._observe_publish = observe_publish
+        self._metrics = metrics
         self._producer: AIOKafkaProducer | None = None
+        self._retiring: AIOKafkaProducer | None = None
         self._connector: asyncio.Task | None = None
         self._ready_at = 0.0
         self._ready = False
+        self._state = ProducerState.STOPPED
+        self._set_state(ProducerState.STOPPED)
 
     @property
     def connected(self) -> bool:
         return self._producer is not None
 
+    @property
+    def state(self) -> ProducerState:
+        return self._state
+
+    def _set_state(self, state: ProducerState) -> None:
+        self._state = state
+        if self._metrics is not None:
+            self._metrics.producer_state.state(state.value)
+
     async def start(self) -> None:
         """Start connecting in the background; never fails because the broker is down."""
         if self._connector is None:
+            self._set_state(ProducerState.CONNECTING)
             self._connector = asyncio.create_task(self._connect(), name="gateway-kafka-connect")
 
     async def _connect(self) -> None:
@@ -98,6 +132,8 @@ class KafkaPublisher:
                 await asyncio.sleep(self._connect_retry)
             else:
                 self._producer = producer
+                self._ready_at = 0.0  # the next readiness probe asks the new producer
+                self._set_state(ProducerState.READY)
                 log.info("kafka producer connected",
                          extra={"bootstrap_servers": self._bootstrap})
 
@@ -108,12 +144,45 @@ class KafkaPublisher:
             enable_idempotence=True,
             linger_ms=self._linger_ms,
             max_batch_size=_BATCH_BYTES,
-            max_request_size=self._max_request_size,
+            # The record budget (contracts/limits.py): aiokafka refuses a larger record
+            # before it is numbered, so the broker (message.max.bytes and every topic's
+            # max.message.bytes are the same number) never has to.
+            max_request_size=MAX_RECORD_BYTES,
             # Batches not sent within this bound expire instead of being written long
             # after the client was told 503.
             request_timeout_ms=max(1000, int(self._publish_timeout * 1000)),
             client_id="gateway",
         )
+
+    def rebuild(self, broken: AIOKafkaProducer, error: str) -> None:
+        """Replace ``broken`` with a new producer in the background (once per producer).
+
+        ``error`` is the aiokafka error class that condemned it: the rebuild counter's label.
+        """
+        if self._producer is not broken:
+            return  # already replaced, or a rebuild is under way
+        self._producer = None
+        self._retiring = broken
+        self._set_state(ProducerState.REBUILDING)
+        if self._metrics is not None:
+            self._metrics.producer_rebuilds.labels(error).inc()
+        log.warning("kafka producer rebuilding", extra={"error": error})
+        previous = self._connector
+        self._connector = asyncio.create_task(self._replace(broken, previous),
+                                              name="gateway-kafka-rebuild")
+
+    async def _replace(self, broken: AIOKafkaProducer, previous: asyncio.Task | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+        # stop() flushes what the broken producer still holds; bounded, since a batch on
+        # the broken partition may never be acknowledged.
+        try:
+            await asyncio.wait_for(broken.stop(), self._publish_timeout + 5)
+        except Exception as exc:  # noqa: BLE001 - whatever it raises, a new producer must follow
+            log.warning("broken kafka producer did not stop cleanly",
+                        extra={"error": repr(exc)})
+        self._retiring = None
+        await self._connect()
 
     async def stop(self) -> None:
         """Stop connecting and flush what is in flight (AIOKafkaProducer.stop flushes)."""
@@ -122,47 +191,65 @@ class KafkaPublisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connector
             self._connector = None
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            await producer.stop()
+        for producer in (self._retiring, self._producer):
+            if producer is not None:
+                with contextlib.suppress(KafkaError, OSError):
+                    await producer.stop()
+        self._producer = self._retiring = None
+        self._set_state(ProducerState.STOPPED)
 
     async def publish(self, topic: str, key: bytes, value: bytes, headers: Headers) -> None:
         producer = self._producer
         if producer is None:
-            raise PublishUnavailableError("kafka_unavailable",
-                                          "the gateway is not connected to Kafka", topic=topic)
+            rebuilding = self._state is ProducerState.REBUILDING
+            raise PublishUnavailableError(
+                "kafka_producer_rebuilding" if rebuilding else "kafka_unavailable",
+                "the gateway's Kafka producer is being rebuilt" if rebuilding
+                else "the gateway is not connected to Kafka", topic=topic)
         started = time.perf_counter()
+        delivered = False
         try:
             async with asyncio.timeout(self._publish_timeout):
-                await producer.send_and_wait(self._topic_prefix + topic, value, key=key,
+                future = await producer.send(self._topic_prefix + topic, value, key=key,
                                              headers=headers)
-        except TimeoutError:
-            raise PublishUnavailableError(
-                "kafka_timeout",
-                f"Kafka did not acknowledge within {self._publish_timeout:g} s", topic=topic,
-            ) from None
-        except MessageSizeTooLargeError:
-            raise PayloadTooLargeError("body_too_large_for_kafka",
-                                       "body is larger than the broker accepts") from None
-        except KafkaError as exc:
-            raise PublishUnavailableError("kafka_error", f"Kafka refused the write: "
-                                          f"{type(exc).__name__}", topic=topic) from None
-        if self._observe_publish is not None:
-            self._observe_publish(topic, time.perf_counter() - started)
+                delivered = True
+                await future
+        except (KafkaError, TimeoutError) as exc:
+            self._fail(producer, topic, exc, delivered)
+        if self._metrics is not None:
+            self._metrics.observe_publish(topic, time.perf_counter() - started)
 
-    async def check_ready(self) -> bool:
+    def _fail(self, producer: AIOKafkaProducer, topic: str, exc: BaseException,
+              delivered: bool) -> None:
+        verdict = classify_publish_error(exc, delivered=delivered)
+        if verdict.rebuild:
+            self.rebuild(producer, type(exc).__name__)
+        if verdict.verdict is Verdict.TOO_LARGE:
+            raise PayloadTooLargeError(verdict.reason, f"the record for this body is larger "
+                                       f"than Kafka accepts ({type(exc).__name__})") from None
+        if isinstance(exc, TimeoutError):
+            detail = f"Kafka did not acknowledge within {self._publish_timeout:g} s"
+        else:
+            detail = f"Kafka refused the write: {type(exc).__name__}"
+        raise PublishUnavailableError(verdict.reason, detail, topic=topic) from None
+
+    async def check_ready(self) -> str | None:
         """A metadata round trip to the broker, reused for ``ready_cache`` seconds."""
         producer = self._producer
         if producer is None:
-            return False
+            if self._state is ProducerState.REBUILDING:
+                return "kafka_producer_rebuilding"
+            return "kafka_unavailable"
         now = time.monotonic()
-        if now - self._ready_at < self._ready_cache:
-            return self._ready
-        try:
-            await asyncio.wait_for(producer.client.fetch_all_metadata(), self._ready_timeout)
-            self._ready = True
-        except (KafkaError, OSError, TimeoutError) as exc:
-            log.warning("kafka readiness check failed", extra={"error": repr(exc)})
-            self._ready = False
-        self._ready_at = time.monotonic()
-        return self._ready
+        if now - self._ready_at >= self._ready_cache:
+            try:
+                await asyncio.wait_for(producer.client.fetch_all_metadata(),
+                                       self._ready_timeout)
+                self._ready = True
+            except (KafkaError, OSError, TimeoutError) as exc:
+                log.warning("kafka readiness check failed", extra={"error": repr(exc)})
+                self._ready = False
+            self._ready_at = time.monotonic()
+        if producer is not self._producer:
+            return "kafka_producer_rebuilding"  # replaced while the probe ran
+        return None if self._ready else "kafka_unavailable"

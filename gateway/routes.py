@@ -31,12 +31,14 @@ async def get_health() -> Response:
 
 @operations.get("/ready", response_model=ReadyBody, responses={503: {"model": ReadyBody}})
 async def get_ready(request: Request) -> Response:
-    """Readiness: a recent metadata round trip to Kafka succeeded and shutdown hasn't begun."""
+    """Readiness: a recent metadata round trip to Kafka succeeded, no producer rebuild is under
+    way, and shutdown hasn't begun."""
     state = request.app.state
     if not state.accepting:
         return json_response({"status": "not_ready", "reason": "shutting_down"}, 503)
-    if not await state.publisher.check_ready():
-        return json_response({"status": "not_ready", "reason": "kafka_unavailable"}, 503)
+    reason = await state.publisher.check_ready()
+    if reason is not None:
+        return json_response({"status": "not_ready", "reason": reason}, 503)
     return json_response({"status": "ready"})
 
 
@@ -70,7 +72,8 @@ webhooks_doc = APIRouter(tags=["webhooks"])
         400: {"model": WebhookError, "description": "signature, timestamp or body refused"},
         401: {"model": WebhookError, "description": "Basic auth failed (Adyen)"},
         404: {"model": WebhookError, "description": "provider not enabled"},
-        413: {"model": WebhookError, "description": "body over the configured limit"},
+        413: {"model": WebhookError,
+              "description": "body over the limit, too many items, or a record Kafka refuses"},
         415: {"model": WebhookError, "description": "wrong content type"},
         503: {"model": WebhookError, "description": "not stored: Kafka unavailable, retry"},
     },

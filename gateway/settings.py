@@ -18,7 +18,13 @@ Environment variables:
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).
-- ``GATEWAY_MAX_BODY_BYTES``: the largest body accepted, default 1 MiB.
+- ``GATEWAY_MAX_BODY_BYTES``: the largest body accepted, default and maximum
+  ``contracts.limits.MAX_VALUE_BYTES`` (1,046,912: the 1 MiB record budget less the
+  largest key, headers and framing), so that every body accepted is a record the broker
+  accepts. It may be lowered; a value above the maximum stops startup.
+- ``GATEWAY_ADYEN_MAX_ITEMS``: the most notification items one Adyen request may carry,
+  default 100; a request with more is refused whole (413 ``too_many_items``) before any
+  item is verified.
 - ``GATEWAY_PUBLISH_TIMEOUT_SECONDS``: how long a webhook waits for the broker's
   acknowledgement before the gateway answers 503, default 5.
 - ``GATEWAY_CONNECT_RETRY_SECONDS``: pause between attempts to reach the broker while it is
@@ -44,6 +50,8 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.limits import MAX_VALUE_BYTES
 
 # Values copied from docs or templates that must never reach production.
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
@@ -94,7 +102,8 @@ class GatewaySettings(BaseSettings):
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     SIGNATURE_TOLERANCE_SECONDS: int = Field(default=300, gt=0)
-    MAX_BODY_BYTES: int = Field(default=1024 * 1024, gt=0)
+    MAX_BODY_BYTES: int = Field(default=MAX_VALUE_BYTES, gt=0)
+    ADYEN_MAX_ITEMS: int = Field(default=100, gt=0)
     PUBLISH_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     CONNECT_RETRY_SECONDS: float = Field(default=1.0, gt=0)
     READY_TIMEOUT_SECONDS: float = Field(default=2.0, gt=0)
@@ -117,6 +126,14 @@ class GatewaySettings(BaseSettings):
         if any(is_placeholder(part) for part in secrets):
             raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
         return ",".join(secrets)
+
+    @field_validator("MAX_BODY_BYTES")
+    @classmethod
+    def refuse_bodies_larger_than_a_record(cls, value: int) -> int:
+        if value > MAX_VALUE_BYTES:
+            raise ValueError(f"GATEWAY_MAX_BODY_BYTES={value} is above {MAX_VALUE_BYTES}, the "
+                             f"largest value a Kafka record may carry (contracts/limits.py)")
+        return value
 
     @field_validator("PROVIDERS")
     @classmethod

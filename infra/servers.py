@@ -149,6 +149,22 @@ def _terminate_group(pid: int, timeout: float) -> None:
             time.sleep(0.05)
 
 
+def kafka_server_properties(data_dir: Path) -> str:
+    """The broker's server.properties, rendered from the template in infra/kafka/."""
+    from contracts.limits import MAX_RECORD_BYTES
+
+    template = (REPO_ROOT / "infra/kafka/server.properties.template").read_text()
+    values = {
+        "KAFKA_PORT": str(KAFKA_PORT),
+        "KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
+        "KAFKA_LOG_DIRS": str(data_dir),
+        "KAFKA_MESSAGE_MAX_BYTES": str(MAX_RECORD_BYTES),
+    }
+    for key, value in values.items():
+        template = template.replace("${" + key + "}", value)
+    return template
+
+
 class Kafka(Server):
     """Apache Kafka in KRaft mode, on jars resolved from Maven Central."""
 
@@ -181,15 +197,7 @@ class Kafka(Server):
         return [java, *jvm_options, "-cp", f"{self.lib}/*", *args]
 
     def _render_config(self) -> None:
-        template = (REPO_ROOT / "infra/kafka/server.properties.template").read_text()
-        values = {
-            "KAFKA_PORT": str(KAFKA_PORT),
-            "KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
-            "KAFKA_LOG_DIRS": str(self.data),
-        }
-        for key, value in values.items():
-            template = template.replace("${" + key + "}", value)
-        self.config.write_text(template)
+        self.config.write_text(kafka_server_properties(self.data))
 
     def _format_storage(self) -> None:
         if (self.data / "meta.properties").exists():

@@ -95,7 +95,7 @@ def _adyen(settings: GatewaySettings) -> Provider:
     from gateway.providers.adyen import AdyenProvider
 
     return AdyenProvider(settings.ADYEN_HMAC_KEY, settings.ADYEN_BASIC_AUTH_USERNAME,
-                         settings.ADYEN_BASIC_AUTH_PASSWORD)
+                         settings.ADYEN_BASIC_AUTH_PASSWORD, max_items=settings.ADYEN_MAX_ITEMS)
 
 
 def _braintree(settings: GatewaySettings) -> Provider:

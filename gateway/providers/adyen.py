@@ -22,6 +22,15 @@ What lands on Kafka, per authentic item:
   values, not bytes, so the item JSON still re-verifies on its own, and a retried batch
   produces byte-identical values;
 - header ``event_type``: the ``eventCode``.
+
+What touches only itself: every item is judged alone. An item whose signature is missing,
+malformed (not a string, not ASCII) or wrong is refused and never written; an authentic
+item that cannot be used is dead-lettered: one with an unusable id, and one with a ':'
+inside a signed field, because the signature covers the fields joined by ':' and so cannot
+tell ``a:b`` + ``c`` from ``a`` + ``b:c`` (either split verifies; neither is trusted as an
+event). An item whose compact JSON would not fit a Kafka record (a body of ``1e15``
+numbers re-serializes ~4x larger) is refused as ``item_too_large``. A request with more
+than ``max_items`` items is refused whole (413) before any item is checked.
 """
 
 from __future__ import annotations
@@ -35,8 +44,9 @@ from typing import Any
 import orjson
 from Adyen.util import is_valid_hmac_notification
 
+from contracts.limits import MAX_VALUE_BYTES
 from contracts.topics import ADYEN_NOTIFICATION
-from gateway.errors import MalformedBodyError, SignatureError
+from gateway.errors import MalformedBodyError, PayloadTooLargeError, SignatureError
 from gateway.providers import InvalidItem, Outcome, RefusedItem, VerifiedEvent
 
 PROVIDER = "adyen"
@@ -61,23 +71,29 @@ class AdyenProvider:
     acknowledgement = ACKNOWLEDGEMENT
 
     def __init__(self, hmac_key: str | None, username: str | None,
-                 password: str | None) -> None:
+                 password: str | None, *, max_items: int = 100) -> None:
         if not (hmac_key and username and password):
             raise ValueError("Adyen needs an HMAC key and Basic auth credentials")
         binascii.a2b_hex(hmac_key)  # refuse a non-hex key here, not on the first webhook
         self._hmac_key = hmac_key
         self._credentials = f"{username}:{password}".encode()
+        self._max_items = max_items
 
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> tuple[Outcome, ...]:
         self.check_basic_auth(headers.get("authorization"))
         items = parse_notification_items(raw)
+        if len(items) > self._max_items:
+            raise PayloadTooLargeError("too_many_items",
+                                       f"{len(items)} notification items; at most "
+                                       f"{self._max_items} per request", provider=PROVIDER)
         outcomes = tuple(self.verify_item(item) for item in items)
         if not any(isinstance(outcome, VerifiedEvent | InvalidItem) for outcome in outcomes):
             # Nothing authentic at all: refuse the request, so Adyen shows the failure and
             # retries, instead of an [accepted] that would bury a wrong key for good.
             first = outcomes[0]
-            raise SignatureError(first.reason, f"no notification item is authentic: "
-                                 f"{first.detail}", provider=PROVIDER)
+            error = PayloadTooLargeError if first.reason == "item_too_large" else SignatureError
+            raise error(first.reason, f"no notification item can be accepted: {first.detail}",
+                        provider=PROVIDER)
         return outcomes
 
     def check_basic_auth(self, header: str | None) -> None:
@@ -108,6 +124,14 @@ class AdyenProvider:
                                "hmacSignature does not match the item for the configured key",
                                event_id)
         value = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+        if len(value) > MAX_VALUE_BYTES:
+            return RefusedItem("item_too_large", f"the item is {len(value)} bytes as compact "
+                               f"JSON; a record holds at most {MAX_VALUE_BYTES}", event_id)
+        colon = next((name for name, text in signed_texts(item) if ":" in text), None)
+        if colon is not None:
+            return InvalidItem("signed_field_has_colon",
+                               f"signed field {colon} holds ':', which the signature cannot "
+                               f"tell apart from a field boundary", event_id, value)
         if event_id is None:
             return InvalidItem("invalid_structure",
                                f"pspReference and eventCode must be 1-{_MAX_ID} characters "
@@ -147,6 +171,9 @@ def unsignable(item: dict) -> tuple[str, str] | None:
     signature = additional.get("hmacSignature") if isinstance(additional, dict) else None
     if not isinstance(signature, str) or not signature:
         return "signature_missing", "additionalData.hmacSignature is missing"
+    if not signature.isascii():
+        # The SDK compares text with hmac.compare_digest, which raises on non-ASCII.
+        return "signature_malformed", "additionalData.hmacSignature is not base64 text"
     for name in _SIGNED_TEXT:
         if item.get(name) is not None and not isinstance(item[name], str):
             return "signature_malformed", f"signed field {name} is not a string"
@@ -158,6 +185,12 @@ def unsignable(item: dict) -> tuple[str, str] | None:
     if type(value) is not int or not isinstance(currency, str):
         return "signature_malformed", "amount needs an integer value and a string currency"
     return None
+
+
+def signed_texts(item: dict) -> list[tuple[str, str]]:
+    """The signed fields that are text (``unsignable`` has checked their types)."""
+    texts = [(name, item[name]) for name in _SIGNED_TEXT if item.get(name) is not None]
+    return [*texts, ("amount.currency", item["amount"]["currency"])]
 
 
 def signable(item: dict) -> dict:

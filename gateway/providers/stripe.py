@@ -70,6 +70,9 @@ def parse_signature_header(header: str | None) -> tuple[int, list[str]]:
     if not header:
         raise SignatureError("signature_missing", "Stripe-Signature header is missing",
                              provider=PROVIDER)
+    if not header.isascii():
+        # hmac.compare_digest, under stripe's verifier, raises TypeError on non-ASCII text.
+        raise _malformed("the header is not ASCII")
     timestamp: int | None = None
     signatures: list[str] = []
     for item in header.split(","):

@@ -154,3 +154,59 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+async def describe_configs(bootstrap: str, kind, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each named resource's configuration, as the broker reports it."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.admin.config_resource import ConfigResource
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_configs([ConfigResource(kind, n) for n in names])
+    finally:
+        await admin.close()
+    return {resource[3]: {entry[0]: entry[1] for entry in resource[4]}
+            for response in responses for resource in response.resources}
+
+
+@contextlib.asynccontextmanager
+async def scratch_topics(bootstrap: str, names: list[str], partitions: int = 1,
+                         **configs: str):
+    """Topics created explicitly with the given configs, deleted afterwards."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, num_partitions=partitions,
+                                            replication_factor=1,
+                                            topic_configs={k.replace("_", "."): v
+                                                           for k, v in configs.items()})
+                                   for name in names])
+        yield names
+        await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
+async def read_partition(bootstrap: str, topic: str, partition: int = 0,
+                         within: float = 20.0) -> list:
+    """Every record of one partition, from its start to its end offset of this moment."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    tp = TopicPartition(topic, partition)
+    found = []
+    try:
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        deadline = time.monotonic() + within
+        while await consumer.position(tp) < end and time.monotonic() < deadline:
+            for records in (await consumer.getmany(tp, timeout_ms=300)).values():
+                found.extend(records)
+    finally:
+        await consumer.stop()
+    return found

@@ -7,7 +7,11 @@ import hmac
 import time
 from pathlib import Path
 
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+from contracts.limits import MAX_HEADERS_BYTES, MAX_KEY_BYTES, MAX_RECORD_BYTES, MAX_VALUE_BYTES
 from gateway.errors import PublishUnavailableError
+from gateway.records import headers_size
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
@@ -23,8 +27,20 @@ def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
+def assert_within_budget(key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+    """Every record the gateway writes fits contracts/limits.py, part by part and whole."""
+    assert len(key) <= MAX_KEY_BYTES, f"key of {len(key)} bytes"
+    assert headers_size(headers) <= MAX_HEADERS_BYTES, f"headers of {headers_size(headers)}"
+    assert len(value) <= MAX_VALUE_BYTES, f"value of {len(value)} bytes"
+    assert DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers) \
+        <= MAX_RECORD_BYTES
+
+
 class MemoryPublisher:
-    """Stands in for Kafka in HTTP-behaviour tests only; the Kafka seam has its own tests."""
+    """Stands in for Kafka in HTTP-behaviour tests only; the Kafka seam has its own tests.
+
+    It checks the record budget on every write, so every HTTP test also proves it.
+    """
 
     def __init__(self) -> None:
         self.records: list[tuple[str, bytes, bytes, list[tuple[str, bytes]]]] = []
@@ -40,7 +56,8 @@ class MemoryPublisher:
     async def publish(self, topic, key, value, headers) -> None:
         if self.unavailable:
             raise PublishUnavailableError("kafka_unavailable", "test: broker down", topic=topic)
+        assert_within_budget(key, value, headers)
         self.records.append((topic, key, value, headers))
 
-    async def check_ready(self) -> bool:
-        return not self.unavailable
+    async def check_ready(self) -> str | None:
+        return "kafka_unavailable" if self.unavailable else None

@@ -62,7 +62,8 @@ def test_zero_amount_verifies_and_agrees_with_the_sdk(provider):
 
 @hypothesis_settings(max_examples=40, deadline=None)
 @given(value=st.integers(0, 100_000_000),
-       reference=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
+       reference=st.text(st.characters(codec="utf-8", exclude_categories=["Cs"],
+                                       exclude_characters=":"), max_size=40),
        original=st.one_of(st.none(), st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789",
                                              min_size=16, max_size=16)),
        success=st.sampled_from(["true", "false"]))
@@ -143,9 +144,9 @@ async def test_authentic_item_without_psp_reference_is_dead_lettered_alone(clien
     assert (response.status_code, response.text) == (200, "[accepted]")
     (dlq, accepted) = publisher.records
     assert (dlq[0], accepted[0]) == (WEBHOOKS_DLQ, ADYEN_NOTIFICATION)
-    envelope = orjson.loads(dlq[2])
-    assert envelope["reason"] == "invalid_structure"
-    assert orjson.loads(envelope["body"]) == invalid
+    assert dlq[2] == orjson.dumps(invalid, option=orjson.OPT_SORT_KEYS)
+    assert dict(dlq[3])["reason"] == b"invalid_structure"
+    assert "event_id" not in dict(dlq[3])
 
 
 def test_a_changed_outcome_is_a_new_event_and_a_redelivery_is_not(provider):

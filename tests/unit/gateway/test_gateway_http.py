@@ -157,12 +157,15 @@ async def test_authentic_but_invalid_events_go_to_the_dlq(client, publisher, bod
     ((topic, key, value, headers),) = publisher.records
     assert topic == WEBHOOKS_DLQ
     assert key == (event_id or "request:req-dlq").encode()
-    envelope = orjson.loads(value)
-    assert envelope["reason"] == reason
-    assert envelope["provider"] == "stripe"
-    assert envelope["request_id"] == "req-dlq"
-    assert envelope["body"].encode() == body
-    assert dict(headers)["reason"] == reason.encode()
+    # The value is the body exactly as received; why it was refused is in the headers.
+    assert value == body
+    header_map = {name: value.decode() for name, value in headers}
+    expected = ["provider", "reason", "detail", "event_id", "received_at", "request_id"]
+    assert list(header_map) == [n for n in expected if n != "event_id" or event_id]
+    assert (header_map["provider"], header_map["reason"]) == ("stripe", reason)
+    assert header_map["request_id"] == "req-dlq"
+    assert header_map.get("event_id") == event_id
+    assert header_map["detail"] and header_map["received_at"].endswith("Z")
 
 
 async def test_broker_unavailable_is_503_with_reason(client, publisher):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.limits import MAX_VALUE_BYTES
 from gateway.settings import GatewayConfigError, GatewaySettings, load_settings
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in ("STRIPE_WEBHOOK_SECRET", "KAFKA_BOOTSTRAP_SERVERS"):
+    for name in ("STRIPE_WEBHOOK_SECRET", "KAFKA_BOOTSTRAP_SERVERS", "GATEWAY_MAX_BODY_BYTES"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -30,9 +31,25 @@ def test_secrets_split_on_commas_and_defaults_apply(monkeypatch):
     assert settings.stripe_secrets == ("whsec_a", "whsec_b")
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:9092"
     assert settings.SIGNATURE_TOLERANCE_SECONDS == 120
-    assert settings.MAX_BODY_BYTES == 1024 * 1024
+    # The body limit is the record budget's value size: a body accepted is a record stored.
+    assert settings.MAX_BODY_BYTES == MAX_VALUE_BYTES
+    assert settings.ADYEN_MAX_ITEMS == 100
     # aiokafka batches behind its one in-flight request; a linger would only add latency.
     assert settings.LINGER_MS == 0
+
+
+def test_a_body_limit_may_be_lowered(monkeypatch):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
+    monkeypatch.setenv("GATEWAY_MAX_BODY_BYTES", "65536")
+    assert load_settings().MAX_BODY_BYTES == 65536
+
+
+@pytest.mark.parametrize("value", [str(MAX_VALUE_BYTES + 1), str(1024 * 1024)])
+def test_a_body_limit_above_the_record_budget_stops_startup_naming_it(monkeypatch, value):
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
+    monkeypatch.setenv("GATEWAY_MAX_BODY_BYTES", value)
+    with pytest.raises(GatewayConfigError, match="GATEWAY_MAX_BODY_BYTES"):
+        load_settings()
 
 
 def test_broker_address_comes_from_kafka_bootstrap_servers(monkeypatch):
