@@ -62,15 +62,18 @@ def iter_slices(items: Iterable, size: int) -> Iterator[list]:
 async def purge_in_slices(
     entries: Iterable[SeenEntry], *, expired: Callable[[SeenEntry], bool],
     forget: Callable[[list[SeenEntry]], Awaitable[None]], slice_size: int,
-    histogram: SeenHistogram | None = None,
+    histogram: SeenHistogram | None = None, keep_going: Callable[[], bool] = lambda: True,
 ) -> int:
     """Forget the expired entries, slice_size read at a time, yielding between slices.
 
-    The entries kept are counted into ``histogram`` when one is given. Returns how many
-    entries were forgotten.
+    The entries kept are counted into ``histogram`` when one is given. The pass stops early
+    once ``keep_going()`` is false (the next purge starts over). Returns how many entries
+    were forgotten.
     """
     forgotten = 0
     for chunk in iter_slices(entries, slice_size):
+        if not keep_going():
+            break
         gone = []
         for entry in chunk:
             if expired(entry):

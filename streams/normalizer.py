@@ -25,21 +25,13 @@ from faust.types import EventT, StreamT
 
 from contracts.dead_letters import ValidationIssue
 from contracts.events import PaymentEvent, Provider
-from streams import views
+from streams import outputs, views
 from streams.adyen_mapping import map_adyen_record
 from streams.braintree_mapping import map_braintree_record
 from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
 from streams.logs import use_json_logs
 from streams.mapping import map_stripe_bytes
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
-from streams.outputs import (
-    Mapper,
-    Output,
-    OutputRefusedError,
-    OutputTopics,
-    build_output,
-    dead_letter_output,
-)
 from streams.publishing import (
     Send,
     forget_seen,
@@ -66,7 +58,7 @@ raw_topics = {
 # Outputs are JSON bytes from streams.codecs (the starter decodes with it), produced
 # straight to app.producer: faust's Topic.send costs more per message than the mapping.
 NORMALIZED, DLQ = settings.TOPIC_NORMALIZED, settings.TOPIC_VALIDATION_DLQ
-TOPICS = OutputTopics(NORMALIZED, DLQ)
+TOPICS = outputs.OutputTopics(NORMALIZED, DLQ)
 
 # event_id -> [first_seen_epoch, changelog partition]; partitioned like the raw topics.
 dedup_table = app.Table(
@@ -85,14 +77,14 @@ def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> 
 
 async def normalize_batch(events: Sequence[EventT], agent: str,
                           provider: str = Provider.STRIPE.value,
-                          mapper: Mapper = map_stripe_record) -> None:
+                          mapper: outputs.Mapper = map_stripe_record) -> None:
     """Turn each raw message into exactly one output (or none for a duplicate), all acked."""
     now = datetime.now(UTC)
     tally: Counter[str] = Counter(processed=len(events))
     claimed: set[str] = set()  # ids this batch will emit: a repeat inside the batch is a duplicate
-    outputs: list[tuple[EventT, Output]] = []
+    batch: list[tuple[EventT, outputs.Output]] = []
     for event in events:
-        output = build_output(event.message, provider, mapper, now, TOPICS)
+        output = outputs.build_output(event.message, provider, mapper, now, TOPICS)
         # The store is split by source partition and finds it from the current event.
         token = _current_event.set(weakref.ref(event))
         try:
@@ -105,21 +97,21 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
             _log_outcome(key, logging.INFO, "duplicate dropped")
             continue
         claimed.add(key)
-        outputs.append((event, output))
+        batch.append((event, output))
 
     _in_flight.update(claimed)
     try:
-        tally["refused"] = await _produce_outputs(outputs, provider, now)
+        tally["refused"] = await _produce_outputs(batch, provider, now)
         # Marked only after the acks: a crash in between re-emits (absorbed downstream)
         # rather than remembering an event that was never written.
         seen_at = time.time()
         await mark_seen(dedup_table, produce, [
             (event, output.key, encode_seen(seen_at, event.message.partition))
-            for event, output in outputs])
+            for event, output in batch])
     finally:
         _in_flight.difference_update(claimed)
 
-    for _, output in outputs:
+    for _, output in batch:
         if output.topic == NORMALIZED:
             tally["normalized"] += 1
             _log_outcome(output.key, logging.DEBUG, "normalized")
@@ -131,7 +123,7 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
             counters.add(agent, outcome, n)
 
 
-async def _produce_outputs(outputs: list[tuple[EventT, Output]], provider: str,
+async def _produce_outputs(batch: list[tuple[EventT, outputs.Output]], provider: str,
                            now: datetime) -> int:
     """Produce every output; one the broker refuses for good is replaced by a dead letter.
 
@@ -139,21 +131,21 @@ async def _produce_outputs(outputs: list[tuple[EventT, Output]], provider: str,
     refused: then no output can stand for the event, and its offset must not move.
     """
     results = await send_all_confirmed([produce(o.topic, o.key.encode(), o.value)
-                                        for _, o in outputs])
+                                        for _, o in batch])
     replaced: list[int] = []
     for index, refusal in refused(results):
-        event, output = outputs[index]
+        event, output = batch[index]
         message = event.message
         if output.topic == DLQ:
-            raise OutputRefusedError(message.topic, message.partition, message.offset,
-                                     refusal.reason)
+            raise outputs.OutputRefusedError(message.topic, message.partition, message.offset,
+                                             refusal.reason)
         issue = ValidationIssue(refusal.reason, f"{output.topic} refused the normalized event "
                                 f"({len(output.value)} bytes): {refusal.error!r}")
-        outputs[index] = (event, dead_letter_output(message, provider, output.provider_event_id,
-                                                    issue, now, TOPICS))
+        batch[index] = (event, outputs.dead_letter_output(
+            message, provider, output.provider_event_id, issue, now, TOPICS))
         replaced.append(index)
     if replaced:
-        await _produce_outputs([outputs[i] for i in replaced], provider, now)
+        await _produce_outputs([batch[i] for i in replaced], provider, now)
     return len(replaced)
 
 
@@ -174,7 +166,7 @@ def _log_outcome(event_id: str, level: int, outcome: str) -> None:
 
 async def _normalize_stream(stream: StreamT[bytes], agent: str,
                             provider: str = Provider.STRIPE.value,
-                            mapper: Mapper = map_stripe_record) -> None:
+                            mapper: outputs.Mapper = map_stripe_record) -> None:
     await work_in_batches(stream, partial(normalize_batch, agent=agent, provider=provider,
                                           mapper=mapper),
                           settings.NORMALIZER_BATCH_MAX, settings.NORMALIZER_BATCH_WITHIN_SECONDS)
@@ -244,17 +236,24 @@ async def purge_dedup(now: float) -> int:
     acked, then the loop is yielded to, so the purge never holds the event loop for long.
     """
     cutoff = now - settings.DEDUP_RETENTION_SECONDS
+    generation = app.consumer_generation_id
+
+    def assignment_unchanged() -> bool:
+        # A rebalance moves partitions (and their stores) away: start over next time.
+        return not app.rebalancing and app.consumer_generation_id == generation
+
     kept = SeenHistogram()
     purged = await purge_in_slices(_stored_entries(), expired=lambda e: e.seen_at < cutoff,
                                    forget=_forget, slice_size=settings.DEDUP_PURGE_SLICE,
-                                   histogram=kept)
+                                   histogram=kept, keep_going=assignment_unchanged)
     size = kept.total
     cap_cutoff = kept.cap_cutoff(settings.DEDUP_MAX_ENTRIES)
-    if cap_cutoff is not None:
+    if cap_cutoff is not None and assignment_unchanged():
         # A cap below the retention weakens dedup, but unbounded state kills the worker.
         capped = await purge_in_slices(_stored_entries(),
                                        expired=lambda e: e.seen_at < cap_cutoff,
-                                       forget=_forget, slice_size=settings.DEDUP_PURGE_SLICE)
+                                       forget=_forget, slice_size=settings.DEDUP_PURGE_SLICE,
+                                       keep_going=assignment_unchanged)
         purged, size = purged + capped, size - capped
     DEDUP_ENTRIES.set(size)
     DEDUP_PURGED.inc(purged)
