@@ -58,7 +58,7 @@ class StreamsSettings(BaseSettings):
     DEDUP_MAX_ENTRIES: int = 5_000_000
     # Entries the purge reads (and forgets) between two yields to the event loop: a few
     # milliseconds of work, so heartbeats and batches keep running through a long purge.
-    DEDUP_PURGE_SLICE: int = Field(default=5_000, ge=1)
+    DEDUP_PURGE_SLICE: int = Field(default=2_000, ge=1)
     # A partition with lag whose committed offset has not moved for this long is stalled:
     # /ready fails and names it (both workers).
     STALL_SECONDS: float = Field(default=60.0, gt=0)
