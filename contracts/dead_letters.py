@@ -2,11 +2,23 @@
 
 It is also the input of ``DLQReviewWorkflow`` and the source of a
 ``payment_events_quarantine`` row, so it is defined here, once.
+
+A dead letter never copies its payload whole: it keeps an excerpt of at most
+``PAYLOAD_EXCERPT_BYTES``, the sha256 and length of the full payload, and the source
+coordinates that address the full bytes on the raw topic. Its issues are capped too, so
+a hostile input cannot make a dead letter too big to write (see ``contracts.limits``).
 """
 
 import base64
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from contracts.limits import ISSUE_MESSAGE_MAX_CHARS, MAX_ISSUES, PAYLOAD_EXCERPT_BYTES
+
+# Codes and field names are ours, short by design; the caps only stop a bug from growing one.
+ISSUE_CODE_MAX_CHARS = 128
+ISSUE_FIELD_MAX_CHARS = 256
 
 
 @dataclass(slots=True)
@@ -20,8 +32,13 @@ class ValidationIssue:
 class DeadLetter:
     """An input the normalizer could not turn into a PaymentEvent, with why and from where.
 
-    ``event_id`` is the unified id when the payload was readable enough to have one,
-    else ``dlq:<topic>:<partition>:<offset>``, which is just as stable under redelivery.
+    ``event_id`` is the unified id when the payload (or, failing that, the record's key)
+    named one, else ``dlq:<topic>:<partition>:<offset>``, which is just as stable under
+    redelivery. ``payload`` is an excerpt of the payload (``payload_truncated`` says
+    whether it is all of it); ``payload_sha256`` and ``payload_length`` describe the full
+    payload, which stays on ``source_topic`` at ``source_partition``/``source_offset``.
+    The three are None only in letters written before excerpts existed, which carried
+    the whole payload.
     """
 
     event_id: str
@@ -29,21 +46,76 @@ class DeadLetter:
     source_partition: int
     source_offset: int
     payload: str
-    payload_encoding: str  # "utf-8", or "base64" for bytes that are not UTF-8
+    payload_encoding: str  # "utf-8", or "base64" for bytes that are not UTF-8 text
     errors: list[ValidationIssue]
     failed_at: datetime
     stage: str = "validate"
     provider: str | None = None
     provider_event_id: str | None = None
     error_codes: list[str] = field(default_factory=list)
+    payload_sha256: str | None = None
+    payload_length: int | None = None
+    payload_truncated: bool = False
 
     def __post_init__(self) -> None:
         if not self.error_codes:
             self.error_codes = [issue.code for issue in self.errors]
 
 
+@dataclass(frozen=True, slots=True)
+class PayloadExcerpt:
+    """The part of a payload a dead letter keeps, and what identifies the whole."""
+
+    text: str
+    encoding: str  # "utf-8" or "base64"
+    sha256: str
+    length: int
+    truncated: bool
+
+
 def source_event_id(topic: str, partition: int, offset: int) -> str:
     return f"dlq:{topic}:{partition}:{offset}"
+
+
+def excerpt_payload(raw: bytes, limit: int = PAYLOAD_EXCERPT_BYTES) -> PayloadExcerpt:
+    """At most ``limit`` bytes of text: UTF-8 cut on a character boundary, else base64.
+
+    NUL is valid UTF-8 but PostgreSQL text refuses it, so such bytes go as base64; base64
+    keeps the first ``limit * 3 // 4`` bytes so that its text fits the same budget.
+    """
+    digest, length = hashlib.sha256(raw).hexdigest(), len(raw)
+    head = raw[:limit]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Only a character cut in two by the limit is forgiven; any other bad byte is binary.
+        cut_mid_char = length > limit and exc.reason == "unexpected end of data"
+        text = head[:exc.start].decode("utf-8") if cut_mid_char else None
+    if text is not None and "\x00" not in text:
+        return PayloadExcerpt(text, "utf-8", digest, length, len(text.encode()) < length)
+    kept = raw[:limit * 3 // 4]
+    return PayloadExcerpt(base64.b64encode(kept).decode("ascii"), "base64", digest, length,
+                          len(kept) < length)
+
+
+def bound_text(text: str, max_chars: int) -> str:
+    """Cut to max_chars, marking the cut; lone surrogates (not encodable) are replaced."""
+    if len(text) > max_chars:
+        text = text[:max_chars - 1] + "…"
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def bound_issues(issues: list[ValidationIssue], max_issues: int = MAX_ISSUES
+                 ) -> list[ValidationIssue]:
+    """At most max_issues, each cut to its caps; the last one says how many were left out."""
+    kept = [ValidationIssue(bound_text(i.code, ISSUE_CODE_MAX_CHARS),
+                            bound_text(i.message, ISSUE_MESSAGE_MAX_CHARS),
+                            None if i.field is None else bound_text(i.field, ISSUE_FIELD_MAX_CHARS))
+            for i in issues[:max_issues]]
+    if len(issues) > max_issues:
+        left_out = len(issues) - max_issues + 1
+        kept[-1] = ValidationIssue("issues.truncated", f"{left_out} more issues were left out")
+    return kept
 
 
 def encode_payload(raw: bytes) -> tuple[str, str]:

@@ -145,20 +145,26 @@ class PaymentStore:
         )
 
     async def insert_quarantine(self, letter: DeadLetter) -> str:
-        """Quarantine the dead letter once; returns the row's current review_status."""
+        """Quarantine the dead letter once; returns the row's current review_status.
+
+        original_payload holds the letter's excerpt; sha256, length and truncated describe
+        the full payload, which its source coordinates address on the raw topic.
+        """
         errors = [asdict(issue) for issue in letter.errors]
         async with self._pool.acquire() as conn:
             await conn.execute(
                 """
                 INSERT INTO payment_events_quarantine (event_id, provider, provider_event_id,
                     source_topic, source_partition, source_offset, original_payload,
-                    payload_encoding, error_codes, errors)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                    payload_encoding, error_codes, errors, payload_sha256, payload_length,
+                    payload_truncated)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                 ON CONFLICT (event_id) DO NOTHING
                 """,
                 letter.event_id, letter.provider, letter.provider_event_id, letter.source_topic,
                 letter.source_partition, letter.source_offset, letter.payload,
                 letter.payload_encoding, list(letter.error_codes), errors,
+                letter.payload_sha256, letter.payload_length, letter.payload_truncated,
             )
             return await conn.fetchval(
                 "SELECT review_status FROM payment_events_quarantine WHERE event_id = $1",

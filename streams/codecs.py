@@ -1,7 +1,8 @@
 """JSON on the wire for the two output topics, and the dead letter built from a failure.
 
 Pure functions (orjson, no faust): the normalizer writes with them and the starter reads
-with them, so both sides agree on one encoding.
+with them, so both sides agree on one encoding. A dead letter built here never encodes to
+more than ``DEAD_LETTER_MAX_BYTES``, whatever it describes.
 """
 
 from __future__ import annotations
@@ -11,11 +12,22 @@ from typing import Any
 
 import orjson
 
-from contracts.dead_letters import DeadLetter, ValidationIssue, encode_payload, source_event_id
+from contracts.dead_letters import (
+    DeadLetter,
+    ValidationIssue,
+    bound_issues,
+    bound_text,
+    decode_payload,
+    excerpt_payload,
+    source_event_id,
+)
 from contracts.events import PAYMENT_EVENT_FIELDS, PaymentEvent, make_event_id
+from contracts.limits import DEAD_LETTER_MAX_BYTES, MAX_KEY_BYTES
 from streams.rules import InvalidEventError
 
 _DATETIME_FIELDS = ("provider_created_at", "processed_at")
+# Provider names and stages are ours; the cap only keeps a caller's bug bounded.
+_NAME_MAX_CHARS = 64
 
 
 class UndecodableMessageError(Exception):
@@ -48,9 +60,25 @@ def decode_dead_letter(raw: bytes) -> DeadLetter:
     try:
         data["errors"] = [ValidationIssue(**issue) for issue in data["errors"]]
         data["failed_at"] = datetime.fromisoformat(data["failed_at"])
-        return DeadLetter(**data)
+        letter = DeadLetter(**data)
     except (KeyError, TypeError, ValueError) as exc:
         raise UndecodableMessageError(f"not a DeadLetter: {exc!r}") from exc
+    return letter if letter.payload_sha256 is not None else _bound_legacy(letter)
+
+
+def key_event_id(key: bytes | None) -> str | None:
+    """The provider event id the gateway wrote as the record's key, when it is usable.
+
+    A body the normalizer cannot read is still filed under this id, so a provider's retry
+    of the same event lands on the same quarantine row instead of a second one.
+    """
+    if not key:
+        return None
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if text.strip() else None
 
 
 def build_dead_letter(
@@ -65,36 +93,93 @@ def build_dead_letter(
     provider: str | None = None,
     provider_event_id: str | None = None,
 ) -> DeadLetter:
-    """Keyed by the unified id when the payload named one, else by its source coordinates."""
-    payload, encoding = encode_payload(raw)
-    event_id = (
-        make_event_id(provider, provider_event_id)
-        if provider and provider_event_id
-        else source_event_id(topic, partition, offset)
-    )
-    return DeadLetter(
-        event_id=event_id,
+    """Keyed by the unified id when one was named (and fits a key), else by coordinates.
+
+    The payload becomes a bounded excerpt with the full payload's sha256 and length, the
+    issues are capped, and the encoded letter is checked against its budget: issues are
+    left out from the end (the last one kept says how many) until it fits.
+    """
+    provider = None if provider is None else bound_text(provider, _NAME_MAX_CHARS)
+    if provider_event_id is not None and not _fits_key(f"{provider}:{provider_event_id}"):
+        issues = [ValidationIssue("provider_event_id.too_long",
+                                  f"the event id is over {MAX_KEY_BYTES} bytes, too long for a "
+                                  "key; filed under its source coordinates", "provider_event_id"),
+                  *issues]
+        provider_event_id = None
+    issues = bound_issues(issues)
+    excerpt = excerpt_payload(raw)
+    letter = DeadLetter(
+        event_id=(make_event_id(provider, provider_event_id) if provider and provider_event_id
+                  else source_event_id(topic, partition, offset)),
         source_topic=topic,
         source_partition=partition,
         source_offset=offset,
-        payload=payload,
-        payload_encoding=encoding,
+        payload=excerpt.text,
+        payload_encoding=excerpt.encoding,
         errors=issues,
         failed_at=failed_at,
-        stage=stage,
+        stage=bound_text(stage, _NAME_MAX_CHARS),
         provider=provider,
         provider_event_id=provider_event_id,
+        payload_sha256=excerpt.sha256,
+        payload_length=excerpt.length,
+        payload_truncated=excerpt.truncated,
     )
+    return _fit_budget(letter)
 
 
 def dead_letter_from_error(
     raw: bytes, error: InvalidEventError, *, topic: str, partition: int, offset: int,
-    failed_at: datetime,
+    failed_at: datetime, provider: str | None = None, key: bytes | None = None,
 ) -> DeadLetter:
+    """The dead letter for a mapping's InvalidEventError.
+
+    ``provider`` and ``key`` are the agent's: they name the event when the payload could
+    not (a body that is not JSON names neither its provider nor its id).
+    """
     return build_dead_letter(
         raw, error.issues, topic=topic, partition=partition, offset=offset,
-        failed_at=failed_at, provider=error.provider, provider_event_id=error.provider_event_id,
+        failed_at=failed_at, provider=error.provider or provider,
+        provider_event_id=error.provider_event_id or key_event_id(key),
     )
+
+
+def _fits_key(text: str) -> bool:
+    try:
+        return len(text.encode("utf-8")) <= MAX_KEY_BYTES
+    except UnicodeEncodeError:  # a lone surrogate cannot be a Kafka key
+        return False
+
+
+def _fit_budget(letter: DeadLetter) -> DeadLetter:
+    """Leave issues out from the end until the encoded letter is within its budget.
+
+    Everything but the issues is bounded well under the budget (an excerpt of 4 KiB is at
+    most 24 KiB escaped), so with one issue left it always fits.
+    """
+    total = len(letter.errors)
+    while len(encode_dead_letter(letter)) > DEAD_LETTER_MAX_BYTES and len(letter.errors) > 1:
+        kept = letter.errors[:-2]
+        letter.errors = [*kept, ValidationIssue(
+            "issues.truncated", f"{total - len(kept)} more issues were left out")]
+        letter.error_codes = [issue.code for issue in letter.errors]
+    return letter
+
+
+def _bound_legacy(letter: DeadLetter) -> DeadLetter:
+    """A letter written before excerpts carried its whole payload: bound it on the way in."""
+    try:
+        raw = decode_payload(letter.payload, letter.payload_encoding)
+    except ValueError as exc:
+        raise UndecodableMessageError(f"not a DeadLetter payload: {exc!r}") from exc
+    bounded = build_dead_letter(
+        raw, letter.errors, topic=letter.source_topic, partition=letter.source_partition,
+        offset=letter.source_offset, failed_at=letter.failed_at, stage=letter.stage,
+        provider=letter.provider, provider_event_id=letter.provider_event_id,
+    )
+    if _fits_key(letter.event_id):  # the id it was keyed and reviewed under
+        bounded.event_id = letter.event_id
+    return bounded
 
 
 def _load_object(raw: bytes) -> dict[str, Any]:

@@ -1,12 +1,15 @@
-"""Per-agent counters, kept both for the JSON views and for Prometheus."""
+"""Per-agent counters (for the JSON views and Prometheus) and per-partition progress gauges."""
 
 from __future__ import annotations
 
 from collections import Counter as _Tally
+from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge
 
-OUTCOMES = ("processed", "normalized", "deduplicated", "dead_lettered", "started",
+from streams.stalls import PartitionState
+
+OUTCOMES = ("processed", "normalized", "deduplicated", "dead_lettered", "refused", "started",
             "already_done", "retried")
 
 _EVENTS = Counter(
@@ -33,3 +36,45 @@ class AgentCounters:
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         return {agent: dict(tally) for agent, tally in self._tallies.items()}
+
+_PARTITION = ["app", "topic", "partition"]
+CONSUMER_LAG = Gauge("streams_consumer_lag",
+                     "Records of an assigned partition past the group's committed offset",
+                     _PARTITION)
+OLDEST_UNACKED_AGE = Gauge("streams_oldest_unacked_age_seconds",
+                           "Age (from its Kafka timestamp) of the oldest record this worker "
+                           "holds unacknowledged; 0 when it holds none", _PARTITION)
+PARTITION_STALLED = Gauge("streams_partition_stalled",
+                          "1 while a partition has lag and its committed offset has not moved "
+                          "for STREAMS_STALL_SECONDS", _PARTITION)
+COMMITTED_UNMOVED = Gauge("streams_committed_offset_unmoved_seconds",
+                          "Seconds since the partition's committed offset last moved",
+                          _PARTITION)
+_PARTITION_GAUGES = (CONSUMER_LAG, OLDEST_UNACKED_AGE, PARTITION_STALLED, COMMITTED_UNMOVED)
+_exported: dict[str, set[tuple[str, str]]] = {}
+
+
+def export_partitions(app: str, states: Iterable[PartitionState]) -> None:
+    """Set the per-partition gauges; drop the series of partitions no longer assigned."""
+    current: set[tuple[str, str]] = set()
+    for state in states:
+        labels = (app, state.topic, str(state.partition))
+        current.add(labels[1:])
+        if state.lag is None:
+            _remove(CONSUMER_LAG, labels)
+        else:
+            CONSUMER_LAG.labels(*labels).set(state.lag)
+        OLDEST_UNACKED_AGE.labels(*labels).set(state.oldest_unacked_age or 0.0)
+        PARTITION_STALLED.labels(*labels).set(1 if state.stalled else 0)
+        COMMITTED_UNMOVED.labels(*labels).set(state.unmoved_for)
+    for gone in _exported.get(app, set()) - current:
+        for gauge in _PARTITION_GAUGES:
+            _remove(gauge, (app, *gone))
+    _exported[app] = current
+
+
+def _remove(gauge: Gauge, labels: tuple[str, ...]) -> None:
+    try:
+        gauge.remove(*labels)
+    except KeyError:  # never set
+        pass

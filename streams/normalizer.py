@@ -14,31 +14,32 @@ import logging
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
 import faust
+from faust.stores.memory import Store as MemoryStore
 from faust.streams import _current_event  # no public setter; batches need one per event
-from faust.types import EventT, Message, StreamT
+from faust.types import EventT, StreamT
 
 from contracts.dead_letters import ValidationIssue
 from contracts.events import PaymentEvent, Provider
-from streams import views
+from streams import outputs, views
 from streams.adyen_mapping import map_adyen_record
 from streams.braintree_mapping import map_braintree_record
-from streams.codecs import (
-    build_dead_letter,
-    dead_letter_from_error,
-    encode_dead_letter,
-    encode_event,
-)
-from streams.dedup import decode_seen, encode_seen, select_expired
+from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
 from streams.logs import use_json_logs
 from streams.mapping import map_stripe_bytes
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
-from streams.publishing import Send, mark_seen, send_all_confirmed, work_in_batches
-from streams.rules import InvalidEventError
+from streams.publishing import (
+    Send,
+    forget_seen,
+    mark_seen,
+    refused,
+    send_all_confirmed,
+    work_in_batches,
+)
 from streams.settings import StreamsSettings
 from streams.square_mapping import map_square_record
 from telemetry import bind_event_id
@@ -57,6 +58,7 @@ raw_topics = {
 # Outputs are JSON bytes from streams.codecs (the starter decodes with it), produced
 # straight to app.producer: faust's Topic.send costs more per message than the mapping.
 NORMALIZED, DLQ = settings.TOPIC_NORMALIZED, settings.TOPIC_VALIDATION_DLQ
+TOPICS = outputs.OutputTopics(NORMALIZED, DLQ)
 
 # event_id -> [first_seen_epoch, changelog partition]; partitioned like the raw topics.
 dedup_table = app.Table(
@@ -66,8 +68,6 @@ dedup_table = app.Table(
 counters = AgentCounters("normalizer")
 # Ids being produced right now, so concurrent actors don't both emit one redelivery.
 _in_flight: set[str] = set()
-# (Kafka key, value, processed_at) -> PaymentEvent, or InvalidEventError.
-Mapper = Callable[[bytes | None, bytes, datetime], PaymentEvent]
 
 
 def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> PaymentEvent:
@@ -75,41 +75,20 @@ def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> 
     return map_stripe_bytes(raw, processed_at)
 
 
-def build_output(message: Message, provider: str, mapper: Mapper,
-                 now: datetime) -> tuple[str, str, bytes]:
-    """The one (key, topic, value) a raw message becomes: the normalized event or a dead letter."""
-    raw = message.value if isinstance(message.value, bytes) else bytes(message.value or b"")
-    key_bytes = message.key if isinstance(message.key, bytes) or message.key is None \
-        else str(message.key).encode()
-    try:
-        payment = mapper(key_bytes, raw, now)
-        return payment.event_id, NORMALIZED, encode_event(payment)
-    except InvalidEventError as exc:
-        letter = dead_letter_from_error(raw, exc, topic=message.topic, partition=message.partition,
-                                        offset=message.offset, failed_at=now)
-    except Exception as exc:  # noqa: BLE001 - a mapping bug must dead-letter, not kill the agent
-        log.exception("normalize failed unexpectedly at %s:%s:%s",
-                      message.topic, message.partition, message.offset)
-        issue = ValidationIssue("normalize.internal_error", repr(exc))
-        letter = build_dead_letter(raw, [issue], topic=message.topic, partition=message.partition,
-                                   offset=message.offset, failed_at=now, stage="normalize",
-                                   provider=provider)
-    return letter.event_id, DLQ, encode_dead_letter(letter)
-
-
 async def normalize_batch(events: Sequence[EventT], agent: str,
                           provider: str = Provider.STRIPE.value,
-                          mapper: Mapper = map_stripe_record) -> None:
+                          mapper: outputs.Mapper = map_stripe_record) -> None:
     """Turn each raw message into exactly one output (or none for a duplicate), all acked."""
     now = datetime.now(UTC)
     tally: Counter[str] = Counter(processed=len(events))
     claimed: set[str] = set()  # ids this batch will emit: a repeat inside the batch is a duplicate
-    outputs: list[tuple[EventT, str, str, bytes]] = []
+    batch: list[tuple[EventT, outputs.Output]] = []
     for event in events:
-        key, topic, value = build_output(event.message, provider, mapper, now)
+        output = outputs.build_output(event.message, provider, mapper, now, TOPICS)
         # The store is split by source partition and finds it from the current event.
         token = _current_event.set(weakref.ref(event))
         try:
+            key = output.key
             duplicate = key in claimed or key in _in_flight or key in dedup_table
         finally:
             _current_event.reset(token)
@@ -118,30 +97,56 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
             _log_outcome(key, logging.INFO, "duplicate dropped")
             continue
         claimed.add(key)
-        outputs.append((event, key, topic, value))
+        batch.append((event, output))
 
     _in_flight.update(claimed)
     try:
-        await send_all_confirmed([produce(topic, key.encode(), value)
-                                  for _, key, topic, value in outputs])
+        tally["refused"] = await _produce_outputs(batch, provider, now)
         # Marked only after the acks: a crash in between re-emits (absorbed downstream)
         # rather than remembering an event that was never written.
         seen_at = time.time()
         await mark_seen(dedup_table, produce, [
-            (event, key, encode_seen(seen_at, event.message.partition))
-            for event, key, _, _ in outputs])
+            (event, output.key, encode_seen(seen_at, event.message.partition))
+            for event, output in batch])
     finally:
         _in_flight.difference_update(claimed)
 
-    for _, key, topic, _ in outputs:
-        if topic == NORMALIZED:
+    for _, output in batch:
+        if output.topic == NORMALIZED:
             tally["normalized"] += 1
-            _log_outcome(key, logging.DEBUG, "normalized")
+            _log_outcome(output.key, logging.DEBUG, "normalized")
         else:
             tally["dead_lettered"] += 1
-            _log_outcome(key, logging.WARNING, "dead_lettered")
+            _log_outcome(output.key, logging.WARNING, "dead_lettered")
     for outcome, n in tally.items():
-        counters.add(agent, outcome, n)
+        if n:
+            counters.add(agent, outcome, n)
+
+
+async def _produce_outputs(batch: list[tuple[EventT, outputs.Output]], provider: str,
+                           now: datetime) -> int:
+    """Produce every output; one the broker refuses for good is replaced by a dead letter.
+
+    Returns how many were replaced. Raises OutputRefusedError when a dead letter itself is
+    refused: then no output can stand for the event, and its offset must not move.
+    """
+    results = await send_all_confirmed([produce(o.topic, o.key.encode(), o.value)
+                                        for _, o in batch])
+    replaced: list[int] = []
+    for index, refusal in refused(results):
+        event, output = batch[index]
+        message = event.message
+        if output.topic == DLQ:
+            raise outputs.OutputRefusedError(message.topic, message.partition, message.offset,
+                                             refusal.reason)
+        issue = ValidationIssue(refusal.reason, f"{output.topic} refused the normalized event "
+                                f"({len(output.value)} bytes): {refusal.error!r}")
+        batch[index] = (event, outputs.dead_letter_output(
+            message, provider, output.provider_event_id, issue, now, TOPICS))
+        replaced.append(index)
+    if replaced:
+        await _produce_outputs([batch[i] for i in replaced], provider, now)
+    return len(replaced)
 
 
 def produce(topic: str, key: bytes, value: bytes, partition: int | None = None) -> Send:
@@ -161,7 +166,7 @@ def _log_outcome(event_id: str, level: int, outcome: str) -> None:
 
 async def _normalize_stream(stream: StreamT[bytes], agent: str,
                             provider: str = Provider.STRIPE.value,
-                            mapper: Mapper = map_stripe_record) -> None:
+                            mapper: outputs.Mapper = map_stripe_record) -> None:
     await work_in_batches(stream, partial(normalize_batch, agent=agent, provider=provider,
                                           mapper=mapper),
                           settings.NORMALIZER_BATCH_MAX, settings.NORMALIZER_BATCH_WITHIN_SECONDS)
@@ -224,28 +229,56 @@ if "square" in _providers:
                                 map_square_record)
 
 
-def purge_dedup(now: float) -> int:
-    """Forget ids past the retention; tombstones keep the changelog (and restores) small."""
-    entries = (decode_seen(k, v) for k, v in list(dedup_table.data.items()))
-    expired, kept = select_expired(
-        (e for e in entries if e is not None), now=now,
-        retention_seconds=settings.DEDUP_RETENTION_SECONDS,
-        max_entries=settings.DEDUP_MAX_ENTRIES,
-    )
-    for entry in expired:
-        # Outside a stream event faust can't infer the partition, so write the tombstone
-        # to the one recorded with the entry, then drop it from the local store.
-        dedup_table.send_changelog(entry.partition, entry.event_id, None, value_serializer="raw")
-        del dedup_table.data[entry.event_id]
-    DEDUP_ENTRIES.set(kept)
-    DEDUP_PURGED.inc(len(expired))
-    return len(expired)
+async def purge_dedup(now: float) -> int:
+    """Forget ids past the retention, then the oldest beyond the cap, a slice at a time.
+
+    Tombstones keep the changelog (and restores) small. Each slice is read, tombstoned and
+    acked, then the loop is yielded to, so the purge never holds the event loop for long.
+    """
+    cutoff = now - settings.DEDUP_RETENTION_SECONDS
+    generation = app.consumer_generation_id
+
+    def assignment_unchanged() -> bool:
+        # A rebalance moves partitions (and their stores) away: start over next time.
+        return not app.rebalancing and app.consumer_generation_id == generation
+
+    kept = SeenHistogram()
+    purged = await purge_in_slices(_stored_entries(), expired=lambda e: e.seen_at < cutoff,
+                                   forget=_forget, slice_size=settings.DEDUP_PURGE_SLICE,
+                                   histogram=kept, keep_going=assignment_unchanged)
+    size = kept.total
+    cap_cutoff = kept.cap_cutoff(settings.DEDUP_MAX_ENTRIES)
+    if cap_cutoff is not None and assignment_unchanged():
+        # A cap below the retention weakens dedup, but unbounded state kills the worker.
+        capped = await purge_in_slices(_stored_entries(),
+                                       expired=lambda e: e.seen_at < cap_cutoff,
+                                       forget=_forget, slice_size=settings.DEDUP_PURGE_SLICE,
+                                       keep_going=assignment_unchanged)
+        purged, size = purged + capped, size - capped
+    DEDUP_ENTRIES.set(size)
+    DEDUP_PURGED.inc(purged)
+    return purged
+
+
+def _stored_entries() -> Iterator[SeenEntry]:
+    data = dedup_table.data
+    # A RocksDB iterator reads a snapshot, so writes between slices are safe; a dict's
+    # iterator would fail on them, so the memory store (tests) is copied first.
+    items = list(data.items()) if isinstance(data, MemoryStore) else data.items()
+    for key, value in items:
+        entry = decode_seen(key, value)
+        if entry is not None:
+            yield entry
+
+
+async def _forget(entries: list[SeenEntry]) -> None:
+    await forget_seen(dedup_table, produce, [(e.event_id, e.partition) for e in entries])
 
 
 @app.timer(interval=settings.DEDUP_PURGE_INTERVAL_SECONDS)
 async def purge_dedup_timer() -> None:
     """Purge expired dedup ids periodically."""
-    purged = purge_dedup(time.time())
+    purged = await purge_dedup(time.time())
     if purged:
         log.info("purged %d expired dedup ids", purged)
 

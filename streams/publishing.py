@@ -1,4 +1,11 @@
-"""Produce and wait for the broker's acks, retrying until they come: offsets move only after."""
+"""Produce and wait for the broker's acks: offsets move only after every output is written.
+
+Producer errors are classified. A transient one (the broker away, a leader moving, a
+timeout) is retried with capped backoff for as long as it lasts. A permanent one says this
+record can never be written (too large, an invalid topic, a refusal Kafka marks as not
+retriable): it is not retried; the send's result says why, so the caller can write a dead
+letter in its place and move on.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,21 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    BrokerNotAvailableError,
+    InvalidTopicError,
+    KafkaError,
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    MessageSizeTooLargeError,
+    ProducerClosed,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    ReplicaNotAvailableError,
+)
 from faust.exceptions import ProducerSendError
 from faust.serializers import codecs
 from faust.streams import _current_event  # no public setter; a batch needs one per event
@@ -18,6 +37,39 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # faust's producer wraps a KafkaError raised while queueing in its own ProducerSendError.
 RETRYABLE = (KafkaError, ProducerSendError)
+# Refusals of the record itself, with the reason its dead letter carries.
+REFUSED_RECORD: tuple[tuple[type[KafkaError], str], ...] = (
+    (MessageSizeTooLargeError, "output.too_large"),
+    (RecordTooLargeError, "output.too_large"),
+    (RecordListTooLargeError, "output.too_large"),
+    (InvalidTopicError, "output.invalid_topic"),
+)
+# aiokafka leaves these unmarked (retriable=False), yet each is what an absent or moving
+# broker looks like from a producer, or a producer stopping: never a reason to give up on
+# a payment.
+TRANSIENT_UNMARKED = (KafkaTimeoutError, BrokerNotAvailableError, ReplicaNotAvailableError,
+                      KafkaUnavailableError, ProducerClosed)
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedSend:
+    """The result of a send the broker (or the producer) will never accept."""
+
+    reason: str  # e.g. "output.too_large", the code of the dead letter written instead
+    error: BaseException
+
+
+def classify_send_error(exc: BaseException) -> str | None:
+    """None for a transient error (retry it), else the reason a permanent one is refused."""
+    cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
+    if not isinstance(cause, KafkaError):
+        return None  # faust's own send error with no Kafka cause: as before, retried
+    for kind, reason in REFUSED_RECORD:
+        if isinstance(cause, kind):
+            return reason
+    if cause.retriable or isinstance(cause, TRANSIENT_UNMARKED):
+        return None
+    return "output.refused"
 
 
 def next_backoff(previous: float, cap: float) -> float:
@@ -57,8 +109,9 @@ async def send_all_confirmed(sends: Sequence[Send], *, on_retry=None) -> list[An
 
     Each send queues one message (e.g. ``partial(topic.send, key=k, value=v)``) and returns
     its delivery future. Awaiting the acks together lets one produce request carry a batch
-    instead of one round trip per message; returning still means every one was acked.
-    Returns the delivery results in the order of `sends`.
+    instead of one round trip per message. Returns, in the order of `sends`, each one's
+    delivery result, or a RefusedSend for one that failed permanently (never retried);
+    transient failures are retried until they succeed or turn out permanent.
     """
     results: list[Any] = [None] * len(sends)
     pending = list(range(len(sends)))
@@ -75,23 +128,37 @@ async def send_all_confirmed(sends: Sequence[Send], *, on_retry=None) -> list[An
     return results
 
 
+def refused(results: Sequence[Any]) -> list[tuple[int, RefusedSend]]:
+    """The sends of a send_all_confirmed() call that were refused for good, by index."""
+    return [(i, r) for i, r in enumerate(results) if isinstance(r, RefusedSend)]
+
+
 async def _send_round(sends: Sequence[Send], indexes: list[int],
                       results: list[Any]) -> tuple[list[int], BaseException | None]:
-    """The indexes still unacked after one round, and the first retryable error seen."""
+    """The indexes still unacked after one round, and the first transient error seen."""
     failed: list[int] = []
     error: BaseException | None = None
+
+    def fail(index: int, exc: BaseException) -> None:
+        nonlocal error
+        reason = classify_send_error(exc)
+        if reason is None:
+            failed.append(index)
+            error = error or exc
+        else:
+            log.error("produce refused for good (%s): %r", reason, exc)
+            results[index] = RefusedSend(reason, exc)
+
     queued = []
     for index in indexes:
         try:
             queued.append((index, await sends[index]()))
         except RETRYABLE as exc:
-            failed.append(index)
-            error = error or exc
+            fail(index, exc)
     outcomes = await asyncio.gather(*(future for _, future in queued), return_exceptions=True)
     for (index, _), outcome in zip(queued, outcomes, strict=True):
         if isinstance(outcome, RETRYABLE):
-            failed.append(index)
-            error = error or outcome
+            fail(index, outcome)
         elif isinstance(outcome, BaseException):
             raise outcome  # a bug or a cancellation, not the broker: let it surface
         else:
@@ -137,9 +204,29 @@ async def mark_seen(table, produce: Callable[..., Send],
                              event.message.partition))
     sent = await send_all_confirmed(sends)
     # Recovery replays the changelog from here on: what faust's own send callback records.
+    # A refused changelog write only weakens dedup (the output exists, and downstream is
+    # idempotent), so it is logged by send_all_confirmed and not waited for.
     latest: dict[TP, int] = {}
     for meta in sent:
+        if isinstance(meta, RefusedSend):
+            continue
         tp = TP(meta.topic, meta.partition)
         latest[tp] = max(meta.offset, latest.get(tp, -1))
     for tp, offset in latest.items():
         table.data.set_persisted_offset(tp, offset)
+
+
+async def forget_seen(table, produce: Callable[..., Send],
+                      entries: Sequence[tuple[str, int]]) -> None:
+    """Tombstone (key, changelog partition) entries as one acked batch, then drop them locally.
+
+    Outside a stream event faust cannot tell a key's partition, so each tombstone goes to
+    the partition recorded with its entry.
+    """
+    changelog = table.changelog_topic.get_topic_name()
+    await send_all_confirmed([
+        produce(changelog, codecs.dumps(table.key_serializer, key), None, partition)
+        for key, partition in entries])
+    for key, _ in entries:
+        if key in table.data:
+            del table.data[key]

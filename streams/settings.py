@@ -12,6 +12,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.limits import MAX_RECORD_BYTES
 
 # Stripe retries a webhook for up to three days, so a shorter memory would let a
 # late retry through as a new event.
@@ -55,6 +56,12 @@ class StreamsSettings(BaseSettings):
     DEDUP_RETENTION_SECONDS: int = MIN_DEDUP_RETENTION_SECONDS
     DEDUP_PURGE_INTERVAL_SECONDS: float = 300.0
     DEDUP_MAX_ENTRIES: int = 5_000_000
+    # Entries the purge reads (and forgets) between two yields to the event loop: a few
+    # milliseconds of work, so heartbeats and batches keep running through a long purge.
+    DEDUP_PURGE_SLICE: int = Field(default=2_000, ge=1)
+    # A partition with lag whose committed offset has not moved for this long is stalled:
+    # /ready fails and names it (both workers).
+    STALL_SECONDS: float = Field(default=60.0, gt=0)
     # How long the group waits for a crashed member before its partitions move on: the
     # floor of recovery after a kill -9 (60 s measured at the old default). Heartbeats run
     # on the event loop, so it must stay well above the longest batch.
@@ -141,6 +148,8 @@ class StreamsSettings(BaseSettings):
             web_host=self.WEB_HOST,
             web_router_enabled=False,
             web_tables_enabled=False,
+            # faust's default (1,000,000) is under the record budget every topic accepts.
+            producer_max_request_size=MAX_RECORD_BYTES,
         )
 
     def normalizer_app_options(self, app_id: str) -> dict:

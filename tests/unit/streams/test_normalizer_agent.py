@@ -51,8 +51,8 @@ async def test_duplicate_is_dropped_and_counted(sent, stripe_event):
     [(b"\x00\xffnot json", "payload.not_json"), (b"[1]", "payload.not_object"),
      (b"", "payload.not_json")],
 )
-async def test_poison_bytes_go_to_the_dlq_keyed_by_coordinates(sent, value, code):
-    await put_all(normalizer.normalize_refunds, [value])
+async def test_unkeyed_poison_bytes_go_to_the_dlq_keyed_by_coordinates(sent, value, code):
+    await put_records(normalizer.normalize_refunds, [(None, value)], partition=1)
     [(key, raw_letter)] = sent.on(DLQ)
     letter = decode_dead_letter(raw_letter)
     assert key == letter.event_id == f"dlq:{normalizer.settings.TOPIC_REFUND}:1:0"
@@ -60,6 +60,20 @@ async def test_poison_bytes_go_to_the_dlq_keyed_by_coordinates(sent, value, code
     assert (letter.source_topic, letter.source_partition, letter.source_offset) == (
         normalizer.settings.TOPIC_REFUND, 1, 0)
     assert sent.on(NORMALIZED) == []
+
+
+async def test_an_unreadable_body_is_filed_under_its_key_so_a_retry_is_recognised(sent):
+    # The gateway keyed both records by the provider's event id: one event, one dead letter.
+    key = b"evt_unreadable_1"
+    before = normalizer.counters.get("refund", "deduplicated")
+    await put_records(normalizer.normalize_refunds,
+                      [(key, b"\xff\xfe not json"), (key, b"\xff\xfe not json")], partition=1)
+    [(out_key, raw_letter)] = sent.on(DLQ)
+    letter = decode_dead_letter(raw_letter)
+    assert out_key == letter.event_id == "stripe:evt_unreadable_1"
+    assert (letter.provider, letter.provider_event_id) == ("stripe", "evt_unreadable_1")
+    assert (letter.source_partition, letter.source_offset) == (1, 0)
+    assert normalizer.counters.get("refund", "deduplicated") - before == 1
 
 
 async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, stripe_event):
@@ -95,18 +109,26 @@ async def test_mixed_batch_gives_exact_counts(sent, stripe_event):
     assert len(sent.on(DLQ)) == 3
 
 
-def test_purge_forgets_expired_ids_and_writes_tombstones(monkeypatch):
-    tombstones = []
-    monkeypatch.setattr(normalizer.dedup_table, "send_changelog",
-                        lambda partition, key, value, **kw: tombstones.append((partition, key)))
+async def test_purge_forgets_expired_ids_and_writes_tombstones(sent):
     now = 10_000_000.0
     retention = normalizer.settings.DEDUP_RETENTION_SECONDS
     normalizer.dedup_table.data["stripe:old"] = [now - retention - 1, 2]
     normalizer.dedup_table.data["stripe:new"] = [now - 60, 0]
-    assert normalizer.purge_dedup(now) == 1
-    assert tombstones == [(2, "stripe:old")]
+    assert await normalizer.purge_dedup(now) == 1
+    changelog = normalizer.dedup_table.changelog_topic.get_topic_name()
+    assert [(t, k, v, p) for t, k, v, p in sent.sent] == [(changelog, b'"stripe:old"', None, 2)]
     assert "stripe:old" not in normalizer.dedup_table.data
     assert "stripe:new" in normalizer.dedup_table.data
+
+
+async def test_purge_caps_the_table_in_slices(sent, monkeypatch):
+    monkeypatch.setattr(normalizer.settings, "DEDUP_PURGE_SLICE", 7)
+    monkeypatch.setattr(normalizer.settings, "DEDUP_MAX_ENTRIES", 20)
+    now = 10_000_000.0
+    for i in range(50):  # one per 10-second bucket, all within the retention
+        normalizer.dedup_table.data[f"stripe:e{i}"] = [now - 1000 + 10 * i, 0]
+    assert await normalizer.purge_dedup(now) == 30
+    assert sorted(normalizer.dedup_table.data) == sorted(f"stripe:e{i}" for i in range(30, 50))
 
 
 def raw_events(values: list[bytes], partition: int = 2) -> list[Event]:

@@ -1,26 +1,71 @@
-"""The dedup retention rule: forget what is past retention, and cap the size."""
+"""The dedup retention rule: forget what is past retention, cap the size, in slices."""
 
 from __future__ import annotations
 
-from streams.dedup import SeenEntry, decode_seen, encode_seen, select_expired
+import asyncio
+
+from streams.dedup import (
+    BUCKET_SECONDS,
+    SeenEntry,
+    SeenHistogram,
+    decode_seen,
+    encode_seen,
+    purge_in_slices,
+)
 from streams.settings import MIN_DEDUP_RETENTION_SECONDS, StreamsSettings
 
 DAY = 86400.0
 
 
-def test_entries_older_than_retention_expire():
+async def purge(entries, *, cutoff, slice_size=1000, histogram=None):
+    forgotten: list[list[SeenEntry]] = []
+
+    async def forget(batch):
+        forgotten.append(batch)
+
+    n = await purge_in_slices(entries, expired=lambda e: e.seen_at < cutoff, forget=forget,
+                              slice_size=slice_size, histogram=histogram)
+    return n, forgotten
+
+
+async def test_entries_older_than_retention_expire():
     now = 10 * DAY
     entries = [SeenEntry("old", now - 3 * DAY - 1, 0), SeenEntry("young", now - 3 * DAY + 1, 1)]
-    expired, kept = select_expired(entries, now=now, retention_seconds=3 * DAY, max_entries=10)
-    assert [e.event_id for e in expired] == ["old"]
-    assert kept == 1
+    kept = SeenHistogram()
+    n, forgotten = await purge(entries, cutoff=now - 3 * DAY, histogram=kept)
+    assert n == 1 and [e.event_id for batch in forgotten for e in batch] == ["old"]
+    assert kept.total == 1
 
 
-def test_cap_drops_the_oldest_beyond_max_entries():
-    entries = [SeenEntry(f"e{i}", float(i), 0) for i in range(10)]
-    expired, kept = select_expired(entries, now=20.0, retention_seconds=3 * DAY, max_entries=7)
-    assert sorted(e.event_id for e in expired) == ["e0", "e1", "e2"]
-    assert kept == 7
+async def test_a_purge_over_many_entries_works_in_bounded_slices_and_yields_between():
+    entries = (SeenEntry(f"e{i}", float(i % 2), 0) for i in range(25_000))  # half expired
+    ticks = 0
+
+    async def other_work():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    try:
+        n, forgotten = await purge(entries, cutoff=1.0, slice_size=1000)
+    finally:
+        task.cancel()
+    assert n == 12_500
+    assert len(forgotten) == 25 and all(len(batch) <= 1000 for batch in forgotten)
+    # The loop ran other work between the slices, not only once the purge was over.
+    assert ticks >= 25
+
+
+def test_the_cap_keeps_the_newest_max_entries_to_within_one_bucket():
+    kept = SeenHistogram()
+    for i in range(100):  # ten entries in each of ten buckets
+        kept.add(SeenEntry(f"e{i}", (i // 10) * BUCKET_SECONDS, 0))
+    assert kept.cap_cutoff(100) is None
+    assert kept.cap_cutoff(70) == 3 * BUCKET_SECONDS  # buckets 0..2 go: 70 stay
+    assert kept.cap_cutoff(75) == 3 * BUCKET_SECONDS  # a bucket is kept or dropped whole
 
 
 def test_seen_values_round_trip_with_their_partition():

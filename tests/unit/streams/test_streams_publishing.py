@@ -1,11 +1,19 @@
-"""Retrying until the output is confirmed: never give up, never retry what isn't retryable."""
+"""Retrying until the output is confirmed: transient errors retried, permanent ones returned."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import (
+    InvalidTopicError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    MessageSizeTooLargeError,
+    NotLeaderForPartitionError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 from faust.exceptions import ProducerSendError
 
 from streams import publishing
@@ -90,3 +98,34 @@ async def test_send_all_surfaces_errors_that_are_not_the_brokers(no_sleep):
 
 async def test_send_all_of_nothing_sends_nothing():
     assert await publishing.send_all_confirmed([]) == []
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (KafkaConnectionError(), None),
+    (KafkaTimeoutError(), None),  # aiokafka leaves it unmarked; still what an outage looks like
+    (NotLeaderForPartitionError(), None),
+    (MessageSizeTooLargeError(), "output.too_large"),
+    (RecordTooLargeError(), "output.too_large"),
+    (InvalidTopicError(), "output.invalid_topic"),
+    (TopicAuthorizationFailedError(), "output.refused"),
+    (ProducerSendError("no cause"), None),
+])
+def test_producer_errors_are_classified(error, reason):
+    assert publishing.classify_send_error(error) == reason
+
+
+def test_a_wrapped_error_is_classified_by_its_cause():
+    wrapped = ProducerSendError("Error while sending")
+    wrapped.__cause__ = MessageSizeTooLargeError()
+    assert publishing.classify_send_error(wrapped) == "output.too_large"
+
+
+async def test_a_permanent_error_is_returned_not_retried(no_sleep):
+    producer = FakeProducer({"a": ["meta-a"], "b": [MessageSizeTooLargeError(), "never"],
+                             "c": [KafkaConnectionError(), "meta-c"]})
+    results = await publishing.send_all_confirmed([producer.send(k) for k in "abc"])
+    assert results[0] == "meta-a" and results[2] == "meta-c"
+    assert isinstance(results[1], publishing.RefusedSend)
+    assert results[1].reason == "output.too_large"
+    assert producer.queued == ["a", "b", "c", "c"]
+    assert publishing.refused(results) == [(1, results[1])]
