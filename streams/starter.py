@@ -110,8 +110,10 @@ def refused_start_letter(event: EventT, payment: PaymentEvent,
                          refused: StartRefusedError) -> DeadLetter:
     """The dead letter of a payment whose workflow Temporal will never start."""
     message = event.message
-    text = f"Temporal refused to start {refused.workflow_id} ({refused.status.name}): "
-    issue = ValidationIssue(refused.reason, (text + refused.message)[:ISSUE_MESSAGE_MAX_CHARS])
+    # Status and reason first: the workflow id may be what was too long.
+    text = (f"Temporal refused the start ({refused.status.name}): {refused.message}; "
+            f"workflow id {refused.workflow_id}")
+    issue = ValidationIssue(refused.reason, text[:ISSUE_MESSAGE_MAX_CHARS])
     return build_dead_letter(bytes(message.value or b""), [issue], topic=message.topic,
                              partition=message.partition, offset=message.offset,
                              failed_at=datetime.now(UTC), stage="start",
