@@ -22,6 +22,7 @@ from orchestration.metrics import Metrics
 from orchestration.models import (
     ChurnResult,
     FraudResult,
+    PersistBudget,
     PersistInput,
     PersistResult,
     QuarantineRecord,
@@ -29,6 +30,7 @@ from orchestration.models import (
     ReviewOutcome,
     ValidationResult,
 )
+from orchestration.policies import PERSIST_BUDGET_ACTIVITY
 from orchestration.store import EventConflictError, PaymentStore
 from telemetry import bind_event_id
 
@@ -156,3 +158,15 @@ class QuarantineActivities:
         bind_event_id(outcome.event_id)
         await self._store.record_review(outcome)
         self._metrics.reviews.labels(outcome.review_status).inc()
+
+
+class BudgetActivities:
+    """The worker's persistence budget, asked for by a workflow whose write keeps failing."""
+
+    def __init__(self, budget: PersistBudget) -> None:
+        self._budget = budget
+
+    @activity.defn(name=PERSIST_BUDGET_ACTIVITY)
+    async def persistence_budget(self) -> PersistBudget:
+        """Rounds and pause from ORCHESTRATOR_PERSIST_ROUNDS / _ROUND_PAUSE_SECONDS."""
+        return self._budget

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections import Counter as _Tally
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -35,3 +38,17 @@ class Metrics:
             "orchestration_reviews", "Quarantine reviews closed, by status.",
             ["review_status"], registry=self.registry,
         )
+        self.failed_workflows = Gauge(
+            "orchestration_failed_workflows",
+            "Workflows on this worker's task queue whose latest run failed, was terminated, "
+            "timed out or was cancelled: inputs waiting for a run "
+            "(python -m orchestration.review redrive).",
+            ["workflow_type", "status"], registry=self.registry,
+        )
+
+    def set_failed_workflows(self, workflow_type: str, statuses: Iterable[str],
+                             every_status: Iterable[str]) -> None:
+        """One pass's count per status; a status seen no more drops to 0."""
+        tally = _Tally(statuses)
+        for status in every_status:
+            self.failed_workflows.labels(workflow_type, status).set(tally[status])

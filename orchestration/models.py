@@ -72,6 +72,14 @@ class CustomerHistory:
 
 
 @dataclass
+class PersistBudget:
+    """How long a workflow keeps trying to persist: the worker's ORCHESTRATOR_PERSIST_*."""
+
+    rounds: int
+    round_pause_seconds: float
+
+
+@dataclass
 class QuarantineRecord:
     review_status: str  # pending, approved, rejected or expired
     review_timeout_seconds: int

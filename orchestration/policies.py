@@ -20,6 +20,8 @@ from temporalio.exceptions import (
     RetryState,
 )
 
+from orchestration.models import PersistBudget
+
 T = TypeVar("T")
 
 RULES_TIMEOUT = timedelta(seconds=5)
@@ -35,6 +37,10 @@ PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coeff
                             maximum_interval=timedelta(seconds=8), maximum_attempts=5)
 PERSIST_ROUNDS = 10
 PERSIST_ROUND_PAUSE = timedelta(minutes=1)
+# The worker's budget (ORCHESTRATOR_PERSIST_ROUNDS, ..._ROUND_PAUSE_SECONDS), read by a
+# local activity of this name the first time a round fails.
+PERSIST_BUDGET_ACTIVITY = "persistence_budget"
+PERSIST_BUDGET_PATCH = "persist-budget-from-worker"
 
 def read_failure(err: FailureError) -> tuple[str, bool, str | None]:
     """(message, retries exhausted?, error type) of a failed activity, local or not.
@@ -60,18 +66,52 @@ def describe_failure(err: FailureError, attempts: int) -> str:
     return f"inference refused the request: {message}"
 
 
-async def persist_in_rounds(write: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a write activity; on exhausted retries pause durably and try another round."""
-    for round_no in range(1, PERSIST_ROUNDS + 1):
+def read_worker_budget() -> Awaitable[PersistBudget]:
+    """The worker's persistence budget, through a local activity (recorded in the history)."""
+    return workflow.execute_local_activity(
+        PERSIST_BUDGET_ACTIVITY, result_type=PersistBudget,
+        start_to_close_timeout=RULES_TIMEOUT, retry_policy=RetryPolicy(maximum_attempts=1))
+
+
+async def persist_in_rounds(write: Callable[[], Awaitable[T]], what: str,
+                            budget: Callable[[], Awaitable[PersistBudget]] | None = None) -> T:
+    """Run a write activity; on exhausted retries pause durably and try another round.
+
+    The number of rounds and the pause are the worker's (``budget``), asked for only once a
+    first round has failed, so a healthy write costs nothing more. The answer is a local
+    activity's, recorded in the history: a replay, or a worker configured otherwise, takes
+    the same path. Histories from before that question existed (workflow.patched), a worker
+    that cannot answer, or no ``budget`` at all: the module's defaults apply.
+    """
+    rounds, pause = PERSIST_ROUNDS, PERSIST_ROUND_PAUSE
+    round_no = 1
+    while True:
         try:
             return await write()
         except FailureError as err:
             if isinstance(err, CancelledError):
                 raise
             message, exhausted, error_type = read_failure(err)
-            if not exhausted or round_no == PERSIST_ROUNDS:
+            if (exhausted and round_no == 1 and budget is not None
+                    and workflow.patched(PERSIST_BUDGET_PATCH)):
+                rounds, pause = await _budget_or_defaults(budget)
+            if not exhausted or round_no >= rounds:
                 raise ApplicationError(f"{what} failed: {message}", type=error_type or
                                        "PersistFailed", non_retryable=True) from err
-            workflow.logger.warning("%s: round %d failed (%s); pausing", what, round_no, message)
-            await workflow.sleep(PERSIST_ROUND_PAUSE)
-    raise ApplicationError(f"{what}: no rounds configured", non_retryable=True)
+            workflow.logger.warning("%s: round %d of %d failed (%s); pausing", what, round_no,
+                                    rounds, message)
+            await workflow.sleep(pause)
+            round_no += 1
+
+
+async def _budget_or_defaults(
+        budget: Callable[[], Awaitable[PersistBudget]]) -> tuple[int, timedelta]:
+    try:
+        configured = await budget()
+    except FailureError as err:
+        if isinstance(err, CancelledError):
+            raise
+        workflow.logger.warning("no persistence budget from the worker (%s); defaults apply",
+                                err)
+        return PERSIST_ROUNDS, PERSIST_ROUND_PAUSE
+    return configured.rounds, timedelta(seconds=configured.round_pause_seconds)

@@ -1,13 +1,20 @@
-"""`python -m orchestration.review`: list quarantined events, approve or reject them.
+"""`python -m orchestration.review`: review quarantined events; re-drive failed workflows.
 
     python -m orchestration.review list [--status pending]
     python -m orchestration.review approve <event_id> --reviewer X [--corrected-event-file f.json]
     python -m orchestration.review reject <event_id> --reviewer X --reason "..."
+    python -m orchestration.review failed [--type DLQReviewWorkflow] [--task-queue payments]
+    python -m orchestration.review redrive <workflow_id>... | --all [--type ...] [--task-queue ...]
 
 Decisions go to the event's DLQReviewWorkflow (id ``dlq-review:<event_id>``) as a
 ``review_decision`` signal; the workflow updates the quarantine row and re-drives an
 approved event. A corrected event is checked here first, so a reviewer hears at once
 about a correction the payment_events table would refuse.
+
+``failed`` lists the workflows (PaymentEventWorkflow unless --type says otherwise) whose
+latest run failed, was terminated, timed out or was cancelled, with why; ``redrive``
+starts a new run of each with its original input (orchestration/redrive.py). It exits 1
+if a workflow it was given could not be re-driven.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from contracts import DeadLetter, ValidationIssue
-from orchestration import rules
+from orchestration import redrive, rules
 from orchestration.models import ReviewDecision
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
@@ -49,7 +56,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     reject.add_argument("event_id")
     reject.add_argument("--reviewer", required=True)
     reject.add_argument("--reason", required=True)
-    return parser.parse_args(argv)
+    failed = commands.add_parser("failed", help="workflows whose latest run did not complete")
+    redriven = commands.add_parser("redrive", help="start failed workflows again, same input")
+    redriven.add_argument("workflow_ids", nargs="*", metavar="workflow_id")
+    redriven.add_argument("--all", action="store_true", help="every workflow `failed` lists")
+    for command in (failed, redriven):
+        command.add_argument("--type", default="PaymentEventWorkflow",
+                             choices=redrive.WORKFLOW_TYPES)
+        command.add_argument("--task-queue")
+        command.add_argument("--limit", type=int, default=1000)
+    args = parser.parse_args(argv)
+    if args.command == "redrive" and bool(args.workflow_ids) == args.all:
+        parser.error("redrive takes workflow ids, or --all")
+    return args
 
 
 def _dead_letter_of(row: dict) -> DeadLetter:
@@ -113,13 +132,45 @@ async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettin
     return "\n".join(lines)
 
 
+async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+    client = await _connect(settings)
+    failed = await redrive.find_failed(client, args.type, args.task_queue, args.limit)
+    lines = [f"{'workflow_id':<56} {'status':<10} {'closed_at':<26} {'task_queue':<16} reason"]
+    for wf in failed:
+        closed = wf.close_time.isoformat() if wf.close_time else "-"
+        reason = (await redrive.close_reason(client, wf)).replace("\n", " ")[:160]
+        lines.append(f"{wf.workflow_id:<56} {wf.status:<10} {closed:<26} {wf.task_queue:<16} "
+                     f"{reason}")
+    return "\n".join(lines)
+
+
+async def redrive_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+    client = await _connect(settings)
+    ids = args.workflow_ids or [wf.workflow_id for wf in await redrive.find_failed(
+        client, args.type, args.task_queue, args.limit)]
+    results = [await redrive.redrive(client, wf_id) for wf_id in ids]
+    lines = [f"{r.workflow_id}: {r.outcome.replace('_', ' ')}: {r.detail}" for r in results]
+    refused = [r for r in results if r.outcome != "redriven" and args.workflow_ids]
+    if refused:
+        raise ReviewRefusedError("\n".join(lines))
+    return "\n".join(lines) or "no failed workflows"
+
+
+async def _connect(settings: OrchestratorSettings) -> Client:
+    return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
+
+
+COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
+            "failed": list_failed, "redrive": redrive_failed}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = OrchestratorSettings()
-    command = list_quarantine if args.command == "list" else decide
+    command = COMMANDS[args.command]
     try:
         print(asyncio.run(command(args, settings)))
-    except ReviewRefusedError as err:
+    except (ReviewRefusedError, RPCError) as err:
         print(f"review: {err}", file=sys.stderr)
         return 1
     return 0

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestration.models import PersistBudget
+from orchestration.policies import PERSIST_ROUND_PAUSE, PERSIST_ROUNDS
+
 
 class OrchestratorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore")
@@ -20,6 +23,17 @@ class OrchestratorSettings(BaseSettings):
     INFERENCE_URL: str = "http://127.0.0.1:8002"
     # One HTTP attempt; the workflow's retry policy decides how many attempts follow.
     INFERENCE_TIMEOUT_SECONDS: float = Field(3.0, gt=0)
+    # Persisting (payment_events and quarantine) retries 5 times per round, for this many
+    # rounds this far apart; then the workflow fails, to be re-driven with
+    # `python -m orchestration.review redrive`. The defaults ride out ~11 minutes of
+    # PostgreSQL outage; every worker of a task queue should share them.
+    PERSIST_ROUNDS: int = Field(PERSIST_ROUNDS, ge=1)
+    PERSIST_ROUND_PAUSE_SECONDS: float = Field(PERSIST_ROUND_PAUSE.total_seconds(), gt=0)
+    # How often the worker counts the workflows on its task queue whose latest run failed
+    # (orchestration_failed_workflows); 0 never does. Each pass lists them and describes
+    # up to FAILED_WORKFLOWS_SCAN_LIMIT of them.
+    FAILED_WORKFLOWS_POLL_SECONDS: float = Field(60.0, ge=0)
+    FAILED_WORKFLOWS_SCAN_LIMIT: int = Field(1000, ge=1)
     # How long a quarantined event waits for a reviewer before it is marked expired.
     REVIEW_TIMEOUT_SECONDS: int = Field(7 * 24 * 3600, gt=0)
     # Moderate on purpose: a workflow task stays open while its local activities run, and
@@ -33,3 +47,6 @@ class OrchestratorSettings(BaseSettings):
     # 0 turns off the Temporal SDK's own Prometheus endpoint (worker poll/latency metrics).
     SDK_METRICS_PORT: int = Field(0, ge=0, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    def persist_budget(self) -> PersistBudget:
+        return PersistBudget(self.PERSIST_ROUNDS, self.PERSIST_ROUND_PAUSE_SECONDS)

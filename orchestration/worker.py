@@ -21,9 +21,10 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from orchestration.activities import PaymentActivities, QuarantineActivities
+from orchestration.activities import BudgetActivities, PaymentActivities, QuarantineActivities
 from orchestration.health import HealthServer
 from orchestration.metrics import Metrics
+from orchestration.redrive import watch_failed
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
@@ -50,6 +51,7 @@ def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentS
     """One worker for both workflows and every activity, sharing the pool and HTTP client."""
     payments = PaymentActivities(store, http, metrics)
     quarantine = QuarantineActivities(store, metrics, settings.REVIEW_TIMEOUT_SECONDS)
+    budget = BudgetActivities(settings.persist_budget())
     return Worker(
         client,
         task_queue=settings.TASK_QUEUE,
@@ -59,7 +61,7 @@ def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentS
             payments.validate_business_rules, payments.get_fraud_score,
             payments.get_retry_strategy, payments.get_churn_prediction,
             payments.persist_to_postgres, quarantine.persist_quarantine,
-            quarantine.record_review,
+            quarantine.record_review, budget.persistence_budget,
         ],
         max_concurrent_workflow_tasks=settings.MAX_CONCURRENT_WORKFLOW_TASKS,
         max_concurrent_activities=settings.MAX_CONCURRENT_ACTIVITIES,
@@ -104,6 +106,11 @@ async def serve(settings: OrchestratorSettings) -> None:
     worker = build_worker(client, settings, store, http, metrics)
     health = HealthServer(client, store, metrics.registry, settings.HEALTH_HOST,
                           settings.HEALTH_PORT)
+    watcher = None
+    if settings.FAILED_WORKFLOWS_POLL_SECONDS:
+        watcher = asyncio.create_task(watch_failed(
+            client, metrics, settings.TASK_QUEUE, settings.FAILED_WORKFLOWS_POLL_SECONDS,
+            settings.FAILED_WORKFLOWS_SCAN_LIMIT))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -122,6 +129,8 @@ async def serve(settings: OrchestratorSettings) -> None:
         stopping.cancel()
         await running  # re-raises a fatal worker error
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await health.stop()
         await http.close()
         await pool.close()

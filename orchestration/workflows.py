@@ -9,19 +9,23 @@ Failure policy (also in orchestration/README.md):
   row is written with that score NULL and the reason in enrichment_missing, e.g.
   {"fraud": "inference unavailable after 5 attempts: ..."}.
 * Persisting retries 5 times with exponential backoff per round, and up to
-  PERSIST_ROUNDS rounds a minute apart, so a PostgreSQL outage of ~10 minutes loses
-  nothing. Past that, or when the table refuses the row or a different event is already
-  stored under the event_id, the workflow fails with an ApplicationError: the event stays
-  in the workflow's history, to be reset once the cause is fixed.
+  PERSIST_ROUNDS rounds a minute apart (the worker's ORCHESTRATOR_PERSIST_ROUNDS and
+  ..._ROUND_PAUSE_SECONDS, read into the history once a round has failed), so a
+  PostgreSQL outage of ~10 minutes loses nothing. Past that, or when the table refuses
+  the row or a different event is already stored under the event_id, the workflow fails
+  with an ApplicationError. It is never "done": the event stays in the failed run's
+  history, a redelivery from the starter starts a new run, the worker counts it in
+  orchestration_failed_workflows, and `python -m orchestration.review redrive` starts a
+  new run with the same input once the cause is fixed.
 
 Every step is a *local* activity so that a payment costs one workflow task and about ten
 history events; the retry policies are still per activity. A worker that dies mid-way
 makes the workflow task time out, and the next worker re-runs the steps from the start,
 which is safe because each step is idempotent (the write by event_id).
 
-Bound: rules ≤ 3 × 5 s, each score ≤ 5 × 10 s plus 15 s of backoff, persisting ≤
-PERSIST_ROUNDS × (5 × 10 s + 15 s + 60 s): under 25 minutes in all. A starter that sets
-an execution timeout should set at least 30 minutes.
+Bound, with the default budget: rules ≤ 3 × 5 s, each score ≤ 5 × 10 s plus 15 s of
+backoff, persisting ≤ PERSIST_ROUNDS × (5 × 10 s + 15 s + 60 s): under 25 minutes in all.
+A starter that sets an execution timeout should set at least 30 minutes.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         RULES_TIMEOUT,
         describe_failure,
         persist_in_rounds,
+        read_worker_budget,
     )
     from orchestration.rules import (
         CorrectedEventError,
@@ -121,7 +126,7 @@ class PaymentEventWorkflow:
                 PersistInput(event, validation, enrichment),
                 start_to_close_timeout=PERSIST_TIMEOUT, retry_policy=PERSIST_RETRY,
             ),
-            "persist_to_postgres",
+            "persist_to_postgres", read_worker_budget,
         )
         self._stage = "completed"
         return PaymentEventResult(
@@ -213,7 +218,7 @@ class DLQReviewWorkflow:
                 QuarantineActivities.persist_quarantine, dead_letter,
                 start_to_close_timeout=PERSIST_TIMEOUT, retry_policy=PERSIST_RETRY,
             ),
-            "persist_quarantine",
+            "persist_quarantine", read_worker_budget,
         )
         self._review_status = record.review_status
         if record.review_status != "pending":
@@ -247,7 +252,7 @@ class DLQReviewWorkflow:
                 QuarantineActivities.record_review, outcome,
                 start_to_close_timeout=PERSIST_TIMEOUT, retry_policy=PERSIST_RETRY,
             ),
-            "record_review",
+            "record_review", read_worker_budget,
         )
         self._review_status = outcome.review_status
 

@@ -98,6 +98,8 @@ class StreamsSettings(BaseSettings):
     TEMPORAL_TASK_QUEUE: str = "payments"
     STARTER_CONCURRENCY: int = Field(default=16, ge=1)
     STARTER_RETRY_MAX_SECONDS: float = Field(default=30.0, gt=0)
+    # The gateway's dead letters (authentic but invalid webhooks), carried to review.
+    TOPIC_WEBHOOKS_DLQ: str = topics.WEBHOOKS_DLQ
 
     @field_validator("DEDUP_RETENTION_SECONDS")
     @classmethod
@@ -160,6 +162,19 @@ class StreamsSettings(BaseSettings):
             producer_acks=-1,
             producer_linger=self.PRODUCER_LINGER_SECONDS,
             producer_max_batch_size=self.PRODUCER_MAX_BATCH_BYTES,
+        )
+
+    def starter_app_options(self, app_id: str) -> dict:
+        """The starter's faust.App keyword arguments."""
+        return dict(
+            self.worker_app_options(app_id, 6067),
+            store="memory://",  # the starter keeps no state; Temporal's workflow ids dedup
+            # A start Temporal refuses for good becomes a dead letter: durable before the
+            # offset of its event moves on.
+            producer_acks=-1,
+            # Don't wait at shutdown for events stuck retrying against an absent Temporal:
+            # they are unacked, so they are simply redelivered to the next worker.
+            stream_wait_empty=False,
         )
 
     def app_datadir(self, app_id: str) -> Path:

@@ -1,62 +1,97 @@
-"""The starter worker: payments.normalized / payments.validation.dlq -> Temporal workflows.
+"""The starter worker: Kafka -> Temporal workflows, one per event.
 
 Run: ``faust -A streams.starter worker -l info`` (web on 127.0.0.1:6067).
-Each event's offset moves only after Temporal accepted the signal-with-start; until then
-the call is retried, so a Temporal outage delays events but never drops one.
+
+    payments.normalized      -> PaymentEventWorkflow
+    payments.validation.dlq  -> DLQReviewWorkflow (the normalizer's dead letters)
+    webhooks.dlq             -> DLQReviewWorkflow (the gateway's, stage "gateway")
+
+An event's offset moves only once its outcome is durable:
+
+* Temporal accepted the signal-with-start. A transient error (server or network) is
+  retried with capped backoff, so a Temporal outage delays events but never drops one.
+* Temporal refused a payment's start for good (a permanent gRPC status, see
+  streams/workflow_starts.py): the event becomes a dead letter on payments.validation.dlq,
+  stage "start", its issue code naming the status, and goes to review from there.
+* Temporal refused a review's start for good: there is nowhere further to send it. It is
+  *parked*: logged at ERROR with its coordinates and counted in
+  ``streams_starter_parked_dead_letters_total``; the record itself stays in its topic.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import faust
 from faust.types import EventT, StreamT
+from prometheus_client import Counter
 
-from contracts.dead_letters import ValidationIssue
+from contracts.dead_letters import DeadLetter, ValidationIssue
+from contracts.events import PaymentEvent
+from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
 from streams import views
 from streams.codecs import (
     UndecodableMessageError,
     build_dead_letter,
     decode_dead_letter,
     decode_event,
+    encode_dead_letter,
 )
+from streams.gateway_letters import gateway_dead_letter
 from streams.logs import use_json_logs
 from streams.metrics import AgentCounters
+from streams.publishing import send_all_confirmed
 from streams.settings import StreamsSettings
-from streams.workflow_starts import DLQ_REVIEW, PAYMENT_EVENT, WorkflowStarter, WorkflowTarget
+from streams.workflow_starts import (
+    DLQ_REVIEW,
+    PAYMENT_EVENT,
+    StartRefusedError,
+    WorkflowStarter,
+    WorkflowTarget,
+)
 from telemetry import bind_event_id
 
 log = logging.getLogger(__name__)
 settings = StreamsSettings()
 
-app = faust.App(
-    settings.STARTER_APP_ID,
-    **settings.worker_app_options(settings.STARTER_APP_ID, 6067),
-    store="memory://",  # the starter keeps no state; Temporal's workflow ids dedup
-    # Don't wait at shutdown for events stuck retrying against an absent Temporal: they
-    # are unacked, so they are simply redelivered to the next worker.
-    stream_wait_empty=False,
-)
+app = faust.App(settings.STARTER_APP_ID, **settings.starter_app_options(settings.STARTER_APP_ID))
 
-normalized_topic = app.topic(settings.TOPIC_NORMALIZED, key_type=bytes, value_type=bytes,
-                             key_serializer="raw", value_serializer="raw")
-dlq_topic = app.topic(settings.TOPIC_VALIDATION_DLQ, key_type=bytes, value_type=bytes,
-                      key_serializer="raw", value_serializer="raw")
+
+def _bytes_topic(name: str) -> faust.TopicT:
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw")
+
+
+normalized_topic = _bytes_topic(settings.TOPIC_NORMALIZED)
+dlq_topic = _bytes_topic(settings.TOPIC_VALIDATION_DLQ)
+gateway_dlq_topic = _bytes_topic(settings.TOPIC_WEBHOOKS_DLQ)
 counters = AgentCounters("starter")
 starter = WorkflowStarter(settings.TEMPORAL_TARGET, settings.TEMPORAL_NAMESPACE,
                           settings.TEMPORAL_TASK_QUEUE, settings.STARTER_RETRY_MAX_SECONDS)
+PARKED = Counter(
+    "streams_starter_parked_dead_letters",
+    "Dead letters whose review workflow Temporal refused to start for good; each is logged "
+    "at ERROR with its topic, partition and offset, and its offset moved on.",
+    ["topic", "reason"],
+)
 
 
 def decode_for_start(event: EventT) -> tuple[WorkflowTarget, str, Any]:
-    """The workflow, event id and argument for one output-topic message.
+    """The workflow, event id and argument for one message.
 
     A message that does not decode is not dropped: it goes to review as a dead letter
     keyed by its coordinates, so a bug upstream is visible and nothing is lost.
     """
     message = event.message
     raw = bytes(message.value or b"")
+    if message.topic == settings.TOPIC_WEBHOOKS_DLQ:
+        letter = gateway_dead_letter(raw, message.key, message.headers, topic=message.topic,
+                                     partition=message.partition, offset=message.offset,
+                                     now=datetime.now(UTC))
+        return DLQ_REVIEW, letter.event_id, letter
     try:
         if message.topic == settings.TOPIC_VALIDATION_DLQ:
             letter = decode_dead_letter(raw)
@@ -71,14 +106,52 @@ def decode_for_start(event: EventT) -> tuple[WorkflowTarget, str, Any]:
         return DLQ_REVIEW, letter.event_id, letter
 
 
+def refused_start_letter(event: EventT, payment: PaymentEvent,
+                         refused: StartRefusedError) -> DeadLetter:
+    """The dead letter of a payment whose workflow Temporal will never start."""
+    message = event.message
+    # Status and reason first: the workflow id may be what was too long.
+    text = (f"Temporal refused the start ({refused.status.name}): {refused.message}; "
+            f"workflow id {refused.workflow_id}")
+    issue = ValidationIssue(refused.reason, text[:ISSUE_MESSAGE_MAX_CHARS])
+    return build_dead_letter(bytes(message.value or b""), [issue], topic=message.topic,
+                             partition=message.partition, offset=message.offset,
+                             failed_at=datetime.now(UTC), stage="start",
+                             provider=payment.provider,
+                             provider_event_id=payment.provider_event_id)
+
+
+async def handle_refusal(event: EventT, target: WorkflowTarget, arg: Any,
+                         refused: StartRefusedError) -> str:
+    """Dead-letter a refused payment; park a refused review. Returns the outcome."""
+    message = event.message
+    if target == PAYMENT_EVENT:
+        letter = refused_start_letter(event, arg, refused)
+        await send_all_confirmed([partial(dlq_topic.send, key=letter.event_id.encode(),
+                                          value=encode_dead_letter(letter))])
+        log.warning("start refused, dead-lettered to %s: %s", settings.TOPIC_VALIDATION_DLQ,
+                    refused, extra={"reason": refused.reason})
+        return "dead_lettered"
+    PARKED.labels(message.topic, refused.reason).inc()
+    log.error("dead letter parked: Temporal refused its review for good (%s); the record "
+              "stays at %s partition %d offset %d", refused, message.topic, message.partition,
+              message.offset, extra={"reason": refused.reason, "source_topic": message.topic,
+                                     "source_partition": message.partition,
+                                     "source_offset": message.offset})
+    return "parked"
+
+
 async def start_message(event: EventT, agent: str) -> str:
     """Signal-with-start the workflow for one message; returns the outcome."""
     target, event_id, arg = decode_for_start(event)
     bind_event_id(event_id)
     try:
         counters.add(agent, "processed")
-        outcome = await starter.signal_with_start(
-            target, event_id, arg, on_retry=lambda: counters.add(agent, "retried"))
+        try:
+            outcome = await starter.signal_with_start(
+                target, event_id, arg, on_retry=lambda: counters.add(agent, "retried"))
+        except StartRefusedError as refused:
+            outcome = await handle_refusal(event, target, arg, refused)
         counters.add(agent, outcome)
         log.info("workflow %s: %s", target.workflow, outcome)
         return outcome
@@ -108,6 +181,13 @@ async def start_dlq_reviews(stream: StreamT[bytes]) -> None:
     await _start_stream(stream, "dead_letter")
 
 
+@app.agent(gateway_dlq_topic, name="start-gateway-reviews",
+           concurrency=settings.STARTER_CONCURRENCY)
+async def start_gateway_reviews(stream: StreamT[bytes]) -> None:
+    """Start (or signal) DLQReviewWorkflow for each webhook the gateway dead-lettered."""
+    await _start_stream(stream, "gateway_dead_letter")
+
+
 @app.task
 async def configure_logs() -> None:
     """Switch to JSON logs once faust's worker has set up its own logging."""
@@ -115,7 +195,7 @@ async def configure_logs() -> None:
 
 
 async def ready(app_: faust.App) -> tuple[bool, dict[str, Any]]:
-    """Consumer assigned, broker reachable and Temporal healthy."""
+    """Consumer assigned, broker reachable, Temporal healthy and our namespace known."""
     ok, details = await views.consumer_ready(app_)
     try:
         details["temporal"] = await starter.check_health()

@@ -38,8 +38,13 @@ class PipelineTopics:
         return {name: f"{base}.{name}" for name in (
             "adyen", "braintree", "square_payment", "square_refund")}
 
+    @property
+    def webhooks_dlq(self) -> str:  # the gateway's dead letters, read by the starter
+        return self.normalized.removesuffix(".normalized") + ".webhooks_dlq"
+
     def env(self) -> dict[str, str]:
         return {
+            "STREAMS_TOPIC_WEBHOOKS_DLQ": self.webhooks_dlq,
             "STREAMS_TOPIC_PAYMENT_INTENT": self.payment_intent,
             "STREAMS_TOPIC_CHARGE": self.charge,
             "STREAMS_TOPIC_REFUND": self.refund,
@@ -50,7 +55,7 @@ class PipelineTopics:
 
     def all(self) -> list[str]:
         return [self.payment_intent, self.charge, self.refund, self.normalized, self.dlq,
-                *self.providers.values()]
+                *self.providers.values(), self.webhooks_dlq]
 
 
 @pytest.fixture

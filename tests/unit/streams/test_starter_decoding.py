@@ -58,3 +58,12 @@ def test_undecodable_message_goes_to_review_not_the_floor():
     assert isinstance(arg, DeadLetter)
     assert event_id == f"dlq:{topic}:2:9"
     assert (arg.stage, arg.error_codes) == ("start", ["starter.undecodable"])
+
+
+def test_gateway_dead_letter_goes_to_review_with_stage_gateway():
+    topic = starter.settings.TOPIC_WEBHOOKS_DLQ
+    message = FakeMessage(topic, 0, 4, b"{}")
+    message.key, message.headers = b"evt_3", [("provider", b"stripe"), ("reason", b"r.x")]
+    target, event_id, arg = starter.decode_for_start(FakeEvent(message))
+    assert (target, event_id) == (DLQ_REVIEW, "stripe:evt_3")
+    assert (arg.stage, arg.error_codes, arg.source_offset) == ("gateway", ["r.x"], 4)

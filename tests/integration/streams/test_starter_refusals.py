@@ -1,0 +1,110 @@
+"""A real starter worker when Temporal refuses a start for good: dead-letter or park, move on.
+
+The payment here has an event id longer than Temporal's workflow id limit, so its start is
+refused with INVALID_ARGUMENT: it must become a dead letter on the DLQ (stage "start"),
+and that dead letter's review start, refused the same way, must be parked (ERROR log and
+counter) rather than retried forever; the event behind it on the same partition goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.worker import UnsandboxedWorkflowRunner
+from temporalio.worker import Worker as TemporalWorker
+
+from contracts.dead_letters import DeadLetter
+from contracts.events import PaymentEvent
+from streams.codecs import decode_dead_letter, encode_event
+
+pytestmark = pytest.mark.timeout(240)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@workflow.defn(name="PaymentEventWorkflow")
+class CompletingPaymentWorkflow:
+    @workflow.run
+    async def run(self, event: PaymentEvent) -> str:
+        return event.event_id
+
+    @workflow.signal(name="event_received")
+    def event_received(self, event: PaymentEvent) -> None:
+        pass
+
+
+@workflow.defn(name="DLQReviewWorkflow")
+class WaitingReviewWorkflow:
+    @workflow.run
+    async def run(self, letter: DeadLetter) -> str:
+        await workflow.wait_condition(lambda: False)
+        return letter.event_id
+
+    @workflow.signal(name="dead_letter_received")
+    def dead_letter_received(self, letter: DeadLetter) -> None:
+        pass
+
+
+def payment(provider_event_id: str) -> PaymentEvent:
+    return PaymentEvent(event_id=f"stripe:{provider_event_id}", provider="stripe",
+                        provider_event_id=provider_event_id, event_type="payment.succeeded",
+                        amount_cents=100, currency="USD", status="succeeded",
+                        provider_created_at=NOW, processed_at=NOW)
+
+
+async def wait_for(predicate, within: float = 120, what: str = "condition"):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        result = await predicate()
+        if result:
+            return result
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_refused_start_is_dead_lettered_and_its_refused_review_parked(
+        pipeline_topics, start_worker, producer, temporal_client, read_all, wait_committed,
+        unique):
+    queue = f"test-starter-refused-{unique}"
+    refused = payment(f"evt_{unique}_" + "x" * 1100)  # over Temporal's 1,000-character id limit
+    after = payment(f"evt_{unique}_after")
+    for event in (refused, after):  # one partition: the second waits behind the first
+        await producer.send_and_wait(pipeline_topics.normalized, encode_event(event),
+                                     key=event.event_id.encode(), partition=0)
+    app_id = f"test-starter-refused-{unique}"
+    async with TemporalWorker(temporal_client, task_queue=queue,
+                              workflows=[CompletingPaymentWorkflow, WaitingReviewWorkflow],
+                              workflow_runner=UnsandboxedWorkflowRunner()):
+        worker = await start_worker("streams.starter", app_id,
+                                    {"STREAMS_TEMPORAL_TASK_QUEUE": queue})
+
+        async def settled():
+            c = await worker.counters()
+            return (c.get("normalized", {}).get("processed") == 2
+                    and c.get("dead_letter", {}).get("processed") == 1 and c)
+
+        counters = await wait_for(settled, what="both events and the dead letter handled")
+        handle = temporal_client.get_workflow_handle(f"payment-event:{after.event_id}")
+        assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+    assert counters["normalized"] == {"processed": 2, "dead_lettered": 1, "started": 1}
+    assert counters["dead_letter"] == {"processed": 1, "parked": 1}
+    [(key, value)] = await read_all(pipeline_topics.dlq, expect=1)
+    letter = decode_dead_letter(value)
+    assert key.decode() == letter.event_id == refused.event_id
+    assert (letter.stage, letter.error_codes) == ("start", ["start.invalid_argument"])
+    assert "INVALID_ARGUMENT" in letter.errors[0].message
+    assert (letter.source_topic, letter.source_partition, letter.source_offset) == (
+        pipeline_topics.normalized, 0, 0)
+    metrics = (await worker.get("/metrics")).text
+    assert ('streams_starter_parked_dead_letters_total{reason="start.invalid_argument",'
+            f'topic="{pipeline_topics.dlq}"}} 1.0') in metrics
+    await wait_committed(app_id, [pipeline_topics.normalized, pipeline_topics.dlq])
+    parked = [line for line in worker.log_path.read_text().splitlines()
+              if "dead letter parked" in line]
+    assert len(parked) == 1 and '"level": "ERROR"' in parked[0]
+    assert f"stays at {pipeline_topics.dlq} partition" in parked[0]
