@@ -25,8 +25,6 @@ from faust.types import EventT, Message, StreamT
 from contracts.dead_letters import ValidationIssue
 from contracts.events import PaymentEvent, Provider
 from streams import views
-from streams.adyen_mapping import map_adyen_record
-from streams.braintree_mapping import map_braintree_record
 from streams.codecs import (
     build_dead_letter,
     dead_letter_from_error,
@@ -35,12 +33,14 @@ from streams.codecs import (
 )
 from streams.dedup import decode_seen, encode_seen, select_expired
 from streams.logs import use_json_logs
-from streams.mapping import map_stripe_bytes
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
+from streams.providers.adyen import map_adyen_record
+from streams.providers.braintree import map_braintree_record
+from streams.providers.square import map_square_record
+from streams.providers.stripe import map_stripe_bytes
 from streams.publishing import Send, mark_seen, send_all_confirmed, work_in_batches
 from streams.rules import InvalidEventError
 from streams.settings import StreamsSettings
-from streams.square_mapping import map_square_record
 from telemetry import bind_event_id
 
 log = logging.getLogger(__name__)

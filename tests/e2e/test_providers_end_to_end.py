@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from infra.services import demo_environment
-from streams.generator import SimulatorMix
-from streams.provider_generator import generate_provider_events
-from streams.provider_signing import ProviderKeys
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.provider_generator import generate_provider_events
+from streams.simulation.signing import ProviderKeys
 
 GATEWAY = "http://127.0.0.1:8000/webhooks"
 

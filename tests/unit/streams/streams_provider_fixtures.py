@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from streams.provider_signing import (
+from streams.simulation.signing import (
     ProviderKeys,
     adyen_record,
     braintree_key,

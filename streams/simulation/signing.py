@@ -1,4 +1,4 @@
-"""Signing as Adyen, Braintree and Square do, and the records the gateway writes for them.
+"""Signing as Stripe, Adyen, Braintree and Square do, and the records the gateway writes for them.
 
 Used by the simulator (and the tests) to produce webhooks the gateway accepts, or, for
 ``--target kafka``, exactly the key and value the gateway would have put on the raw topic
@@ -33,6 +33,13 @@ class ProviderKeys:
     braintree_private_key: str = "pipeline_private_key"
     square_signature_key: str = "square_test_signature_key"
     square_notification_url: str = "https://gateway.test/webhooks/square"
+
+
+def sign_stripe(body: bytes, secret: str, timestamp: int) -> str:
+    """The Stripe-Signature header: v1 is HMAC-SHA256 over "{t}.{body}" with the secret."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
 
 
 def sign_adyen_item(item: dict[str, Any], hex_key: str) -> dict[str, Any]:

@@ -12,15 +12,15 @@ from gateway.providers import InvalidItem, VerifiedEvent
 from gateway.providers.adyen import AdyenProvider
 from gateway.providers.braintree import BraintreeProvider
 from gateway.providers.square import SquareProvider
-from streams.adyen_mapping import map_adyen_record
-from streams.braintree_mapping import map_braintree_record
-from streams.generator import SimulatorMix
-from streams.provider_generator import generate_provider_events
-from streams.provider_signing import ProviderKeys
+from streams.providers.adyen import map_adyen_record
+from streams.providers.braintree import map_braintree_record
+from streams.providers.square import map_square_record
 from streams.rules import InvalidEventError
 from streams.settings import StreamsSettings
-from streams.simulator import provider_keys, provider_url
-from streams.square_mapping import map_square_record
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.provider_generator import generate_provider_events
+from streams.simulation.signing import ProviderKeys
+from streams.simulation.simulate import provider_keys, provider_url
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 KEYS = ProviderKeys(adyen_hmac_key="00112233445566778899AABBCCDDEEFF", adyen_username="sim",

@@ -10,11 +10,11 @@ import orjson
 import pytest
 
 from contracts.events import STRIPE_EVENT_TYPES, PaymentEvent
-from streams.mapping import map_stripe_bytes, map_stripe_event
+from streams.providers.stripe import map_stripe_bytes, map_stripe_event
 from streams.rules import InvalidEventError
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-FIXTURES = sorted((Path(__file__).resolve().parents[3].parent / "shared/fixtures/stripe").glob(
+FIXTURES = sorted((Path(__file__).resolve().parents[4].parent / "shared/fixtures/stripe").glob(
     "*.json"))
 
 

@@ -2,7 +2,7 @@
 
 The gateway writes each authentic item alone, as JSON, keyed ``<pspReference>:<eventCode>:
 <success>``; that key is the provider event id. The event type comes from eventCode and
-success (see ``streams.provider_types.ADYEN_EVENT_TYPES``).
+success (see ``contracts.providers.ADYEN_EVENT_TYPES``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from contracts.dead_letters import ValidationIssue
 from contracts.events import EventType, PaymentEvent, Provider, make_event_id
-from streams.provider_types import ADYEN_CANCEL_OR_REFUND, ADYEN_EVENT_TYPES
+from contracts.providers import ADYEN_CANCEL_OR_REFUND, ADYEN_EVENT_TYPES
 from streams.rules import (
     FieldError,
     InvalidEventError,

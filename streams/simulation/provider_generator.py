@@ -17,8 +17,8 @@ from decimal import Decimal
 import orjson
 
 from contracts.currencies import MAX_AMOUNT_MINOR, MINOR_UNIT_EXPONENT
-from streams.generator import SimulatorMix
-from streams.provider_signing import (
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.signing import (
     SQUARE_SIGNATURE_HEADER,
     ProviderKeys,
     adyen_basic_auth,

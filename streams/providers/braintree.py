@@ -18,7 +18,7 @@ from braintree.util.xml_util import XmlUtil
 
 from contracts.dead_letters import ValidationIssue
 from contracts.events import FAILURE_EVENT_TYPES, EventType, PaymentEvent, Provider, make_event_id
-from streams.provider_types import BRAINTREE_EVENT_TYPES
+from contracts.providers import BRAINTREE_EVENT_TYPES
 from streams.rules import (
     FieldError,
     InvalidEventError,

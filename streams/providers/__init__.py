@@ -1,0 +1,1 @@
+"""One module per provider: the pure mapping of its raw-topic records into the PaymentEvent."""
