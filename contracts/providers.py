@@ -1,13 +1,103 @@
-"""Adyen, Braintree and Square event kinds -> normalized event types, with the status kept.
+"""Providers: the one list of them, their raw topics and credentials, every event-type table
+and the raw topics' key formats.
 
-Pure data, the counterpart of ``contracts.events.STRIPE_EVENT_TYPES``; it belongs in
-contracts next to it, and lives here until that move. A kind that is not listed has no
-normalized type and is dead-lettered as ``event_type.unknown``.
+What the gateway, the normalizer and the simulator must agree on about a provider is here:
+adding one is an entry in each table below, one module in ``gateway/providers/`` and one in
+``streams/providers/``. Pure data and functions. A provider's event kind that is not listed
+has no normalized type and is dead-lettered as ``event_type.unknown``.
 """
 
 from __future__ import annotations
 
-from contracts.events import EventType
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from contracts import topics
+from contracts.events import STRIPE_EVENT_TYPES, EventType
+
+__all__ = [
+    "ADYEN_CANCEL_OR_REFUND",
+    "ADYEN_EVENT_TYPES",
+    "BRAINTREE_EVENT_TYPES",
+    "BRAINTREE_TIMESTAMP_FORMAT",
+    "CREDENTIAL_SETTINGS",
+    "PROVIDER_NAMES",
+    "RAW_TOPICS",
+    "SQUARE_FAILED_REFUND_STATUSES",
+    "SQUARE_PAYMENT_STATUSES",
+    "SQUARE_PAYMENT_TYPES",
+    "SQUARE_REFUND_TYPES",
+    "STRIPE_EVENT_TYPES",
+    "Provider",
+    "adyen_key",
+    "braintree_key",
+    "braintree_key_has_kind",
+    "braintree_timestamp",
+]
+
+
+class Provider(StrEnum):
+    STRIPE = "stripe"
+    ADYEN = "adyen"
+    BRAINTREE = "braintree"
+    SQUARE = "square"
+
+
+PROVIDER_NAMES: tuple[str, ...] = tuple(provider.value for provider in Provider)
+
+# The topics the gateway writes each provider's webhooks to, and the normalizer reads.
+RAW_TOPICS: dict[Provider, tuple[str, ...]] = {
+    Provider.STRIPE: topics.STRIPE_RAW_TOPICS,
+    Provider.ADYEN: (topics.ADYEN_NOTIFICATION,),
+    Provider.BRAINTREE: (topics.BRAINTREE_NOTIFICATION,),
+    Provider.SQUARE: (topics.SQUARE_PAYMENT, topics.SQUARE_REFUND),
+}
+
+# The settings (environment variables, no prefix) that hold each provider's webhook
+# credentials: the gateway verifies with them and the simulator signs with them, so both
+# read them under these names.
+CREDENTIAL_SETTINGS: dict[Provider, tuple[str, ...]] = {
+    Provider.STRIPE: ("STRIPE_WEBHOOK_SECRET",),
+    Provider.ADYEN: ("ADYEN_HMAC_KEY", "ADYEN_BASIC_AUTH_USERNAME", "ADYEN_BASIC_AUTH_PASSWORD"),
+    Provider.BRAINTREE: ("BRAINTREE_MERCHANT_ID", "BRAINTREE_PUBLIC_KEY",
+                         "BRAINTREE_PRIVATE_KEY"),
+    Provider.SQUARE: ("SQUARE_SIGNATURE_KEY", "SQUARE_NOTIFICATION_URL"),
+}
+
+# The raw topics' Kafka key is the provider event id. Stripe's and Square's is the body's
+# own event id (``evt_...``, ``event_id``); Adyen's and Braintree's are built below.
+
+
+def adyen_key(psp_reference: str, event_code: str, success: str) -> str:
+    """``<pspReference>:<eventCode>:<success>``: pspReference and eventCode are how Adyen says
+    to spot a redelivery; success keeps another outcome for the same pair apart."""
+    return f"{psp_reference}:{event_code}:{success}"
+
+
+BRAINTREE_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def braintree_timestamp(moment: datetime) -> str:
+    """A notification's time as its key holds it: UTC, to the second. A naive time is taken
+    as UTC already (the SDK reads Braintree's ``...Z`` timestamps as naive)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(BRAINTREE_TIMESTAMP_FORMAT)
+
+
+def braintree_key(kind: str, subject_id: str, timestamp: datetime) -> str:
+    """``<kind>:<subject id>:<YYYY-MM-DDTHH:MM:SSZ>``, because Braintree gives a notification
+    no id. Opaque but for its kind: subject ids may hold colons."""
+    return f"{kind}:{subject_id}:{braintree_timestamp(timestamp)}"
+
+
+def braintree_key_has_kind(key: str, kind: str) -> bool:
+    """Whether a Braintree key was built for a notification of this kind."""
+    return key.startswith(f"{kind}:")
+
+
+# Stripe's event type -> normalized type is ``STRIPE_EVENT_TYPES`` (kept in contracts.events
+# beside the unified event; re-exported here).
 
 # (eventCode, success) -> (normalized type, status). Adyen's AUTHORISATION is a payment's
 # success notification: with Adyen's default immediate capture no CAPTURE ever follows, and

@@ -23,7 +23,8 @@ from faust.streams import _current_event  # no public setter; batches need one p
 from faust.types import EventT, Message, StreamT
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import PaymentEvent, Provider
+from contracts.events import PaymentEvent
+from contracts.providers import Provider
 from streams import views
 from streams.codecs import (
     build_dead_letter,

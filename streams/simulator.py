@@ -17,9 +17,11 @@ from faust.cli import option
 
 from streams.settings import StreamsSettings
 from streams.simulation.generator import SimulatorMix
+from streams.simulation.signing import SigningSettings
 from streams.simulation.simulate import simulate_and_report
 
 settings = StreamsSettings()
+signing = SigningSettings()
 app = faust.App(
     settings.SIMULATOR_APP_ID,
     broker=settings.broker_url(),
@@ -46,6 +48,6 @@ async def simulate(self, rate: float, duration: float, seed: int, target: str,
                    secret: str | None, failure_ratio: float, duplicate_ratio: float,
                    invalid_ratio: float, report: str | None, provider: str) -> None:
     """Generate realistic provider webhooks and print (and optionally save) a summary."""
-    await simulate_and_report(settings, provider=provider, rate=rate, duration=duration,
+    await simulate_and_report(settings, signing, provider=provider, rate=rate, duration=duration,
                               seed=seed, target=target, secret=secret, report=report,
                               mix=SimulatorMix(failure_ratio, duplicate_ratio, invalid_ratio))

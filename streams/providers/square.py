@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import EventType, PaymentEvent, Provider, make_event_id
+from contracts.events import EventType, PaymentEvent, make_event_id
 from contracts.providers import (
     SQUARE_FAILED_REFUND_STATUSES,
     SQUARE_PAYMENT_STATUSES,
     SQUARE_PAYMENT_TYPES,
     SQUARE_REFUND_TYPES,
+    Provider,
 )
 from streams.rules import (
     InvalidEventError,

@@ -29,7 +29,7 @@ from streams.simulation.provider_generator import (
     ProviderEvent,
     generate_provider_events,
 )
-from streams.simulation.signing import ProviderKeys, sign_stripe
+from streams.simulation.signing import ProviderKeys, SigningSettings, sign_stripe
 
 
 async def pace(events: list[GeneratedEvent], rate: float, send) -> None:
@@ -148,31 +148,31 @@ def provider_url(target: str, provider: str) -> str:
     return f"{target.rstrip('/')}/webhooks/{provider}"
 
 
-def provider_keys(settings: StreamsSettings, *, for_gateway: bool) -> ProviderKeys:
+def provider_keys(signing: SigningSettings, *, for_gateway: bool) -> ProviderKeys:
     """The gateway's keys from the environment; test keys suffice only for --target kafka."""
-    values = {"adyen_hmac_key": settings.ADYEN_HMAC_KEY,
-              "adyen_username": settings.ADYEN_BASIC_AUTH_USERNAME,
-              "adyen_password": settings.ADYEN_BASIC_AUTH_PASSWORD,
-              "braintree_public_key": settings.BRAINTREE_PUBLIC_KEY,
-              "braintree_private_key": settings.BRAINTREE_PRIVATE_KEY,
-              "square_signature_key": settings.SQUARE_SIGNATURE_KEY,
-              "square_notification_url": settings.SQUARE_NOTIFICATION_URL}
-    missing = [name.upper() for name, value in values.items() if not value]
+    values = {"adyen_hmac_key": signing.ADYEN_HMAC_KEY,
+              "adyen_username": signing.ADYEN_BASIC_AUTH_USERNAME,
+              "adyen_password": signing.ADYEN_BASIC_AUTH_PASSWORD,
+              "braintree_public_key": signing.BRAINTREE_PUBLIC_KEY,
+              "braintree_private_key": signing.BRAINTREE_PRIVATE_KEY,
+              "square_signature_key": signing.SQUARE_SIGNATURE_KEY,
+              "square_notification_url": signing.SQUARE_NOTIFICATION_URL}
+    missing = [name for name, value in signing.model_dump().items() if not value]
     if for_gateway and missing:
         raise SystemExit(f"an HTTP target needs the gateway's provider settings; missing: "
                          f"{', '.join(missing)}")
     return ProviderKeys(**{name: value for name, value in values.items() if value})
 
 
-async def run_providers(settings: StreamsSettings, *, provider: str, rate: float,
-                        duration: float, seed: int, target: str, secret: str | None,
-                        mix: SimulatorMix) -> dict[str, Any]:
+async def run_providers(settings: StreamsSettings, signing: SigningSettings, *, provider: str,
+                        rate: float, duration: float, seed: int, target: str,
+                        secret: str | None, mix: SimulatorMix) -> dict[str, Any]:
     """Stripe alone (the default, unchanged), one other provider, or all four at once."""
     if provider == "stripe":
         return await run_simulation(settings, rate=rate, duration=duration, seed=seed,
                                     target=target, secret=secret, mix=mix)
     names = ("stripe", *PROVIDERS) if provider == "all" else (provider,)
-    keys = provider_keys(settings, for_gateway=target != "kafka")
+    keys = provider_keys(signing, for_gateway=target != "kafka")
     runs = [run_simulation(settings, rate=rate, duration=duration, seed=seed,
                            target=target if target == "kafka" else provider_url(target, name),
                            secret=secret, mix=mix) if name == "stripe" else
@@ -193,14 +193,16 @@ def write_report(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-async def simulate_and_report(settings: StreamsSettings, *, provider: str, rate: float,
-                              duration: float, seed: int, target: str, secret: str | None,
-                              mix: SimulatorMix, report: str | None) -> None:
+async def simulate_and_report(settings: StreamsSettings, signing: SigningSettings, *,
+                              provider: str, rate: float, duration: float, seed: int,
+                              target: str, secret: str | None, mix: SimulatorMix,
+                              report: str | None) -> None:
     """The simulate command: run, print the summary, and save it when asked."""
     if provider not in ("stripe", "all", *PROVIDERS):
         raise SystemExit(f"--provider must be stripe, {', '.join(PROVIDERS)} or all")
-    summary = await run_providers(settings, provider=provider, rate=rate, duration=duration,
-                                  seed=seed, target=target, secret=secret, mix=mix)
+    summary = await run_providers(settings, signing, provider=provider, rate=rate,
+                                  duration=duration, seed=seed, target=target, secret=secret,
+                                  mix=mix)
     text = orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode()
     print(text)
     if report:
