@@ -1,7 +1,6 @@
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from temporalio.converter import DataConverter
@@ -21,9 +20,9 @@ from contracts import (
     make_event_id,
 )
 from contracts.topics import RAW_TOPICS, TOPIC_SPECS
-from tests.builders import make_payment_event
+from tests.builders import STRIPE_FIXTURES, make_payment_event
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "stripe"
+FIXTURES = STRIPE_FIXTURES
 
 
 def test_the_twenty_contract_currencies_with_their_minor_units():

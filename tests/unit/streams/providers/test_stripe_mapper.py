@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 import pytest
@@ -12,10 +11,10 @@ import pytest
 from contracts.events import STRIPE_EVENT_TYPES, PaymentEvent
 from streams.providers.stripe import map_stripe_bytes, map_stripe_event
 from streams.rules import InvalidEventError
+from tests.builders import STRIPE_FIXTURES
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-FIXTURES = sorted((Path(__file__).resolve().parents[4].parent / "shared/fixtures/stripe").glob(
-    "*.json"))
+FIXTURES = sorted(STRIPE_FIXTURES.glob("*.json"))
 
 
 def issue_codes(payload) -> list[str]:
