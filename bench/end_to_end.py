@@ -34,8 +34,9 @@ from bench.orchestration import measure_ceiling
 from infra.demo import start_services
 from infra.servers import POSTGRES_DSN, all_servers
 from infra.services import all_services, demo_environment
-from streams.generator import SimulatorMix, generate_events
-from streams.simulator import pace, sign_stripe
+from streams.simulation.generator import SimulatorMix, generate_events
+from streams.simulation.signing import sign_stripe
+from streams.simulation.simulate import pace
 from telemetry import exit_after_flush
 
 STAGE = "end_to_end"

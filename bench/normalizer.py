@@ -35,9 +35,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.cpu import process_cpu
 from bench.results import entry
-from streams.generator import SimulatorMix, generate_events, raw_topic_kind
-from streams.mapping import map_stripe_bytes
+from streams.providers.stripe import map_stripe_bytes
 from streams.rules import InvalidEventError
+from streams.simulation.generator import SimulatorMix, generate_events, raw_topic_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")

@@ -1,4 +1,4 @@
-"""What crosses a service boundary: the unified event, topics and currencies.
+"""What crosses a service boundary: the unified event, providers, topics and currencies.
 
 Imports no framework, so every service can depend on it and none on another service.
 """
@@ -25,9 +25,9 @@ from contracts.events import (
     SUCCESS_EVENT_TYPES,
     EventType,
     PaymentEvent,
-    Provider,
     make_event_id,
 )
+from contracts.providers import PROVIDER_NAMES, Provider
 
 __all__ = [
     "DeadLetter",
@@ -39,6 +39,7 @@ __all__ = [
     "MAX_AMOUNT_MINOR",
     "MINOR_UNIT_EXPONENT",
     "PAYMENT_EVENT_FIELDS",
+    "PROVIDER_NAMES",
     "SCHEMA_VERSION",
     "STRIPE_EVENT_TYPES",
     "SUCCESS_EVENT_TYPES",

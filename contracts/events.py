@@ -11,13 +11,6 @@ from enum import StrEnum
 SCHEMA_VERSION = 1
 
 
-class Provider(StrEnum):
-    STRIPE = "stripe"
-    ADYEN = "adyen"
-    BRAINTREE = "braintree"
-    SQUARE = "square"
-
-
 class EventType(StrEnum):
     """Normalized event types, provider-neutral."""
 
@@ -49,6 +42,7 @@ FAILURE_EVENT_TYPES = frozenset({EventType.PAYMENT_FAILED, EventType.CHARGE_FAIL
 
 
 # Stripe's event type -> normalized type. Every fixture in shared/fixtures/stripe is here.
+# The other providers' tables are in contracts.providers.
 STRIPE_EVENT_TYPES: dict[str, EventType] = {
     "payment_intent.created": EventType.PAYMENT_CREATED,
     "payment_intent.processing": EventType.PAYMENT_PROCESSING,

@@ -24,14 +24,16 @@ from faust.streams import _current_event  # no public setter; batches need one p
 from faust.types import EventT, StreamT
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import PaymentEvent, Provider
+from contracts.events import PaymentEvent
+from contracts.providers import Provider
 from streams import outputs, views
-from streams.adyen_mapping import map_adyen_record
-from streams.braintree_mapping import map_braintree_record
 from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
 from streams.logs import use_json_logs
-from streams.mapping import map_stripe_bytes
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
+from streams.providers.adyen import map_adyen_record
+from streams.providers.braintree import map_braintree_record
+from streams.providers.square import map_square_record
+from streams.providers.stripe import map_stripe_bytes
 from streams.publishing import (
     Send,
     forget_seen,
@@ -41,7 +43,6 @@ from streams.publishing import (
     work_in_batches,
 )
 from streams.settings import StreamsSettings
-from streams.square_mapping import map_square_record
 from telemetry import bind_event_id
 
 log = logging.getLogger(__name__)

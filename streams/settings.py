@@ -13,15 +13,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.limits import MAX_RECORD_BYTES
+from contracts.providers import PROVIDER_NAMES
 
 # Stripe retries a webhook for up to three days, so a shorter memory would let a
 # late retry through as a new event.
 MIN_DEDUP_RETENTION_SECONDS = 3 * 24 * 3600
-KNOWN_PROVIDERS = ("stripe", "adyen", "braintree", "square")
 
 
 class StreamsSettings(BaseSettings):
-    """One settings class for the normalizer, starter and simulator apps (prefix STREAMS_)."""
+    """One settings class for the normalizer, starter and simulator apps (prefix STREAMS_).
+
+    The provider credentials the simulator signs with are the gateway's settings, read under
+    the gateway's names by ``streams.simulation.signing.SigningSettings``, so the two workers
+    never hold them.
+    """
 
     model_config = SettingsConfigDict(env_prefix="STREAMS_", extra="ignore")
 
@@ -48,7 +53,7 @@ class StreamsSettings(BaseSettings):
     TOPIC_SQUARE_PAYMENT: str = topics.SQUARE_PAYMENT
     TOPIC_SQUARE_REFUND: str = topics.SQUARE_REFUND
     # Which providers' raw topics the normalizer consumes (comma-separated).
-    NORMALIZER_PROVIDERS: str = ",".join(KNOWN_PROVIDERS)
+    NORMALIZER_PROVIDERS: str = ",".join(PROVIDER_NAMES)
     TOPIC_NORMALIZED: str = topics.PAYMENTS_NORMALIZED
     TOPIC_VALIDATION_DLQ: str = topics.PAYMENTS_VALIDATION_DLQ
     TOPIC_PARTITIONS: int = 3
@@ -77,19 +82,6 @@ class StreamsSettings(BaseSettings):
     # Bigger produce batches: one request carries a whole normalizer batch.
     PRODUCER_MAX_BATCH_BYTES: int = Field(default=512 * 1024, ge=16 * 1024)
 
-    # The simulator signs provider webhooks with the gateway's own settings (same names).
-    ADYEN_HMAC_KEY: str | None = Field(default=None, validation_alias="ADYEN_HMAC_KEY")
-    ADYEN_BASIC_AUTH_USERNAME: str | None = Field(default=None,
-                                                  validation_alias="ADYEN_BASIC_AUTH_USERNAME")
-    ADYEN_BASIC_AUTH_PASSWORD: str | None = Field(default=None,
-                                                  validation_alias="ADYEN_BASIC_AUTH_PASSWORD")
-    BRAINTREE_PUBLIC_KEY: str | None = Field(default=None, validation_alias="BRAINTREE_PUBLIC_KEY")
-    BRAINTREE_PRIVATE_KEY: str | None = Field(default=None,
-                                              validation_alias="BRAINTREE_PRIVATE_KEY")
-    SQUARE_SIGNATURE_KEY: str | None = Field(default=None, validation_alias="SQUARE_SIGNATURE_KEY")
-    SQUARE_NOTIFICATION_URL: str | None = Field(default=None,
-                                                validation_alias="SQUARE_NOTIFICATION_URL")
-
     TEMPORAL_TARGET: str = Field(
         default="127.0.0.1:7233",
         validation_alias=AliasChoices("TEMPORAL_TARGET", "STREAMS_TEMPORAL_TARGET"),
@@ -115,10 +107,10 @@ class StreamsSettings(BaseSettings):
     @classmethod
     def check_providers(cls, value: str) -> str:
         names = [name.strip() for name in value.split(",") if name.strip()]
-        unknown = sorted(set(names) - set(KNOWN_PROVIDERS))
+        unknown = sorted(set(names) - set(PROVIDER_NAMES))
         if unknown or not names:
             raise ValueError(f"STREAMS_NORMALIZER_PROVIDERS must list some of "
-                             f"{', '.join(KNOWN_PROVIDERS)}; unknown: {', '.join(unknown)}")
+                             f"{', '.join(PROVIDER_NAMES)}; unknown: {', '.join(unknown)}")
         return ",".join(names)
 
     @property

@@ -1,4 +1,4 @@
-"""The simulator: realistic provider webhooks, signed to the gateway or straight onto raw topics.
+"""The simulator app: realistic provider webhooks, signed to the gateway or onto raw topics.
 
 Run: ``faust -A streams.simulator simulate --rate 50 --duration 60 --seed 7 \\
       --target http://127.0.0.1:8000/webhooks/stripe --secret whsec_...``
@@ -6,30 +6,22 @@ or ``--target kafka`` to skip the gateway. Prints a summary; ``--report`` writes
 ``--provider adyen|braintree|square|all`` (default stripe) signs as that provider does, with
 the gateway's settings (ADYEN_HMAC_KEY, BRAINTREE_PRIVATE_KEY, SQUARE_SIGNATURE_KEY, ...);
 an HTTP target may hold ``{provider}``, else its last path segment is the provider.
+``faust -A streams.simulator send <topic> '<json>' -k <key>`` sends one event by hand.
+The generators, the signing and the command's work live in ``streams.simulation``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
-import time
-from collections import Counter
-from pathlib import Path
-from typing import Any
-
 import faust
-import httpx
-import orjson
-from aiokafka import AIOKafkaProducer
 from faust.cli import option
 
-from streams.generator import GeneratedEvent, SimulatorMix, generate_events, raw_topic_kind
-from streams.provider_generator import PROVIDERS, ProviderEvent, generate_provider_events
-from streams.provider_signing import ProviderKeys
 from streams.settings import StreamsSettings
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.signing import SigningSettings
+from streams.simulation.simulate import simulate_and_report
 
 settings = StreamsSettings()
+signing = SigningSettings()
 app = faust.App(
     settings.SIMULATOR_APP_ID,
     broker=settings.broker_url(),
@@ -37,166 +29,6 @@ app = faust.App(
     datadir=str(settings.app_datadir(settings.SIMULATOR_APP_ID)),
     topic_disable_leader=True,
 )
-
-
-def sign_stripe(body: bytes, secret: str, timestamp: int) -> str:
-    """The Stripe-Signature header: v1 is HMAC-SHA256 over "{t}.{body}" with the secret."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-async def pace(events: list[GeneratedEvent], rate: float, send) -> None:
-    """Call send(event) at `rate` per second, keeping up to rate * 2 calls in flight."""
-    started = time.monotonic()
-    in_flight: set[asyncio.Task] = set()
-    limit = max(1, int(rate * 2))
-    for i, event in enumerate(events):
-        delay = started + i / rate - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        while len(in_flight) >= limit:
-            _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-        in_flight.add(asyncio.create_task(send(event)))
-    if in_flight:
-        await asyncio.wait(in_flight)
-
-
-async def run_simulation(*, rate: float, duration: float, seed: int, target: str,
-                         secret: str | None, mix: SimulatorMix) -> dict[str, Any]:
-    """Send rate * duration events to the target and count what happened to them."""
-    events = list(generate_events(int(rate * duration), seed=seed, mix=mix))
-    tally: Counter[str] = Counter(e.kind for e in events)
-    outcome: Counter[str] = Counter()
-    if target == "kafka":
-        topics = {"payment_intent": settings.TOPIC_PAYMENT_INTENT,
-                  "charge": settings.TOPIC_CHARGE, "refund": settings.TOPIC_REFUND}
-        producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-                                    acks="all", linger_ms=5)
-        await producer.start()
-
-        async def send(event: GeneratedEvent) -> None:
-            await producer.send_and_wait(topics[raw_topic_kind(event.stripe_type)], event.body,
-                                         key=event.key.encode())
-            outcome["accepted"] += 1
-
-        try:
-            await pace(events, rate, send)
-        finally:
-            await producer.stop()
-    else:
-        if not secret:
-            raise SystemExit("--secret (or STRIPE_WEBHOOK_SECRET) is required for an HTTP target")
-        async with httpx.AsyncClient(timeout=10) as client:
-
-            async def send(event: GeneratedEvent) -> None:
-                header = sign_stripe(event.body, secret, int(time.time()))
-                try:
-                    resp = await client.post(target, content=event.body, headers={
-                        "Stripe-Signature": header, "Content-Type": "application/json"})
-                    outcome["accepted" if resp.is_success else "rejected"] += 1
-                except httpx.HTTPError:
-                    outcome["errors"] += 1
-
-            await pace(events, rate, send)
-    return {"sent": len(events), "accepted": outcome["accepted"],
-            "rejected": outcome["rejected"], "errors": outcome["errors"],
-            "valid": tally["valid"], "duplicates": tally["duplicate"],
-            "invalid": tally["invalid"], "target": target, "seed": seed}
-
-
-async def run_provider_simulation(*, provider: str, rate: float, duration: float, seed: int,
-                                  target: str, keys: ProviderKeys,
-                                  mix: SimulatorMix) -> dict[str, Any]:
-    """The Adyen, Braintree or Square counterpart of run_simulation."""
-    events = list(generate_provider_events(provider, int(rate * duration), seed=seed, mix=mix,
-                                           keys=keys))
-    tally: Counter[str] = Counter(e.kind for e in events)
-    outcome: Counter[str] = Counter()
-    if target == "kafka":
-        topics = {"adyen": settings.TOPIC_ADYEN, "braintree": settings.TOPIC_BRAINTREE,
-                  "square_payment": settings.TOPIC_SQUARE_PAYMENT,
-                  "square_refund": settings.TOPIC_SQUARE_REFUND}
-        producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-                                    acks="all", linger_ms=5)
-        await producer.start()
-
-        async def send(event: ProviderEvent) -> None:
-            headers = [("provider", provider.encode()), ("event_type", event.event_type.encode())]
-            await producer.send_and_wait(topics[event.topic_kind], event.value,
-                                         key=event.key.encode(), headers=headers)
-            outcome["accepted"] += 1
-
-        try:
-            await pace(events, rate, send)
-        finally:
-            await producer.stop()
-    else:
-        url = provider_url(target, provider)
-        async with httpx.AsyncClient(timeout=10) as client:
-
-            async def send(event: ProviderEvent) -> None:
-                try:
-                    resp = await client.post(url, content=event.http_body,
-                                             headers=event.http_headers)
-                    outcome["accepted" if resp.is_success else "rejected"] += 1
-                except httpx.HTTPError:
-                    outcome["errors"] += 1
-
-            await pace(events, rate, send)
-    return {"sent": len(events), "accepted": outcome["accepted"],
-            "rejected": outcome["rejected"], "errors": outcome["errors"],
-            "valid": tally["valid"], "duplicates": tally["duplicate"],
-            "invalid": tally["invalid"], "target": target, "seed": seed,
-            "provider": provider}
-
-
-def provider_url(target: str, provider: str) -> str:
-    """The webhook URL of one provider: ``{provider}`` filled in, or the last segment swapped."""
-    if "{provider}" in target:
-        return target.format(provider=provider)
-    base, _, last = target.rstrip("/").rpartition("/")
-    if base.endswith("/webhooks"):
-        return f"{base}/{provider}"
-    return f"{target.rstrip('/')}/webhooks/{provider}"
-
-
-def provider_keys(settings: StreamsSettings, *, for_gateway: bool) -> ProviderKeys:
-    """The gateway's keys from the environment; test keys suffice only for --target kafka."""
-    values = {"adyen_hmac_key": settings.ADYEN_HMAC_KEY,
-              "adyen_username": settings.ADYEN_BASIC_AUTH_USERNAME,
-              "adyen_password": settings.ADYEN_BASIC_AUTH_PASSWORD,
-              "braintree_public_key": settings.BRAINTREE_PUBLIC_KEY,
-              "braintree_private_key": settings.BRAINTREE_PRIVATE_KEY,
-              "square_signature_key": settings.SQUARE_SIGNATURE_KEY,
-              "square_notification_url": settings.SQUARE_NOTIFICATION_URL}
-    missing = [name.upper() for name, value in values.items() if not value]
-    if for_gateway and missing:
-        raise SystemExit(f"an HTTP target needs the gateway's provider settings; missing: "
-                         f"{', '.join(missing)}")
-    return ProviderKeys(**{name: value for name, value in values.items() if value})
-
-
-async def run_providers(*, provider: str, rate: float, duration: float, seed: int, target: str,
-                        secret: str | None, mix: SimulatorMix) -> dict[str, Any]:
-    """Stripe alone (the default, unchanged), one other provider, or all four at once."""
-    if provider == "stripe":
-        return await run_simulation(rate=rate, duration=duration, seed=seed, target=target,
-                                    secret=secret, mix=mix)
-    names = ("stripe", *PROVIDERS) if provider == "all" else (provider,)
-    keys = provider_keys(settings, for_gateway=target != "kafka")
-    runs = [run_simulation(rate=rate, duration=duration, seed=seed,
-                           target=target if target == "kafka" else provider_url(target, name),
-                           secret=secret, mix=mix) if name == "stripe" else
-            run_provider_simulation(provider=name, rate=rate, duration=duration, seed=seed,
-                                    target=target, keys=keys, mix=mix)
-            for name in names]
-    summaries = dict(zip(names, await asyncio.gather(*runs), strict=True))
-    if len(names) == 1:
-        return summaries[provider]
-    totals = {k: sum(s[k] for s in summaries.values()) for k in (
-        "sent", "accepted", "rejected", "errors", "valid", "duplicates", "invalid")}
-    return {**totals, "target": target, "seed": seed, "provider": "all",
-            "providers": summaries}
 
 
 @app.command(
@@ -216,17 +48,6 @@ async def simulate(self, rate: float, duration: float, seed: int, target: str,
                    secret: str | None, failure_ratio: float, duplicate_ratio: float,
                    invalid_ratio: float, report: str | None, provider: str) -> None:
     """Generate realistic provider webhooks and print (and optionally save) a summary."""
-    if provider not in ("stripe", "all", *PROVIDERS):
-        raise SystemExit(f"--provider must be stripe, {', '.join(PROVIDERS)} or all")
-    mix = SimulatorMix(failure_ratio, duplicate_ratio, invalid_ratio)
-    summary = await run_providers(provider=provider, rate=rate, duration=duration, seed=seed,
-                                  target=target, secret=secret, mix=mix)
-    text = orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode()
-    print(text)
-    if report:
-        write_report(Path(report), text)
-
-
-def write_report(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    await simulate_and_report(settings, signing, provider=provider, rate=rate, duration=duration,
+                              seed=seed, target=target, secret=secret, report=report,
+                              mix=SimulatorMix(failure_ratio, duplicate_ratio, invalid_ratio))

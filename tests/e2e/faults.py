@@ -22,8 +22,9 @@ from infra import stack
 from infra.demo import start_services
 from infra.servers import POSTGRES_DSN, Server, all_servers, pid_alive, wait_until
 from infra.services import AppService, all_services, demo_environment
-from streams.generator import GeneratedEvent, generate_events
-from streams.simulator import pace, sign_stripe
+from streams.simulation.generator import GeneratedEvent, generate_events
+from streams.simulation.signing import sign_stripe
+from streams.simulation.simulate import pace
 
 GATEWAY_URL = "http://127.0.0.1:8000/webhooks/stripe"
 

@@ -25,7 +25,7 @@ from contracts.topics import PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ, RAW_T
 from infra.demo import normalizer_counters
 from infra.servers import POSTGRES_DSN, STATE_DIR
 from infra.services import demo_environment, http_ok
-from streams.simulator import sign_stripe
+from streams.simulation.signing import sign_stripe
 
 GATEWAY = "http://127.0.0.1:8000"
 REPORT = STATE_DIR / "bad-input-report.json"

@@ -9,24 +9,18 @@ import httpx
 import pytest
 
 from infra.services import demo_environment
-from streams.generator import SimulatorMix
-from streams.provider_generator import generate_provider_events
-from streams.provider_signing import ProviderKeys
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.provider_generator import generate_provider_events
+from streams.simulation.signing import ProviderKeys, SigningSettings
+from streams.simulation.simulate import provider_keys
 
 GATEWAY = "http://127.0.0.1:8000/webhooks"
 
 
 def gateway_keys() -> ProviderKeys:
     env = demo_environment()
-    return ProviderKeys(
-        adyen_hmac_key=env["ADYEN_HMAC_KEY"],
-        adyen_username=env["ADYEN_BASIC_AUTH_USERNAME"],
-        adyen_password=env["ADYEN_BASIC_AUTH_PASSWORD"],
-        braintree_public_key=env["BRAINTREE_PUBLIC_KEY"],
-        braintree_private_key=env["BRAINTREE_PRIVATE_KEY"],
-        square_signature_key=env["SQUARE_SIGNATURE_KEY"],
-        square_notification_url=env["SQUARE_NOTIFICATION_URL"],
-    )
+    signing = SigningSettings(**{name: env[name] for name in SigningSettings.model_fields})
+    return provider_keys(signing, for_gateway=True)
 
 
 async def wait_for_rows(dsn: str, event_ids: set[str], within: float = 120) -> set[str]:

@@ -16,8 +16,8 @@ from contracts.limits import MAX_VALUE_BYTES
 from contracts.topics import WEBHOOKS_DLQ
 from infra.servers import POSTGRES_DSN
 from infra.services import demo_environment
-from streams.generator import SimulatorMix, generate_events
-from streams.simulator import sign_stripe
+from streams.simulation.generator import SimulatorMix, generate_events
+from streams.simulation.signing import sign_stripe
 
 GATEWAY = "http://127.0.0.1:8000/webhooks/stripe"
 

@@ -17,6 +17,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from tests.builders import make_stripe_webhook
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FAUST = REPO_ROOT / ".venv" / "bin" / "faust"
 
@@ -210,19 +212,13 @@ def read_all(kafka_bootstrap):
     return read
 
 
-FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
-
-
 @pytest.fixture
 def raw_event():
     """raw_event(fixture_name, evt_id, **object_overrides) -> (key, bytes) as the gateway writes."""
     import orjson
 
     def build(name: str, evt_id: str, **overrides) -> tuple[bytes, bytes]:
-        event = orjson.loads((FIXTURES_DIR / f"{name}.json").read_bytes())
-        event["id"] = evt_id
-        event["data"]["object"].update(overrides)
-        return evt_id.encode(), orjson.dumps(event)
+        return evt_id.encode(), orjson.dumps(make_stripe_webhook(name, evt_id, **overrides))
 
     return build
 

@@ -16,7 +16,7 @@ from gateway.providers.adyen import AdyenProvider
 from gateway.providers.braintree import BraintreeProvider
 from gateway.providers.square import SquareProvider
 from streams.codecs import decode_dead_letter, decode_event
-from streams.provider_signing import (
+from streams.simulation.signing import (
     SQUARE_SIGNATURE_HEADER,
     ProviderKeys,
     adyen_basic_auth,

@@ -1,7 +1,6 @@
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from temporalio.converter import DataConverter
@@ -21,19 +20,9 @@ from contracts import (
     make_event_id,
 )
 from contracts.topics import RAW_TOPICS, TOPIC_SPECS
+from tests.builders import STRIPE_FIXTURES, make_payment_event
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "stripe"
-
-
-def make_event(**overrides) -> PaymentEvent:
-    values = dict(
-        event_id="stripe:evt_1", provider="stripe", provider_event_id="evt_1",
-        event_type="payment.succeeded", amount_cents=2000, currency="USD", status="succeeded",
-        provider_created_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-        processed_at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC), payment_id="pi_1",
-        metadata={"order": "7"},
-    )
-    return PaymentEvent(**(values | overrides))
+FIXTURES = STRIPE_FIXTURES
 
 
 def test_the_twenty_contract_currencies_with_their_minor_units():
@@ -68,7 +57,7 @@ def test_unified_event_has_the_contract_fields():
 
 def test_a_json_object_with_the_same_fields_deserializes_into_the_event():
     converter = DataConverter.default
-    event = make_event()
+    event = make_payment_event()
     payloads = converter.payload_converter.to_payloads([event])
     assert converter.payload_converter.from_payloads(payloads, [PaymentEvent]) == [event]
     as_json = json.dumps(asdict(event), default=lambda v: v.isoformat()).encode()

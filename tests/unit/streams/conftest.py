@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 import tempfile
-import uuid
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from faust.types import TP
 from faust.types.tuples import RecordMetadata
+
+from tests.builders import make_stripe_webhook
 
 # faust reads its store when an app module is imported, so the apps are imported here,
 # under the memory store, and the environment is put back at once: pytest runs every test
@@ -32,25 +31,11 @@ for _name, _value in _saved.items():
     else:
         os.environ[_name] = _value
 
-FIXTURES_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "stripe"
-FIXTURE_NAMES = sorted(p.stem for p in FIXTURES_DIR.glob("*.json"))
-
-
-def load_fixture(name: str) -> dict[str, Any]:
-    return orjson.loads((FIXTURES_DIR / f"{name}.json").read_bytes())
-
-
-def make_stripe_event(name: str = "payment_intent.succeeded", **object_overrides) -> dict:
-    """A fixture with a fresh event id, and data.object fields overridden."""
-    event = copy.deepcopy(load_fixture(name))
-    event["id"] = f"evt_{uuid.uuid4().hex}"
-    event["data"]["object"].update(object_overrides)
-    return event
-
 
 @pytest.fixture
 def stripe_event():
-    return make_stripe_event
+    """stripe_event(fixture_name, **object_overrides): a fixture with a fresh event id."""
+    return make_stripe_webhook
 
 
 class SentRecorder:

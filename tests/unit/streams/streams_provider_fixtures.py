@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from streams.provider_signing import (
+from contracts.providers import braintree_key, braintree_timestamp
+from streams.simulation.signing import (
     ProviderKeys,
     adyen_record,
-    braintree_key,
     braintree_xml,
     sign_adyen_item,
     sign_braintree_form,
@@ -53,11 +54,12 @@ def braintree_transaction(**overrides) -> dict[str, Any]:
 
 
 def braintree_kafka(kind: str = "transaction_settled", subject: dict | None = None,
-                    tag: str = "transaction", timestamp: str = "2026-01-02T03:04:05Z",
+                    tag: str = "transaction",
+                    timestamp: datetime = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
                     ) -> tuple[bytes, bytes]:
     """(key, form body) for a notification signed with the test keys."""
     subject = braintree_transaction() if subject is None else subject
-    form = sign_braintree_form(braintree_xml(kind, timestamp, tag, subject),
+    form = sign_braintree_form(braintree_xml(kind, braintree_timestamp(timestamp), tag, subject),
                                KEYS.braintree_public_key, KEYS.braintree_private_key)
     return braintree_key(kind, subject.get("id", "x"), timestamp).encode(), form
 

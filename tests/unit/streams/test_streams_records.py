@@ -19,6 +19,7 @@ from streams.codecs import (
     encode_event,
 )
 from streams.records import NormalizedEvent, to_record
+from tests.builders import make_payment_event
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
@@ -49,16 +50,8 @@ def test_namespace_is_stable():
     assert NormalizedEvent._options.namespace == "payments.normalized.v1"
 
 
-def make_event(**overrides) -> PaymentEvent:
-    values = dict(event_id="stripe:evt_1", provider="stripe", provider_event_id="evt_1",
-                  event_type="payment.succeeded", amount_cents=2000, currency="USD",
-                  status="succeeded", provider_created_at=NOW, processed_at=NOW,
-                  card_last_four="4242", metadata={"order": "1"})
-    return PaymentEvent(**{**values, **overrides})
-
-
 def test_record_json_decodes_into_the_contract_dataclass():
-    event = make_event()
+    event = make_payment_event(provider_created_at=NOW, processed_at=NOW)
     raw = to_record(event).dumps(serializer="json")
     assert b"__faust" not in raw
     assert decode_event(raw) == event

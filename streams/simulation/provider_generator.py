@@ -17,14 +17,14 @@ from decimal import Decimal
 import orjson
 
 from contracts.currencies import MAX_AMOUNT_MINOR, MINOR_UNIT_EXPONENT
-from streams.generator import SimulatorMix
-from streams.provider_signing import (
+from contracts.providers import braintree_key
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.signing import (
     SQUARE_SIGNATURE_HEADER,
     ProviderKeys,
     adyen_basic_auth,
     adyen_batch_body,
     adyen_record,
-    braintree_key,
     braintree_xml,
     sign_adyen_item,
     sign_braintree_form,
@@ -143,12 +143,11 @@ def _braintree(rng: random.Random, n: str, ts: int, keys: ProviderKeys, *, faile
                                    "reason": "fraud", "transaction": {"id": f"txn_sim{n}"}}
     else:
         tag, subject = "transaction", transaction
-    stamp = _iso(ts, "Z")
-    form = sign_braintree_form(braintree_xml(kind, stamp, tag, subject),
+    form = sign_braintree_form(braintree_xml(kind, _iso(ts, "Z"), tag, subject),
                                keys.braintree_public_key, keys.braintree_private_key)
+    key = braintree_key(kind, subject["id"], datetime.fromtimestamp(ts, UTC))
     return ProviderEvent("invalid" if invalid else "valid", "braintree", kind, "braintree",
-                         braintree_key(kind, subject["id"], stamp), form, form,
-                         {"Content-Type": "application/x-www-form-urlencoded"})
+                         key, form, form, {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def _square(rng: random.Random, n: str, ts: int, keys: ProviderKeys, *, failed: bool,

@@ -8,19 +8,19 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contracts.providers import CREDENTIAL_SETTINGS
 from gateway.providers import InvalidItem, VerifiedEvent
 from gateway.providers.adyen import AdyenProvider
 from gateway.providers.braintree import BraintreeProvider
 from gateway.providers.square import SquareProvider
-from streams.adyen_mapping import map_adyen_record
-from streams.braintree_mapping import map_braintree_record
-from streams.generator import SimulatorMix
-from streams.provider_generator import generate_provider_events
-from streams.provider_signing import ProviderKeys
+from streams.providers.adyen import map_adyen_record
+from streams.providers.braintree import map_braintree_record
+from streams.providers.square import map_square_record
 from streams.rules import InvalidEventError
-from streams.settings import StreamsSettings
-from streams.simulator import provider_keys, provider_url
-from streams.square_mapping import map_square_record
+from streams.simulation.generator import SimulatorMix
+from streams.simulation.provider_generator import generate_provider_events
+from streams.simulation.signing import ProviderKeys, SigningSettings
+from streams.simulation.simulate import provider_keys, provider_url
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 KEYS = ProviderKeys(adyen_hmac_key="00112233445566778899AABBCCDDEEFF", adyen_username="sim",
@@ -78,8 +78,16 @@ def test_provider_url(target, url):
     assert provider_url(target, "adyen") == url
 
 
-def test_an_http_target_needs_the_gateway_settings_named():
-    settings = StreamsSettings(ADYEN_HMAC_KEY="00FF")
-    with pytest.raises(SystemExit, match="BRAINTREE_PRIVATE_KEY"):
-        provider_keys(settings, for_gateway=True)
-    assert provider_keys(settings, for_gateway=False).adyen_hmac_key == "00FF"
+def test_an_http_target_needs_the_gateway_settings_named(monkeypatch):
+    for name in SigningSettings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+    signing = SigningSettings(ADYEN_HMAC_KEY="00FF")
+    # Named as the gateway's settings are, so the message says what to set.
+    with pytest.raises(SystemExit, match="ADYEN_BASIC_AUTH_USERNAME.*BRAINTREE_PRIVATE_KEY"):
+        provider_keys(signing, for_gateway=True)
+    assert provider_keys(signing, for_gateway=False).adyen_hmac_key == "00FF"
+
+
+def test_the_simulator_reads_the_credentials_the_gateway_is_configured_with():
+    gateway_names = {name for names in CREDENTIAL_SETTINGS.values() for name in names}
+    assert set(SigningSettings.model_fields) <= gateway_names

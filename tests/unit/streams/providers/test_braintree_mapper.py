@@ -17,11 +17,11 @@ from streams_provider_fixtures import (
 )
 
 from contracts.currencies import MINOR_UNIT_EXPONENT
+from contracts.providers import BRAINTREE_EVENT_TYPES
 from gateway.providers.braintree import BraintreeProvider
-from streams.braintree_mapping import map_braintree_record
-from streams.provider_signing import ProviderKeys
-from streams.provider_types import BRAINTREE_EVENT_TYPES
+from streams.providers.braintree import map_braintree_record
 from streams.rules import FieldError, InvalidEventError, check_decimal_amount
+from streams.simulation.signing import ProviderKeys
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 KEYS = ProviderKeys()

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import STRIPE_EVENT_TYPES, PaymentEvent, Provider, make_event_id
+from contracts.events import PaymentEvent, make_event_id
+from contracts.providers import STRIPE_EVENT_TYPES, Provider
 from streams.rules import (
     FieldError,
     InvalidEventError,
@@ -26,6 +27,11 @@ from streams.rules import (
 )
 
 PROVIDER = Provider.STRIPE.value
+
+
+def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> PaymentEvent:
+    """Map one raw-topic record; a Stripe body names its own id, which is also the key."""
+    return map_stripe_bytes(raw, processed_at)
 
 
 def map_stripe_bytes(raw: bytes, processed_at: datetime) -> PaymentEvent:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from streams_provider_fixtures import square_event, square_kafka
 
-from streams.provider_types import SQUARE_PAYMENT_STATUSES
+from contracts.providers import SQUARE_PAYMENT_STATUSES
+from streams.providers.square import map_square_record
 from streams.rules import InvalidEventError
-from streams.square_mapping import map_square_record
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FIXTURES = {

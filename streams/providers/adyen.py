@@ -2,7 +2,8 @@
 
 The gateway writes each authentic item alone, as JSON, keyed ``<pspReference>:<eventCode>:
 <success>``; that key is the provider event id. The event type comes from eventCode and
-success (see ``streams.provider_types.ADYEN_EVENT_TYPES``).
+success (see ``contracts.providers.ADYEN_EVENT_TYPES``); the key is
+``contracts.providers.adyen_key``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import EventType, PaymentEvent, Provider, make_event_id
-from streams.provider_types import ADYEN_CANCEL_OR_REFUND, ADYEN_EVENT_TYPES
+from contracts.events import EventType, PaymentEvent, make_event_id
+from contracts.providers import ADYEN_CANCEL_OR_REFUND, ADYEN_EVENT_TYPES, Provider, adyen_key
 from streams.rules import (
     FieldError,
     InvalidEventError,
@@ -52,7 +53,7 @@ def map_adyen_item(provider_event_id: str, item: dict[str, Any],
     psp = check(lambda: require_text(item.get("pspReference"), "pspReference"))
     code = check(lambda: require_text(item.get("eventCode"), "eventCode"))
     success = check(lambda: _success(item.get("success")))
-    if psp and code and success and provider_event_id != f"{psp}:{code}:{success}":
+    if psp and code and success and provider_event_id != adyen_key(psp, code, success):
         issues.append(ValidationIssue(
             "key.mismatch", f"key {provider_event_id!r} is not pspReference:eventCode:success",
             "key"))

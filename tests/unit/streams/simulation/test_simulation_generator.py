@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import stripe
 
-from streams.generator import SimulatorMix, generate_events, raw_topic_kind
-from streams.mapping import map_stripe_bytes
+from streams.providers.stripe import map_stripe_bytes
 from streams.rules import InvalidEventError
-from streams.simulator import sign_stripe
+from streams.simulation.generator import SimulatorMix, generate_events, raw_topic_kind
+from streams.simulation.signing import sign_stripe
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
 import pytest
 
 from contracts.events import STRIPE_EVENT_TYPES, PaymentEvent
-from streams.mapping import map_stripe_bytes, map_stripe_event
+from streams.providers.stripe import map_stripe_bytes, map_stripe_event
 from streams.rules import InvalidEventError
+from tests.builders import STRIPE_FIXTURES
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-FIXTURES = sorted((Path(__file__).resolve().parents[3].parent / "shared/fixtures/stripe").glob(
-    "*.json"))
+FIXTURES = sorted(STRIPE_FIXTURES.glob("*.json"))
 
 
 def issue_codes(payload) -> list[str]:

@@ -8,8 +8,8 @@ import orjson
 import pytest
 from streams_provider_fixtures import adyen_item, adyen_items, adyen_kafka
 
-from streams.adyen_mapping import map_adyen_record
-from streams.provider_types import ADYEN_EVENT_TYPES
+from contracts.providers import ADYEN_EVENT_TYPES
+from streams.providers.adyen import map_adyen_record
 from streams.rules import InvalidEventError
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

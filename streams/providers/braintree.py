@@ -1,9 +1,9 @@
 """Pure mapping of one Braintree webhook notification into the unified PaymentEvent.
 
 The gateway has verified the signature and writes the url-encoded form body as received,
-keyed ``<kind>:<subject id>:<timestamp>``. Here the form is only parsed: ``bt_payload`` ->
-base64 -> the SDK's own XML reader. Amounts are decimal strings in major units ("10.00"),
-converted exactly (see ``streams.rules.check_decimal_amount``).
+keyed ``<kind>:<subject id>:<timestamp>`` (``contracts.providers.braintree_key``). Here the
+form is only parsed: ``bt_payload`` -> base64 -> the SDK's own XML reader. Amounts are decimal
+strings in major units ("10.00"), converted exactly (see ``streams.rules.check_decimal_amount``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from urllib.parse import parse_qs
 from braintree.util.xml_util import XmlUtil
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import FAILURE_EVENT_TYPES, EventType, PaymentEvent, Provider, make_event_id
-from streams.provider_types import BRAINTREE_EVENT_TYPES
+from contracts.events import FAILURE_EVENT_TYPES, EventType, PaymentEvent, make_event_id
+from contracts.providers import BRAINTREE_EVENT_TYPES, Provider, braintree_key_has_kind
 from streams.rules import (
     FieldError,
     InvalidEventError,
@@ -86,7 +86,7 @@ def map_braintree_notification(provider_event_id: str, notification: dict[str, A
     check = make_collector(issues)
 
     kind = check(lambda: require_text(notification.get("kind"), "kind"))
-    if kind and not provider_event_id.startswith(f"{kind}:"):
+    if kind and not braintree_key_has_kind(provider_event_id, kind):
         issues.append(ValidationIssue(
             "key.mismatch", f"key {provider_event_id!r} does not start with the kind", "key"))
     event_type = BRAINTREE_EVENT_TYPES.get(kind) if kind else None

@@ -2,7 +2,7 @@
 
 The gateway writes the body as received, keyed by its ``event_id``. A payment event's
 normalized type comes from the payment's status, a refund event's from its type (see
-``streams.provider_types``).
+``contracts.providers``).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import EventType, PaymentEvent, Provider, make_event_id
-from streams.provider_types import (
+from contracts.events import EventType, PaymentEvent, make_event_id
+from contracts.providers import (
     SQUARE_FAILED_REFUND_STATUSES,
     SQUARE_PAYMENT_STATUSES,
     SQUARE_PAYMENT_TYPES,
     SQUARE_REFUND_TYPES,
+    Provider,
 )
 from streams.rules import (
     InvalidEventError,

@@ -1,4 +1,4 @@
-"""Signing as Adyen, Braintree and Square do, and the records the gateway writes for them.
+"""Signing as Stripe, Adyen, Braintree and Square do, and the records the gateway writes for them.
 
 Used by the simulator (and the tests) to produce webhooks the gateway accepts, or, for
 ``--target kafka``, exactly the key and value the gateway would have put on the raw topic
@@ -18,6 +18,9 @@ from xml.sax.saxutils import escape
 import orjson
 from Adyen.util import generate_notification_sig
 from braintree.util.crypto import Crypto
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.providers import adyen_key
 
 SQUARE_SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 
@@ -33,6 +36,27 @@ class ProviderKeys:
     braintree_private_key: str = "pipeline_private_key"
     square_signature_key: str = "square_test_signature_key"
     square_notification_url: str = "https://gateway.test/webhooks/square"
+
+
+class SigningSettings(BaseSettings):
+    """The gateway's provider credentials, read under the gateway's own names (see
+    ``contracts.providers.CREDENTIAL_SETTINGS``), so what the simulator signs verifies."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    ADYEN_HMAC_KEY: str | None = None
+    ADYEN_BASIC_AUTH_USERNAME: str | None = None
+    ADYEN_BASIC_AUTH_PASSWORD: str | None = None
+    BRAINTREE_PUBLIC_KEY: str | None = None
+    BRAINTREE_PRIVATE_KEY: str | None = None
+    SQUARE_SIGNATURE_KEY: str | None = None
+    SQUARE_NOTIFICATION_URL: str | None = None
+
+
+def sign_stripe(body: bytes, secret: str, timestamp: int) -> str:
+    """The Stripe-Signature header: v1 is HMAC-SHA256 over "{t}.{body}" with the secret."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
 
 
 def sign_adyen_item(item: dict[str, Any], hex_key: str) -> dict[str, Any]:
@@ -53,7 +77,7 @@ def adyen_basic_auth(username: str, password: str) -> str:
 
 def adyen_record(item: dict[str, Any]) -> tuple[str, bytes]:
     """The gateway's (key, value) for one authentic item."""
-    key = f"{item['pspReference']}:{item['eventCode']}:{item['success']}"
+    key = adyen_key(item["pspReference"], item["eventCode"], item["success"])
     return key, orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
 
 
@@ -70,11 +94,6 @@ def sign_braintree_form(xml: bytes, public_key: str, private_key: str) -> bytes:
     payload = base64.encodebytes(xml)
     signature = f"{public_key}|{Crypto.sha1_hmac_hash(private_key, payload)}"
     return urlencode({"bt_signature": signature, "bt_payload": payload}).encode()
-
-
-def braintree_key(kind: str, subject_id: str, timestamp: str) -> str:
-    """The gateway's key: ``<kind>:<subject id>:<YYYY-MM-DDTHH:MM:SSZ>``."""
-    return f"{kind}:{subject_id}:{timestamp}"
 
 
 def sign_square(body: bytes, signature_key: str, notification_url: str) -> str:

@@ -1,0 +1,160 @@
+"""Providers: the one list of them, their raw topics and credentials, every event-type table
+and the raw topics' key formats.
+
+What the gateway, the normalizer and the simulator must agree on about a provider is here:
+adding one is an entry in each table below, one module in ``gateway/providers/`` and one in
+``streams/providers/``. Pure data and functions. A provider's event kind that is not listed
+has no normalized type and is dead-lettered as ``event_type.unknown``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from contracts import topics
+from contracts.events import STRIPE_EVENT_TYPES, EventType
+
+__all__ = [
+    "ADYEN_CANCEL_OR_REFUND",
+    "ADYEN_EVENT_TYPES",
+    "BRAINTREE_EVENT_TYPES",
+    "BRAINTREE_TIMESTAMP_FORMAT",
+    "CREDENTIAL_SETTINGS",
+    "PROVIDER_NAMES",
+    "RAW_TOPICS",
+    "SQUARE_FAILED_REFUND_STATUSES",
+    "SQUARE_PAYMENT_STATUSES",
+    "SQUARE_PAYMENT_TYPES",
+    "SQUARE_REFUND_TYPES",
+    "STRIPE_EVENT_TYPES",
+    "Provider",
+    "adyen_key",
+    "braintree_key",
+    "braintree_key_has_kind",
+    "braintree_timestamp",
+]
+
+
+class Provider(StrEnum):
+    STRIPE = "stripe"
+    ADYEN = "adyen"
+    BRAINTREE = "braintree"
+    SQUARE = "square"
+
+
+PROVIDER_NAMES: tuple[str, ...] = tuple(provider.value for provider in Provider)
+
+# The topics the gateway writes each provider's webhooks to, and the normalizer reads.
+RAW_TOPICS: dict[Provider, tuple[str, ...]] = {
+    Provider.STRIPE: topics.STRIPE_RAW_TOPICS,
+    Provider.ADYEN: (topics.ADYEN_NOTIFICATION,),
+    Provider.BRAINTREE: (topics.BRAINTREE_NOTIFICATION,),
+    Provider.SQUARE: (topics.SQUARE_PAYMENT, topics.SQUARE_REFUND),
+}
+
+# The settings (environment variables, no prefix) that hold each provider's webhook
+# credentials: the gateway verifies with them and the simulator signs with them, so both
+# read them under these names.
+CREDENTIAL_SETTINGS: dict[Provider, tuple[str, ...]] = {
+    Provider.STRIPE: ("STRIPE_WEBHOOK_SECRET",),
+    Provider.ADYEN: ("ADYEN_HMAC_KEY", "ADYEN_BASIC_AUTH_USERNAME", "ADYEN_BASIC_AUTH_PASSWORD"),
+    Provider.BRAINTREE: ("BRAINTREE_MERCHANT_ID", "BRAINTREE_PUBLIC_KEY",
+                         "BRAINTREE_PRIVATE_KEY"),
+    Provider.SQUARE: ("SQUARE_SIGNATURE_KEY", "SQUARE_NOTIFICATION_URL"),
+}
+
+# The raw topics' Kafka key is the provider event id. Stripe's and Square's is the body's
+# own event id (``evt_...``, ``event_id``); Adyen's and Braintree's are built below.
+
+
+def adyen_key(psp_reference: str, event_code: str, success: str) -> str:
+    """``<pspReference>:<eventCode>:<success>``: pspReference and eventCode are how Adyen says
+    to spot a redelivery; success keeps another outcome for the same pair apart."""
+    return f"{psp_reference}:{event_code}:{success}"
+
+
+BRAINTREE_TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def braintree_timestamp(moment: datetime) -> str:
+    """A notification's time as its key holds it: UTC, to the second. A naive time is taken
+    as UTC already (the SDK reads Braintree's ``...Z`` timestamps as naive)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(BRAINTREE_TIMESTAMP_FORMAT)
+
+
+def braintree_key(kind: str, subject_id: str, timestamp: datetime) -> str:
+    """``<kind>:<subject id>:<YYYY-MM-DDTHH:MM:SSZ>``, because Braintree gives a notification
+    no id. Opaque but for its kind: subject ids may hold colons."""
+    return f"{kind}:{subject_id}:{braintree_timestamp(timestamp)}"
+
+
+def braintree_key_has_kind(key: str, kind: str) -> bool:
+    """Whether a Braintree key was built for a notification of this kind."""
+    return key.startswith(f"{kind}:")
+
+
+# Stripe's event type -> normalized type is ``STRIPE_EVENT_TYPES`` (kept in contracts.events
+# beside the unified event; re-exported here).
+
+# (eventCode, success) -> (normalized type, status). Adyen's AUTHORISATION is a payment's
+# success notification: with Adyen's default immediate capture no CAPTURE ever follows, and
+# Stripe's charge.succeeded fires at the same point (the authorisation), so both count as a
+# success downstream. A delayed-capture merchant then also gets CAPTURE -> charge.captured.
+ADYEN_EVENT_TYPES: dict[tuple[str, str], tuple[EventType, str]] = {
+    ("AUTHORISATION", "true"): (EventType.PAYMENT_SUCCEEDED, "authorised"),
+    ("AUTHORISATION", "false"): (EventType.PAYMENT_FAILED, "refused"),
+    ("CAPTURE", "true"): (EventType.CHARGE_CAPTURED, "captured"),
+    ("CAPTURE", "false"): (EventType.CHARGE_FAILED, "capture_failed"),
+    ("CAPTURE_FAILED", "true"): (EventType.CHARGE_FAILED, "capture_failed"),
+    ("REFUND", "true"): (EventType.REFUND_CREATED, "refunded"),
+    ("REFUND", "false"): (EventType.REFUND_FAILED, "refund_failed"),
+    ("REFUND_FAILED", "true"): (EventType.REFUND_FAILED, "refund_failed"),
+    ("CANCELLATION", "true"): (EventType.PAYMENT_CANCELED, "cancelled"),
+    ("CHARGEBACK", "true"): (EventType.DISPUTE_CREATED, "chargeback"),
+    ("CHARGEBACK_REVERSED", "true"): (EventType.DISPUTE_FUNDS_REINSTATED, "chargeback_reversed"),
+}
+# CANCEL_OR_REFUND is whichever Adyen did; additionalData["modification.action"] says which.
+ADYEN_CANCEL_OR_REFUND: dict[str, tuple[EventType, str]] = {
+    "cancel": (EventType.PAYMENT_CANCELED, "cancelled"),
+    "refund": (EventType.REFUND_CREATED, "refunded"),
+}
+
+# Braintree notification kind -> normalized type; the status is the subject's own.
+BRAINTREE_EVENT_TYPES: dict[str, EventType] = {
+    "transaction_settled": EventType.PAYMENT_SUCCEEDED,
+    "transaction_settlement_declined": EventType.PAYMENT_FAILED,
+    "transaction_retried": EventType.PAYMENT_PROCESSING,
+    # Paid out to the merchant: the payment already succeeded, this only updates it.
+    "transaction_disbursed": EventType.CHARGE_UPDATED,
+    "refund_failed": EventType.REFUND_FAILED,
+    "subscription_charged_successfully": EventType.PAYMENT_SUCCEEDED,
+    "subscription_charged_unsuccessfully": EventType.PAYMENT_FAILED,
+    "dispute_opened": EventType.DISPUTE_CREATED,
+    "dispute_under_review": EventType.DISPUTE_UPDATED,
+    "dispute_disputed": EventType.DISPUTE_UPDATED,
+    "dispute_accepted": EventType.DISPUTE_CLOSED,
+    "dispute_auto_accepted": EventType.DISPUTE_CLOSED,
+    "dispute_won": EventType.DISPUTE_CLOSED,
+    "dispute_lost": EventType.DISPUTE_CLOSED,
+    "dispute_expired": EventType.DISPUTE_CLOSED,
+}
+
+# Square payment.created / payment.updated: the type says little, the payment's status says
+# what happened. APPROVED is authorised and awaiting capture (a delayed-capture payment).
+SQUARE_PAYMENT_STATUSES: dict[str, EventType] = {
+    "APPROVED": EventType.PAYMENT_AUTHORIZED,
+    "PENDING": EventType.PAYMENT_PROCESSING,
+    "COMPLETED": EventType.PAYMENT_SUCCEEDED,
+    "CANCELED": EventType.PAYMENT_CANCELED,
+    "FAILED": EventType.PAYMENT_FAILED,
+}
+SQUARE_PAYMENT_TYPES = frozenset({"payment.created", "payment.updated"})
+SQUARE_REFUND_TYPES: dict[str, EventType] = {
+    "refund.created": EventType.REFUND_CREATED,
+    "refund.updated": EventType.REFUND_UPDATED,
+}
+# A refund.updated that reports a refund's end in failure is refund.failed, as for Stripe.
+SQUARE_FAILED_REFUND_STATUSES = frozenset({"FAILED", "REJECTED"})
