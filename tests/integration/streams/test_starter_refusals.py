@@ -18,7 +18,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import UnsandboxedWorkflowRunner
 from temporalio.worker import Worker as TemporalWorker
 
-from contracts.dead_letters import DeadLetter
+from contracts.dead_letters import DeadLetter, source_event_id
 from contracts.events import PaymentEvent
 from streams.codecs import decode_dead_letter, encode_event
 
@@ -66,7 +66,7 @@ async def wait_for(predicate, within: float = 120, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def test_a_refused_start_is_dead_lettered_and_its_refused_review_parked(
+async def test_a_refused_start_is_dead_lettered_under_its_coordinates_and_reviewed(
         pipeline_topics, start_worker, producer, temporal_client, read_all, wait_committed,
         unique):
     queue = f"test-starter-refused-{unique}"
@@ -92,19 +92,16 @@ async def test_a_refused_start_is_dead_lettered_and_its_refused_review_parked(
         assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     assert counters["normalized"] == {"processed": 2, "dead_lettered": 1, "started": 1}
-    assert counters["dead_letter"] == {"processed": 1, "parked": 1}
+    # The refused id is too long for a key or a workflow id, so the dead letter is filed
+    # under its coordinates (provider_event_id.too_long) and its review starts: nothing is
+    # parked. Parking a refused review is covered in tests/unit/streams/test_starter_*.py.
+    assert counters["dead_letter"] == {"processed": 1, "started": 1}
     [(key, value)] = await read_all(pipeline_topics.dlq, expect=1)
     letter = decode_dead_letter(value)
-    assert key.decode() == letter.event_id == refused.event_id
-    assert (letter.stage, letter.error_codes) == ("start", ["start.invalid_argument"])
-    assert "INVALID_ARGUMENT" in letter.errors[0].message
+    assert key.decode() == letter.event_id == source_event_id(pipeline_topics.normalized, 0, 0)
+    assert letter.stage == "start"
+    assert letter.error_codes == ["provider_event_id.too_long", "start.invalid_argument"]
+    assert "INVALID_ARGUMENT" in letter.errors[1].message
     assert (letter.source_topic, letter.source_partition, letter.source_offset) == (
         pipeline_topics.normalized, 0, 0)
-    metrics = (await worker.get("/metrics")).text
-    assert ('streams_starter_parked_dead_letters_total{reason="start.invalid_argument",'
-            f'topic="{pipeline_topics.dlq}"}} 1.0') in metrics
     await wait_committed(app_id, [pipeline_topics.normalized, pipeline_topics.dlq])
-    parked = [line for line in worker.log_path.read_text().splitlines()
-              if "dead letter parked" in line]
-    assert len(parked) == 1 and '"level": "ERROR"' in parked[0]
-    assert f"stays at {pipeline_topics.dlq} partition" in parked[0]
