@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -20,13 +19,13 @@ from functools import partial
 
 import faust
 from faust.stores.memory import Store as MemoryStore
-from faust.streams import _current_event  # no public setter; batches need one per event
 from faust.types import EventT, StreamT
 
 from contracts.dead_letters import ValidationIssue
 from contracts.providers import Provider
 from streams import outputs, views
 from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
+from streams.faust_internals import current_event
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
 from streams.providers import PROVIDER_STREAMS, ProviderStreams, RawTopic
@@ -79,12 +78,9 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
     for event in events:
         output = outputs.build_output(event.message, provider, mapper, now, TOPICS)
         # The store is split by source partition and finds it from the current event.
-        token = _current_event.set(weakref.ref(event))
-        try:
+        with current_event(event):
             key = output.key
             duplicate = key in claimed or key in _in_flight or key in dedup_table
-        finally:
-            _current_event.reset(token)
         if duplicate:
             tally["deduplicated"] += 1
             _log_outcome(key, logging.INFO, "duplicate dropped")
