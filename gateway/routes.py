@@ -62,6 +62,8 @@ class WebhookError(BaseModel):
     request_id: str | None = None
 
 
+# Documentation only: never mounted (gateway.app.document_webhooks), so nothing but the
+# intake ever answers a webhook.
 webhooks_doc = APIRouter(tags=["webhooks"])
 
 
@@ -81,11 +83,9 @@ webhooks_doc = APIRouter(tags=["webhooks"])
 async def receive_webhook(provider: str) -> Response:
     """Verify a provider's webhook and answer 2xx only once Kafka has acknowledged it.
 
-    Served by the intake layer in front of this router (gateway.intake); this entry
-    documents the contract in the OpenAPI schema, and is reached only if that layer is off.
+    Served by the intake layer (gateway.intake); this entry only documents the contract.
     """
-    return json_response({"error": "unavailable", "reason": "intake_disabled",
-                          "detail": "the webhook intake is not mounted"}, 503)
+    raise NotImplementedError("documentation only: the intake serves webhooks")
 
 
 # The framework's own bare answer, routed like any FastAPI endpoint (router, request

@@ -52,6 +52,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.limits import MAX_VALUE_BYTES
+from contracts.providers import CREDENTIAL_SETTINGS, PROVIDER_NAMES
 
 # Values copied from docs or templates that must never reach production.
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
@@ -63,14 +64,9 @@ def is_placeholder(value: str) -> bool:
     lowered = value.lower()
     return lowered in _PLACEHOLDERS or _PLACEHOLDER_MARK in lowered
 _HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
-KNOWN_PROVIDERS = ("stripe", "adyen", "braintree", "square")
+KNOWN_PROVIDERS = PROVIDER_NAMES
 # The settings each provider cannot run without, checked only when it is enabled.
-_REQUIRED = {
-    "stripe": ("STRIPE_WEBHOOK_SECRET",),
-    "adyen": ("ADYEN_HMAC_KEY", "ADYEN_BASIC_AUTH_USERNAME", "ADYEN_BASIC_AUTH_PASSWORD"),
-    "braintree": ("BRAINTREE_MERCHANT_ID", "BRAINTREE_PUBLIC_KEY", "BRAINTREE_PRIVATE_KEY"),
-    "square": ("SQUARE_SIGNATURE_KEY", "SQUARE_NOTIFICATION_URL"),
-}
+_REQUIRED = {provider.value: names for provider, names in CREDENTIAL_SETTINGS.items()}
 _PROVIDER_SETTINGS = tuple(name for names in _REQUIRED.values() for name in names
                            if name != "STRIPE_WEBHOOK_SECRET")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -20,20 +19,17 @@ from functools import partial
 
 import faust
 from faust.stores.memory import Store as MemoryStore
-from faust.streams import _current_event  # no public setter; batches need one per event
 from faust.types import EventT, StreamT
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import PaymentEvent
 from contracts.providers import Provider
 from streams import outputs, views
 from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
+from streams.faust_internals import current_event
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
-from streams.providers.adyen import map_adyen_record
-from streams.providers.braintree import map_braintree_record
-from streams.providers.square import map_square_record
-from streams.providers.stripe import map_stripe_bytes
+from streams.providers import PROVIDER_STREAMS, ProviderStreams, RawTopic
+from streams.providers.stripe import map_stripe_record
 from streams.publishing import (
     Send,
     forget_seen,
@@ -71,11 +67,6 @@ counters = AgentCounters("normalizer")
 _in_flight: set[str] = set()
 
 
-def map_stripe_record(key: bytes | None, raw: bytes, processed_at: datetime) -> PaymentEvent:
-    # A Stripe body names its own id; the key is the same id, so it is not needed.
-    return map_stripe_bytes(raw, processed_at)
-
-
 async def normalize_batch(events: Sequence[EventT], agent: str,
                           provider: str = Provider.STRIPE.value,
                           mapper: outputs.Mapper = map_stripe_record) -> None:
@@ -87,12 +78,9 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
     for event in events:
         output = outputs.build_output(event.message, provider, mapper, now, TOPICS)
         # The store is split by source partition and finds it from the current event.
-        token = _current_event.set(weakref.ref(event))
-        try:
+        with current_event(event):
             key = output.key
             duplicate = key in claimed or key in _in_flight or key in dedup_table
-        finally:
-            _current_event.reset(token)
         if duplicate:
             tally["deduplicated"] += 1
             _log_outcome(key, logging.INFO, "duplicate dropped")
@@ -174,60 +162,28 @@ async def _normalize_stream(stream: StreamT[bytes], agent: str,
 
 
 _providers = settings.normalizer_providers
+# provider -> its mapper, read when an agent starts (so a test can put a broken one in)
+mappers: dict[str, outputs.Mapper] = {p.provider.value: p.mapper for p in PROVIDER_STREAMS}
 _concurrency = settings.NORMALIZER_CONCURRENCY
 
-if "stripe" in _providers:
 
-    @app.agent(raw_topics[settings.TOPIC_PAYMENT_INTENT], name="normalize-payment-intent",
-               concurrency=_concurrency)
-    async def normalize_payment_intents(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.stripe.payment_intent."""
-        await _normalize_stream(stream, "payment_intent")
+def _declare_agent(provider: ProviderStreams, raw: RawTopic) -> faust.types.AgentT:
+    """One agent per raw topic, from the one provider table (streams/providers/__init__.py)."""
+    topic = getattr(settings, raw.setting)
 
-    @app.agent(raw_topics[settings.TOPIC_CHARGE], name="normalize-charge",
-               concurrency=_concurrency)
-    async def normalize_charges(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.stripe.charge (charges and disputes)."""
-        await _normalize_stream(stream, "charge")
+    async def normalize(stream: StreamT[bytes]) -> None:
+        name = provider.provider.value
+        await _normalize_stream(stream, raw.agent, name, mappers[name])
 
-    @app.agent(raw_topics[settings.TOPIC_REFUND], name="normalize-refund",
-               concurrency=_concurrency)
-    async def normalize_refunds(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.stripe.refund."""
-        await _normalize_stream(stream, "refund")
+    normalize.__name__ = normalize.__qualname__ = f"normalize_{raw.agent}"
+    normalize.__doc__ = f"Normalize {topic} ({provider.provider.value})."
+    return app.agent(raw_topics[topic], name=raw.agent_name, concurrency=_concurrency)(normalize)
 
-if "adyen" in _providers:
 
-    @app.agent(raw_topics[settings.TOPIC_ADYEN], name="normalize-adyen",
-               concurrency=_concurrency)
-    async def normalize_adyen(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.adyen.notification (one NotificationRequestItem each)."""
-        await _normalize_stream(stream, "adyen", Provider.ADYEN.value, map_adyen_record)
-
-if "braintree" in _providers:
-
-    @app.agent(raw_topics[settings.TOPIC_BRAINTREE], name="normalize-braintree",
-               concurrency=_concurrency)
-    async def normalize_braintree(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.braintree.notification (signed form bodies)."""
-        await _normalize_stream(stream, "braintree", Provider.BRAINTREE.value,
-                                map_braintree_record)
-
-if "square" in _providers:
-
-    @app.agent(raw_topics[settings.TOPIC_SQUARE_PAYMENT], name="normalize-square-payment",
-               concurrency=_concurrency)
-    async def normalize_square_payments(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.square.payment."""
-        await _normalize_stream(stream, "square_payment", Provider.SQUARE.value,
-                                map_square_record)
-
-    @app.agent(raw_topics[settings.TOPIC_SQUARE_REFUND], name="normalize-square-refund",
-               concurrency=_concurrency)
-    async def normalize_square_refunds(stream: StreamT[bytes]) -> None:
-        """Normalize webhooks.square.refund."""
-        await _normalize_stream(stream, "square_refund", Provider.SQUARE.value,
-                                map_square_record)
+# agent label (payment_intent, charge, ..., square_refund) -> its faust agent
+agents = {raw.agent: _declare_agent(provider, raw)
+          for provider in PROVIDER_STREAMS if provider.provider.value in _providers
+          for raw in provider.raw_topics}
 
 
 async def purge_dedup(now: float) -> int:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -30,8 +29,9 @@ from aiokafka.errors import (
 )
 from faust.exceptions import ProducerSendError
 from faust.serializers import codecs
-from faust.streams import _current_event  # no public setter; a batch needs one per event
 from faust.types import TP, EventT, StreamT
+
+from streams.faust_internals import current_event, set_persisted_offset
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -193,11 +193,8 @@ async def mark_seen(table, produce: Callable[..., Send],
     sends = []
     for event, key, value in entries:
         # The RocksDB store is split by source partition and finds it from the current event.
-        token = _current_event.set(weakref.ref(event))
-        try:
+        with current_event(event):
             table.data[key] = value
-        finally:
-            _current_event.reset(token)
         # Encoded as faust's own table writes are, or a restore would rebuild other keys.
         sends.append(produce(changelog, codecs.dumps(table.key_serializer, key),
                              codecs.dumps(table.value_serializer, value),
@@ -213,7 +210,7 @@ async def mark_seen(table, produce: Callable[..., Send],
         tp = TP(meta.topic, meta.partition)
         latest[tp] = max(meta.offset, latest.get(tp, -1))
     for tp, offset in latest.items():
-        table.data.set_persisted_offset(tp, offset)
+        set_persisted_offset(table, tp, offset)
 
 
 async def forget_seen(table, produce: Callable[..., Send],

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.events import make_event_id
 from streams.dedup import decode_seen
+from streams.faust_internals import broker_client, committed_offsets
 from streams.metrics import AgentCounters, export_partitions
 from streams.settings import StreamsSettings
 from streams.stalls import PartitionSample, PartitionState, StallTracker
@@ -29,23 +30,11 @@ log = logging.getLogger(__name__)
 ReadyCheck = Callable[[faust.App], Awaitable[tuple[bool, dict[str, Any]]]]
 
 
-# faust and aiokafka internals, read here and nowhere else in streams/ (bar the
-# _current_event setter of publishing and normalizer).
-def _broker_client(app: faust.App) -> Any:
-    return app.producer._ensure_producer().client  # the running aiokafka client
-
-
-def _committed_offsets(app: faust.App) -> dict[TP, int | None]:
-    # What faust last committed, or found committed when the partition was assigned; it
-    # keeps no public view of it. None means nothing past offset 0 was committed.
-    return dict(app.consumer._committed_offset)
-
-
 async def sample_partitions(app: faust.App) -> list[PartitionSample]:
     """Lag inputs and the oldest held record of each assigned partition this app commits."""
     consumer = app.consumer
     tps = sorted(tp for tp in consumer.assignment() if app.topics.acks_enabled_for(tp.topic))
-    committed = _committed_offsets(app)
+    committed = committed_offsets(app)
     oldest: dict[TP, tuple[int, float]] = {}
     for message in list(consumer.unacked):
         resume = committed.get(message.tp) or 0
@@ -110,7 +99,7 @@ async def consumer_ready(app: faust.App) -> tuple[bool, dict[str, Any]]:
     assigned = len(app.consumer.assignment()) if app.consumer else 0
     details: dict[str, Any] = {"assigned_partitions": assigned, "rebalancing": app.rebalancing}
     try:
-        client = _broker_client(app)
+        client = broker_client(app)
         details["broker"] = bool(await asyncio.wait_for(client.force_metadata_update(), 5))
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported as such
         details["broker"] = False

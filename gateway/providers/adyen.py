@@ -45,11 +45,12 @@ import orjson
 from Adyen.util import is_valid_hmac_notification
 
 from contracts.limits import MAX_VALUE_BYTES
+from contracts.providers import Provider, adyen_key
 from contracts.topics import ADYEN_NOTIFICATION
 from gateway.errors import MalformedBodyError, PayloadTooLargeError, SignatureError
 from gateway.providers import InvalidItem, Outcome, RefusedItem, VerifiedEvent
 
-PROVIDER = "adyen"
+PROVIDER = Provider.ADYEN.value
 ACKNOWLEDGEMENT = ("text/plain", b"[accepted]")
 # The signed fields that are plain strings; ``amount`` is checked on its own.
 _SIGNED_TEXT = ("pspReference", "originalReference", "merchantAccountCode",
@@ -162,7 +163,7 @@ def item_event_id(item: dict) -> str | None:
         return None
     if not (0 < len(psp) <= _MAX_ID and 0 < len(code) <= _MAX_ID):
         return None
-    return f"{psp}:{code}:{success}"
+    return adyen_key(psp, code, success)
 
 
 def unsignable(item: dict) -> tuple[str, str] | None:

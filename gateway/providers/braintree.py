@@ -26,18 +26,19 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 import braintree
 from braintree.exceptions.invalid_signature_error import InvalidSignatureError
 
+from contracts.providers import Provider, braintree_key
 from contracts.topics import BRAINTREE_NOTIFICATION
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import Outcome, VerifiedEvent
 
-PROVIDER = "braintree"
+PROVIDER = Provider.BRAINTREE.value
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # Braintree posts two fields; a few more are tolerated, a form of thousands is refused
 # before it is parsed (a 1 MiB form of empty fields cost ~0.3-0.44 s of parse).
@@ -123,9 +124,6 @@ def check_signature_shape(signature: str) -> None:
 
 def notification_event_id(kind: str, timestamp: datetime, subject: Any, payload: bytes) -> str:
     """``<kind>:<subject id>:<timestamp>``: Braintree gives a notification no id."""
-    if timestamp.tzinfo is not None:
-        timestamp = timestamp.astimezone(UTC)
-    stamp = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     subject_id = subject_object_id(subject)
     if subject_id is None:
         try:
@@ -133,7 +131,7 @@ def notification_event_id(kind: str, timestamp: datetime, subject: Any, payload:
         except binascii.Error:
             decoded = payload
         subject_id = "sha256:" + hashlib.sha256(decoded).hexdigest()[:16]
-    return f"{kind}:{subject_id}:{stamp}"
+    return braintree_key(kind, subject_id, timestamp)
 
 
 def subject_object_id(subject: Any) -> str | None:

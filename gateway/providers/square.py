@@ -21,12 +21,13 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field
 from square.utils.webhooks_helper import verify_signature
 
+from contracts.providers import Provider
 from contracts.topics import SQUARE_PAYMENT, SQUARE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import Outcome, VerifiedEvent
 from gateway.providers._structure import parse_json_event, route_by_prefix
 
-PROVIDER = "square"
+PROVIDER = Provider.SQUARE.value
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 _ROUTES: tuple[tuple[str, str], ...] = (("payment.", SQUARE_PAYMENT), ("refund.", SQUARE_REFUND))
 

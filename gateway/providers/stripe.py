@@ -15,12 +15,13 @@ from collections.abc import Mapping
 import stripe
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.providers import Provider
 from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import VerifiedEvent
 from gateway.providers._structure import parse_json_event, route_by_prefix
 
-PROVIDER = "stripe"
+PROVIDER = Provider.STRIPE.value
 SIGNATURE_HEADER = "stripe-signature"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 

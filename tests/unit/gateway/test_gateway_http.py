@@ -238,6 +238,14 @@ async def test_the_webhook_contract_is_in_the_openapi_schema(client):
     assert {"200", "400", "413", "415", "503"} <= set(operation["responses"])
 
 
+def test_only_the_intake_serves_webhooks(settings, publisher):
+    # One webhook endpoint: the documented route is never mounted on FastAPI's router.
+    from gateway.app import create_app
+
+    app = create_app(settings, publisher=publisher)
+    assert not [r for r in app.routes if getattr(r, "path", "").startswith("/webhooks")]
+
+
 async def test_acceptance_logs_at_debug_and_refusals_at_info(client, publisher, caplog):
     caplog.set_level("INFO", logger="gateway.webhooks")
     body = fixture("charge.refund.updated")

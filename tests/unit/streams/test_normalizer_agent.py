@@ -29,7 +29,7 @@ def clean_dedup():
 
 async def test_valid_event_goes_to_normalized_and_is_marked_seen(sent, stripe_event):
     payload = stripe_event("payment_intent.succeeded")
-    await put_all(normalizer.normalize_payment_intents, [orjson.dumps(payload)])
+    await put_all(normalizer.agents["payment_intent"], [orjson.dumps(payload)])
 
     [(key, raw)] = sent.on(NORMALIZED)
     assert key == f"stripe:{payload['id']}"
@@ -41,7 +41,7 @@ async def test_valid_event_goes_to_normalized_and_is_marked_seen(sent, stripe_ev
 async def test_duplicate_is_dropped_and_counted(sent, stripe_event):
     raw = orjson.dumps(stripe_event("charge.succeeded"))
     before = normalizer.counters.get("charge", "deduplicated")
-    await put_all(normalizer.normalize_charges, [raw, raw, raw])
+    await put_all(normalizer.agents["charge"], [raw, raw, raw])
     assert len(sent.on(NORMALIZED)) == 1
     assert normalizer.counters.get("charge", "deduplicated") - before == 2
 
@@ -52,7 +52,7 @@ async def test_duplicate_is_dropped_and_counted(sent, stripe_event):
      (b"", "payload.not_json")],
 )
 async def test_unkeyed_poison_bytes_go_to_the_dlq_keyed_by_coordinates(sent, value, code):
-    await put_records(normalizer.normalize_refunds, [(None, value)], partition=1)
+    await put_records(normalizer.agents["refund"], [(None, value)], partition=1)
     [(key, raw_letter)] = sent.on(DLQ)
     letter = decode_dead_letter(raw_letter)
     assert key == letter.event_id == f"dlq:{normalizer.settings.TOPIC_REFUND}:1:0"
@@ -66,7 +66,7 @@ async def test_an_unreadable_body_is_filed_under_its_key_so_a_retry_is_recognise
     # The gateway keyed both records by the provider's event id: one event, one dead letter.
     key = b"evt_unreadable_1"
     before = normalizer.counters.get("refund", "deduplicated")
-    await put_records(normalizer.normalize_refunds,
+    await put_records(normalizer.agents["refund"],
                       [(key, b"\xff\xfe not json"), (key, b"\xff\xfe not json")], partition=1)
     [(out_key, raw_letter)] = sent.on(DLQ)
     letter = decode_dead_letter(raw_letter)
@@ -79,7 +79,7 @@ async def test_an_unreadable_body_is_filed_under_its_key_so_a_retry_is_recognise
 async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, stripe_event):
     payload = stripe_event("payment_intent.succeeded", amount=10.5, currency="XYZ")
     raw = orjson.dumps(payload)
-    await put_all(normalizer.normalize_payment_intents, [raw, raw])
+    await put_all(normalizer.agents["payment_intent"], [raw, raw])
     [(key, raw_letter)] = sent.on(DLQ)
     letter = decode_dead_letter(raw_letter)
     assert key == letter.event_id == f"stripe:{payload['id']}"
@@ -90,11 +90,11 @@ async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, s
 
 async def test_unexpected_mapping_bug_dead_letters_instead_of_crashing(sent, monkeypatch,
                                                                        stripe_event):
-    def broken(raw, now):
+    def broken(key, raw, now):
         raise KeyError("bug")
 
-    monkeypatch.setattr(normalizer, "map_stripe_bytes", broken)
-    await put_all(normalizer.normalize_charges, [orjson.dumps(stripe_event("charge.failed"))])
+    monkeypatch.setitem(normalizer.mappers, "stripe", broken)
+    await put_all(normalizer.agents["charge"], [orjson.dumps(stripe_event("charge.failed"))])
     [(_, raw_letter)] = sent.on(DLQ)
     letter = decode_dead_letter(raw_letter)
     assert (letter.stage, letter.error_codes) == ("normalize", ["normalize.internal_error"])
@@ -104,7 +104,7 @@ async def test_mixed_batch_gives_exact_counts(sent, stripe_event):
     valid = [orjson.dumps(stripe_event("payment_intent.created")) for _ in range(5)]
     invalid = [orjson.dumps(stripe_event("payment_intent.created", amount="12")) for _ in range(2)]
     batch = valid + valid[:2] + invalid + [b"\xff"]
-    await put_all(normalizer.normalize_payment_intents, batch)
+    await put_all(normalizer.agents["payment_intent"], batch)
     assert len(sent.on(NORMALIZED)) == 5
     assert len(sent.on(DLQ)) == 3
 

@@ -25,14 +25,14 @@ def square_refund() -> tuple[bytes, bytes]:
 
 
 CASES = {
-    "adyen": (lambda: normalizer.normalize_adyen, lambda: adyen_kafka(
+    "adyen": (lambda: normalizer.agents["adyen"], lambda: adyen_kafka(
         adyen_items("adyen/batch.json")[0]), normalizer.settings.TOPIC_ADYEN),
-    "braintree": (lambda: normalizer.normalize_braintree, braintree_kafka,
+    "braintree": (lambda: normalizer.agents["braintree"], braintree_kafka,
                   normalizer.settings.TOPIC_BRAINTREE),
-    "square_payment": (lambda: normalizer.normalize_square_payments,
+    "square_payment": (lambda: normalizer.agents["square_payment"],
                        lambda: square_kafka(square_event()),
                        normalizer.settings.TOPIC_SQUARE_PAYMENT),
-    "square_refund": (lambda: normalizer.normalize_square_refunds, square_refund,
+    "square_refund": (lambda: normalizer.agents["square_refund"], square_refund,
                       normalizer.settings.TOPIC_SQUARE_REFUND),
 }
 
@@ -84,7 +84,7 @@ async def test_invalid_and_poison_records_are_dead_lettered(sent, agent):
 
 async def test_a_braintree_amount_with_too_many_decimals_is_dead_lettered(sent):
     key, form = braintree_kafka(subject=braintree_transaction(amount="10.005"))
-    await put_all(normalizer.normalize_braintree, [(key, form)])
+    await put_all(normalizer.agents["braintree"], [(key, form)])
     [(dlq_key, raw)] = sent.on(DLQ)
     letter = decode_dead_letter(raw)
     assert dlq_key == f"braintree:{key.decode()}"
@@ -96,8 +96,8 @@ async def test_a_mapping_bug_dead_letters_under_the_agents_provider(sent, monkey
     def broken(key, raw, now):
         raise KeyError("bug")
 
-    monkeypatch.setattr(normalizer, "map_square_record", broken)
-    await put_all(normalizer.normalize_square_payments, [square_kafka(square_event())])
+    monkeypatch.setitem(normalizer.mappers, "square", broken)
+    await put_all(normalizer.agents["square_payment"], [square_kafka(square_event())])
     [(_, raw)] = sent.on(DLQ)
     letter = decode_dead_letter(raw)
     assert (letter.stage, letter.error_codes, letter.provider) == (

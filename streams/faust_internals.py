@@ -1,0 +1,55 @@
+"""The one seam for faust's and aiokafka's private names: nothing else in streams/ uses them.
+
+Each is used because faust has no public way to do the thing, and each is pinned by
+``tests/unit/streams/test_faust_internals.py``, which names the symbol that a faust upgrade
+removed. pyproject.toml bounds faust-streaming below 0.16 for the same reason.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import faust
+from faust.streams import _current_event
+from faust.types import TP, EventT
+
+# (module or class, attribute) for every private name used below; the seam test checks them.
+PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
+    ("faust.streams", "_current_event"),
+    ("faust.transport.drivers.aiokafka.Producer", "_ensure_producer"),
+    ("faust.transport.consumer.Consumer", "_committed_offset"),
+)
+
+
+@contextmanager
+def current_event(event: EventT) -> Iterator[None]:
+    """Make ``event`` faust's current event: a RocksDB table finds its partition from it.
+
+    faust sets it only per event of an ``async for``; a batch needs it per event, and faust
+    has no public setter.
+    """
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+def broker_client(app: faust.App) -> Any:
+    """The running aiokafka client of the app's producer (for a metadata round trip)."""
+    return app.producer._ensure_producer().client
+
+
+def committed_offsets(app: faust.App) -> dict[TP, int | None]:
+    """What faust last committed, or found committed when the partition was assigned; faust
+    keeps no public view of it. None means nothing past offset 0 was committed."""
+    return dict(app.consumer._committed_offset)
+
+
+def set_persisted_offset(table: Any, tp: TP, offset: int) -> None:
+    """Record a changelog offset as faust's own send callback would, so that recovery replays
+    only what comes after it (used when changelog records are produced in a batch)."""
+    table.data.set_persisted_offset(tp, offset)
