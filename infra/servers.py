@@ -153,7 +153,9 @@ class Kafka(Server):
     """Apache Kafka in KRaft mode, on jars resolved from Maven Central."""
 
     def __init__(self) -> None:
-        super().__init__("kafka", (KAFKA_PORT, KAFKA_CONTROLLER_PORT))
+        from infra.toxiproxy import kafka_listener_ports
+
+        super().__init__("kafka", (KAFKA_PORT, KAFKA_CONTROLLER_PORT, *kafka_listener_ports()))
         self.home = STATE_DIR / "kafka"
         # Shared across stacks (tests start a second one on other ports) to fetch jars once.
         self.lib = Path(os.environ.get("KAFKA_LIB_DIR", self.home / "lib")).resolve()
@@ -181,11 +183,14 @@ class Kafka(Server):
         return [java, *jvm_options, "-cp", f"{self.lib}/*", *args]
 
     def _render_config(self) -> None:
+        from infra.toxiproxy import kafka_listeners
+
         template = (REPO_ROOT / "infra/kafka/server.properties.template").read_text()
         values = {
             "KAFKA_PORT": str(KAFKA_PORT),
             "KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
             "KAFKA_LOG_DIRS": str(self.data),
+            **kafka_listeners(),
         }
         for key, value in values.items():
             template = template.replace("${" + key + "}", value)
