@@ -101,6 +101,24 @@ def kafka_listener_ports() -> tuple[int, ...]:
     return tuple(lk.upstream_port for lk in LINKS if lk.kafka_listener)
 
 
+def direct_connections(pids: set[int]) -> list[str]:
+    """Established connections from these processes that bypass their proxies: to a
+    server's own port, for a server that the process's links route through Toxiproxy."""
+    listing = subprocess.run(["ss", "-tnpH", "state", "established"], capture_output=True,
+                             text=True, check=True).stdout
+    direct_ports = {KAFKA_PORT} | {lk.upstream_port for lk in LINKS}
+    leaks = []
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) < 5 or "pid=" not in line:
+            continue
+        owner = {int(part.split("=")[1].split(",")[0]) for part in fields[-1].split("pid")[1:]}
+        peer_port = int(fields[3].rsplit(":", 1)[1])
+        if owner & pids and peer_port in direct_ports:
+            leaks.append(f"{fields[2]} -> {fields[3]} ({fields[-1]})")
+    return leaks
+
+
 def server_binary() -> Path:
     """`server` from `go install github.com/Shopify/toxiproxy/v2/cmd/server` (GOPATH/bin)."""
     if env := os.environ.get("TOXIPROXY_SERVER"):

@@ -8,7 +8,13 @@ from infra import stack
 from infra.demo import start_services
 from infra.servers import Kafka, is_port_open, wait_until
 from infra.services import all_services
-from infra.toxiproxy import Toxiproxy, ToxiproxyClient, kafka_listener_ports
+from infra.toxiproxy import (
+    LINKS,
+    Toxiproxy,
+    ToxiproxyClient,
+    direct_connections,
+    kafka_listener_ports,
+)
 
 
 @pytest.fixture(scope="package")
@@ -32,6 +38,16 @@ def _restart_in_current_mode() -> list[str]:
     return [s.name for s in wrong]
 
 
+def assert_links_proxied() -> None:
+    """No proxied service talks to a server directly: a fault on its proxy would miss it."""
+    from injectors import process_tree
+
+    pids = {pid for name in {lk.service for lk in LINKS}
+            for pid in process_tree(next(s for s in all_services() if s.name == name).read_pid())}
+    leaks = direct_connections(pids)
+    assert not leaks, f"connections that bypass Toxiproxy: {leaks}"
+
+
 @pytest.fixture(scope="module")
 def proxied_pipeline(pipeline):
     """Every service with each link to a server through its own Toxiproxy proxy; back to
@@ -53,7 +69,9 @@ def proxied_pipeline(pipeline):
     os.environ["PIPELINE_LINKS"] = "toxiproxy"
     try:
         _restart_in_current_mode()
+        assert_links_proxied()
         yield proxies
+        assert_links_proxied()  # after the traffic, every lazily made connection exists
     finally:
         proxies.reset()
         os.environ.pop("PIPELINE_LINKS", None)

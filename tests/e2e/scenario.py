@@ -76,7 +76,7 @@ def run_scenario(fault: Fault, *, seed: int, rate: float, lead: float, tail: flo
         "errors": tally.errors, "expected": tally.expected, "persisted": tally.persisted,
         "duplicated": tally.duplicated, "lost": tally.lost, "missing": tally.missing,
         "stored_without_2xx": tally.unacknowledged_stored,
-        "stalled": ", ".join(stalled) if stalled else "no",
+        "stalled": _stall_label(stalled, tally, drained_at, watch, fault),
         "time_to_drain_s": round(drained_at - healed_at, 1) if drained_at else None,
         "lag_at_end": watch.total_lag(), "offset_samples": watch.samples,
         "restarted": ",".join(restarted) or "-",
@@ -84,6 +84,17 @@ def run_scenario(fault: Fault, *, seed: int, rate: float, lead: float, tail: flo
         **fault.notes, **fault.summary(), **extra,
     }
     return entry
+
+
+def _stall_label(stalled: list[str], tally, drained_at, watch: StallWatch, fault: Fault) -> str:
+    """The offsets' verdict, and the stall they cannot see: faust with concurrency > 1
+    commits past a single unacked record at a partition's head (faust-streaming#606), so a
+    record retried forever can leave no lag behind while it is never stored."""
+    if stalled:
+        return ", ".join(stalled)
+    if drained_at is None and watch.total_lag() == 0 and (tally.lost or fault.pending()):
+        return "hidden: no lag, not stored"
+    return "no"
 
 
 def _watch_drain(fault: Fault, flow, results, watch: StallWatch, timeout: float,
@@ -140,7 +151,10 @@ def other_test_runs() -> list[str]:
         except OSError:
             continue
         text = b" ".join(argv).decode(errors="replace").strip()
-        if pid not in mine and "pytest" in text and "pgrep" not in text:
+        # Only a Python running pytest: a `flock ... pytest` still waiting for the stack's
+        # lock (HELPERS.md) or a `timeout` wrapper is not using the servers yet.
+        if (pid not in mine and "python" in Path(argv[0].decode(errors="replace")).name
+                and "pytest" in text):
             found.append(f"{pid} {text}")
     return found
 
@@ -181,7 +195,7 @@ def assert_no_loss_no_stall(entry: dict) -> None:
     assert entry["lost"] == 0, f"acknowledged but not stored: {entry['missing']}"
     assert entry["duplicated"] == 0, entry
     assert entry["persisted"] == entry["expected"], entry
-    assert entry["stalled"] == "no", f"stalled partitions: {entry['stalled']}"
+    assert entry["stalled"] == "no", f"stalled: {entry['stalled']}"
     assert entry["time_to_drain_s"] is not None, f"did not drain: lag {entry['lag_at_end']}"
     assert not entry.get("records_missing"), entry.get("records_missing")
     assert not entry.get("records_without_reason"), entry.get("records_without_reason")
