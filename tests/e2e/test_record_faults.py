@@ -19,15 +19,26 @@ from infra.demo import start_services
 from infra.servers import KAFKA_PORT
 
 
+def _restart(name: str) -> None:
+    component(name).stop()
+    start_services([component(name)])
+
+
 def _run(target: str, poison, *, rate: float, drain_timeout: float) -> dict:
+    entry: dict = {}
     try:
         entry = run_scenario(records(target, poison), seed=fresh_seed(), rate=rate, lead=3,
                              tail=8, drain_timeout=drain_timeout, stop_on_stall=False)
     finally:
-        # A stalled consumer would stay stalled for every later run on the shared stack.
+        # A stalled consumer would stay stalled for every later run on the shared stack:
+        # its group is moved past the poison, and a worker still retrying one in memory
+        # (its offset already committed past it, faust-streaming#606) is restarted.
         released = release_stuck(f"127.0.0.1:{KAFKA_PORT}", poison,
                                  stop=lambda name: component(name).stop(),
                                  start=lambda name: start_services([component(name)]))
+        if entry.get("records_missing", True) or entry.get("lost", 1):
+            for name in ("normalizer", "starter"):
+                _restart(name)
     entry["released_after_test"] = released
     entry["by_topic"] = {t: dict(Counter(r.kind for r in poison if r.topic == t))
                          for t in dict.fromkeys(r.topic for r in poison)}
