@@ -34,7 +34,8 @@ class Fault:
 
     @property
     def name(self) -> str:
-        return f"{self.kind} {self.target}"
+        held = f" {self.hold:g}s" if self.hold else ""
+        return f"{self.kind}{held} {self.target}"
 
 
 def process_tree(pid: int) -> list[int]:
