@@ -221,3 +221,49 @@ def release_stuck(bootstrap: str, records: list[PoisonRecord], stop, start) -> l
         for service in services:
             start(service)
     return [f"{g}:{tp.topic}[{tp.partition}]->{offset}" for (_, g, tp), offset in stuck.items()]
+
+
+async def _oversized_heads(bootstrap: str, group: str, topics: tuple[str, ...],
+                           threshold: int) -> dict[TopicPartition, int]:
+    """Partitions whose next record for `group` is bigger than `threshold` bytes."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                fetch_max_bytes=2 * MAX_RECORD_BYTES,
+                                max_partition_fetch_bytes=2 * MAX_RECORD_BYTES)
+    await consumer.start()
+    heads = {}
+    try:
+        tps = [tp for tp, meta in committed.items() if tp.topic in topics and meta.offset >= 0]
+        ends = await consumer.end_offsets(tps)
+        for tp in (tp for tp in tps if ends[tp] > committed[tp].offset):
+            consumer.assign([tp])
+            consumer.seek(tp, committed[tp].offset)
+            record = await asyncio.wait_for(consumer.getone(), 10)
+            if record.offset == committed[tp].offset and len(record.value or b"") > threshold:
+                heads[tp] = record.offset + 1
+    finally:
+        await consumer.stop()
+    return heads
+
+
+def skip_foreign_oversized_heads(bootstrap: str, stop, start, threshold: int = 256 * 1024
+                                 ) -> list[str]:
+    """The stack is shared: a big record another run left at the head of a raw partition
+    holds a normalizer without bounded dead letters forever (issue 14's first case, which the
+    record faults measure on purpose). Before a fault that is not about records, the
+    normalizer's group is moved past such a head record, and the skip is reported."""
+    heads = asyncio.run(_oversized_heads(bootstrap, "payments-normalizer", RAW_TOPICS,
+                                         threshold))
+    if not heads:
+        return []
+    stop("normalizer")
+    try:
+        asyncio.run(_commit(bootstrap, "payments-normalizer", heads))
+    finally:
+        start("normalizer")
+    return [f"{tp.topic}[{tp.partition}]@{offset - 1}" for tp, offset in heads.items()]

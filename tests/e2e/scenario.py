@@ -26,8 +26,10 @@ from faults import (
 )
 from injectors import Fault, hold_fault
 from offsets import StallWatch
+from poison import skip_foreign_oversized_heads
 
-from infra.servers import STATE_DIR
+from infra.demo import start_services
+from infra.servers import KAFKA_PORT, STATE_DIR
 from infra.services import all_services
 
 FAULT_REPORT = STATE_DIR / "fault-report.json"
@@ -48,11 +50,14 @@ def _restart_dead(before: dict[str, int | None]) -> list[str]:
     return [s.name for s in dead]
 
 
-def preflight(seed: int) -> None:
+def preflight(seed: int) -> list[str]:
     """A few webhooks must reach PostgreSQL before the fault, or a failure would be blamed on
     it. The stack is shared: a record another run left behind can hold a worker's batch in
     memory (that is a product bug, reported by the record faults), so the streams workers
     get one restart before the run gives up."""
+    skipped = skip_foreign_oversized_heads(
+        f"127.0.0.1:{KAFKA_PORT}", stop=lambda name: component(name).stop(),
+        start=lambda name: start_services([component(name)]))
     for attempt in range(2):
         flow = BackgroundFlow((seed + 500_000_000 + attempt) % 10**9, rate=4, duration=1.5)
         results = flow.start().join(60)
@@ -60,7 +65,7 @@ def preflight(seed: int) -> None:
         while time.monotonic() < deadline:
             tally = account(flow, results)
             if tally.lost == 0 and tally.expected > 0:
-                return
+                return skipped
             time.sleep(1)
         for name in ("normalizer", "starter"):
             component(name).stop()
@@ -76,7 +81,7 @@ def run_scenario(fault: Fault, *, seed: int, rate: float, lead: float, tail: flo
     """Flow for `lead` s, hold the fault, heal it, flow `tail` s more; then watch the drain."""
     ensure_pipeline()
     wait_for_quiet_pipeline()
-    preflight(seed)
+    skipped = preflight(seed)
     before = _pids()
     duration = flow_seconds if flow_seconds is not None else lead + fault.hold + tail
     flow = BackgroundFlow(seed, rate, duration).start()
@@ -101,7 +106,7 @@ def run_scenario(fault: Fault, *, seed: int, rate: float, lead: float, tail: flo
         "stalled": _stall_label(stalled, tally, drained_at, watch, fault),
         "time_to_drain_s": round(drained_at - healed_at, 1) if drained_at else None,
         "lag_at_end": watch.total_lag(), "offset_samples": watch.samples,
-        "restarted": ",".join(restarted) or "-",
+        "restarted": ",".join(restarted) or "-", "skipped_foreign_records": skipped,
         "pids_changed": sorted(n for n, p in _pids().items() if before[n] and p != before[n]),
         **fault.notes, **fault.summary(), **extra,
     }
