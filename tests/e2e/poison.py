@@ -18,6 +18,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, UnknownMemberIdError
 
 from contracts.limits import MAX_RECORD_BYTES, MAX_VALUE_BYTES
 from contracts.topics import PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ, RAW_TOPICS, WEBHOOKS_DLQ
@@ -195,13 +196,21 @@ async def _stuck_partitions(bootstrap: str, records: list[PoisonRecord]
 
 
 async def _commit(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
-    # Only an empty group takes a commit from outside: the caller stopped its service.
+    # Only an empty group takes a commit from outside: the caller stopped its service, but
+    # a member that could not leave cleanly stays until its session times out (20 s).
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
                                 enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(list(offsets))
-        await consumer.commit(offsets)
+        for attempt in range(30):
+            try:
+                await consumer.commit(offsets)
+                return
+            except (CommitFailedError, UnknownMemberIdError):
+                if attempt == 29:
+                    raise
+                await asyncio.sleep(2)
     finally:
         await consumer.stop()
 

@@ -6,8 +6,6 @@ stalls, and the flow's own webhooks are still stored exactly once.
 within the record budget); `make test-faults` writes both kinds to all ten topics.
 """
 
-from collections import Counter
-
 import pytest
 from faults import component
 from injectors import records
@@ -33,16 +31,18 @@ def _run(target: str, poison, *, rate: float, drain_timeout: float) -> dict:
         # A stalled consumer would stay stalled for every later run on the shared stack:
         # its group is moved past the poison, and a worker still retrying one in memory
         # (its offset already committed past it, faust-streaming#606) is restarted.
-        released = release_stuck(f"127.0.0.1:{KAFKA_PORT}", poison,
-                                 stop=lambda name: component(name).stop(),
-                                 start=lambda name: start_services([component(name)]))
+        try:
+            released = release_stuck(f"127.0.0.1:{KAFKA_PORT}", poison,
+                                     stop=lambda name: component(name).stop(),
+                                     start=lambda name: start_services([component(name)]))
+        except Exception as exc:  # noqa: BLE001 - reported beside the measurement
+            released = [f"release failed: {exc!r}"]
         if entry.get("records_missing", True) or entry.get("lost", 1):
             for name in ("normalizer", "starter"):
                 _restart(name)
-    entry["released_after_test"] = released
-    entry["by_topic"] = {t: dict(Counter(r.kind for r in poison if r.topic == t))
-                         for t in dict.fromkeys(r.topic for r in poison)}
-    write_fault_report([entry])
+        if entry:
+            entry["released_after_test"] = released
+            write_fault_report([entry])
     return entry
 
 
