@@ -5,11 +5,16 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PY := .venv/bin/python
 PYTEST_ARGS ?=
+# Toxiproxy (a Go module) for the fault suite's network faults: `go install` puts its
+# binary, named `server`, in GOPATH/bin. Pinned: v2.5.0 is what @latest resolves to today.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+TOXIPROXY_VERSION ?= v2.5.0
+TOXIPROXY_SERVER = $(shell $(GO) env GOPATH)/bin/server
 
 export DAGSTER_HOME ?= $(CURDIR)/.stack/dagster
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help venv up down status test test-unit test-faults demo bench lint clean
+.PHONY: help venv up down status toxiproxy test test-unit test-faults demo bench lint clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,7 +35,11 @@ down: venv ## Stop exactly what `make up` started
 status: venv ## Show each server's state
 	$(PY) -m infra.stack status
 
-test: up ## The whole suite, against the real servers
+toxiproxy: ## Install the Toxiproxy server the fault suite drives (go install)
+	@$(GO) version -m $(TOXIPROXY_SERVER) 2>/dev/null | grep -q "toxiproxy/v2.*$(TOXIPROXY_VERSION)" || \
+	  $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
+
+test: up toxiproxy ## The whole suite, against the real servers
 	@# pytest's exit 5 means "no tests ran": a broken suite, never a pass.
 	$(PY) -m pytest -m "not faults" $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
@@ -38,7 +47,7 @@ test: up ## The whole suite, against the real servers
 test-unit: venv ## Only the tests that need no server
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-test-faults: up ## The long fault-injection runs
+test-faults: up toxiproxy ## The long fault-injection runs
 	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation

@@ -152,6 +152,7 @@ def _terminate_group(pid: int, timeout: float) -> None:
 def kafka_server_properties(data_dir: Path) -> str:
     """The broker's server.properties, rendered from the template in infra/kafka/."""
     from contracts.limits import MAX_RECORD_BYTES
+    from infra.toxiproxy import kafka_listeners
 
     template = (REPO_ROOT / "infra/kafka/server.properties.template").read_text()
     values = {
@@ -159,6 +160,7 @@ def kafka_server_properties(data_dir: Path) -> str:
         "KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
         "KAFKA_LOG_DIRS": str(data_dir),
         "KAFKA_MESSAGE_MAX_BYTES": str(MAX_RECORD_BYTES),
+        **kafka_listeners(),
     }
     for key, value in values.items():
         template = template.replace("${" + key + "}", value)
@@ -169,7 +171,9 @@ class Kafka(Server):
     """Apache Kafka in KRaft mode, on jars resolved from Maven Central."""
 
     def __init__(self) -> None:
-        super().__init__("kafka", (KAFKA_PORT, KAFKA_CONTROLLER_PORT))
+        from infra.toxiproxy import kafka_listener_ports
+
+        super().__init__("kafka", (KAFKA_PORT, KAFKA_CONTROLLER_PORT, *kafka_listener_ports()))
         self.home = STATE_DIR / "kafka"
         # Shared across stacks (tests start a second one on other ports) to fetch jars once.
         self.lib = Path(os.environ.get("KAFKA_LIB_DIR", self.home / "lib")).resolve()

@@ -2,6 +2,9 @@
 
 Each one is a `Server` too: started in its own process group, remembered by PID, and
 healthy only when its readiness endpoint (which checks its dependencies) answers 200.
+
+``PIPELINE_LINKS=toxiproxy`` starts them with every link to a server routed through its
+own Toxiproxy proxy (``infra.toxiproxy``), for the fault suite; the default is direct.
 """
 
 from __future__ import annotations
@@ -70,13 +73,43 @@ class AppService(Server):
         self.extra_env = env or {}
 
     def start(self) -> None:
-        self.spawn(self.argv, env={**demo_environment(), **self.extra_env})
+        self.spawn(self.argv, env={**demo_environment(), **self.extra_env,
+                                   **link_environment(self.name)})
+
+    def running_environment(self) -> dict[str, str]:
+        """The environment the running process was started with (empty if not running)."""
+        pid = self.read_pid()
+        try:
+            raw = Path(f"/proc/{pid}/environ").read_bytes() if pid else b""
+        except OSError:
+            return {}
+        return dict(item.decode(errors="replace").split("=", 1)
+                    for item in raw.split(b"\0") if b"=" in item)
+
+    def runs_with_links_of_this_mode(self) -> bool:
+        """Whether the running process points at the proxies exactly when PIPELINE_LINKS asks."""
+        from infra.toxiproxy import service_environment
+
+        running = self.running_environment()
+        # Direct mode: the process inherits whatever this one has (usually nothing).
+        wanted = {**{k: os.environ.get(k) for k in service_environment(self.name)},
+                  **link_environment(self.name)}
+        return all(running.get(k) == v for k, v in wanted.items())
 
     def healthy(self) -> bool:
         return http_ok(self.ready_url)
 
     def address(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+def link_environment(service: str) -> dict[str, str]:
+    """The settings that send a service's links through Toxiproxy, in that mode only."""
+    if os.environ.get("PIPELINE_LINKS", "direct") != "toxiproxy":
+        return {}
+    from infra.toxiproxy import service_environment
+
+    return service_environment(service)
 
 
 def _bin(name: str) -> str:

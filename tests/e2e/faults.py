@@ -1,4 +1,5 @@
-"""Fault injection on the real local stack: a recording webhook sender, kill -9 and restart.
+"""Fault injection on the real local stack: a recording webhook sender, kill -9 and restart,
+and the per-event accounting every fault run is judged by (`scenario.run_scenario`).
 
 The sender keeps every webhook's HTTP status, so a run is judged event by event: each one
 that got a 2xx must be in PostgreSQL exactly once, whatever was killed meanwhile.
@@ -241,59 +242,3 @@ def account(flow: BackgroundFlow, results: list[Sent]) -> Accounting:
         duplicated=duplicated, lost=len(missing), unacknowledged_stored=len(unacked),
         missing=missing[:20],
     )
-
-
-def wait_drained(flow: BackgroundFlow, results: list[Sent], timeout: float) -> Accounting:
-    """Poll PostgreSQL until every 2xx'd event is stored, or the timeout passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            tally = account(flow, results)
-        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
-            # PostgreSQL may still be recovering from its own kill.
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"PostgreSQL unreachable while draining: {exc!r}") from exc
-            time.sleep(1)
-            continue
-        if tally.lost == 0 or time.monotonic() > deadline:
-            return tally
-        time.sleep(1)
-
-
-def run_fault(names: tuple[str, ...], *, seed: int, rate: float, duration: float,
-              kill_after: float, downtime: float = 2.0, drain_timeout: float = 300.0) -> dict:
-    """Send a flow; `kill_after` s in, kill -9 each named component in turn and restart it;
-    then account for every 2xx'd event."""
-    ensure_pipeline()
-    wait_for_quiet_pipeline()
-    flow = BackgroundFlow(seed, rate, duration).start()
-    first_kill, recovered = None, {}
-    try:
-        for name in names:
-            time.sleep(kill_after)
-            killed_at = kill_component(component(name))
-            first_kill = first_kill or killed_at
-            time.sleep(downtime)
-            restart_component(component(name))
-            recovered[name] = round(time.monotonic() - killed_at, 1)
-    finally:
-        # Whatever happened, leave the shared stack and every service running.
-        collateral = ensure_pipeline()
-    ready = time.monotonic() - first_kill
-    results = flow.join()
-    tally = wait_drained(flow, results, drain_timeout)
-    drained_at = time.monotonic()
-    return {
-        "fault": "kill -9 " + " + ".join(names), "seed": seed, "rate": rate,
-        "duration_s": duration, "sent": tally.sent, "accepted": tally.acknowledged,
-        "rejected": tally.rejected, "errors": tally.errors, "expected": tally.expected,
-        "persisted": tally.persisted, "duplicated": tally.duplicated, "lost": tally.lost,
-        "stored_without_2xx": tally.unacknowledged_stored, "missing": tally.missing,
-        "recovered_s": max(recovered.values()), "recovered_by_component_s": recovered,
-        "pipeline_ready_s": round(ready, 1),
-        # None: the backlog never drained (the test fails and names the missing events).
-        "drained_s": round(drained_at - first_kill, 1) if tally.lost == 0 else None,
-        "drained_after_flow_s": round(drained_at - (flow.finished_mono or drained_at), 1)
-        if tally.lost == 0 else None,
-        "collateral_restarts": ",".join(collateral) or "-",
-    }
