@@ -90,8 +90,17 @@ def worker_pids() -> dict[str, int | None]:
     return {name: component(name).read_pid() for name in WORKERS}
 
 
-def all_ready() -> dict[str, bool]:
-    return {name: component(name).healthy() for name in WORKERS}
+def all_ready(within_s: float = 30.0) -> dict[str, bool]:
+    """Each worker's readiness, polled for a while: one probe can land in a moment a worker
+    is briefly not ready for reasons of its own (a group rebalance, a metadata refresh),
+    which says nothing about the bad input. The pids beside it show no worker restarted."""
+    deadline = time.monotonic() + within_s
+    ready = {name: False for name in WORKERS}
+    while True:
+        ready = {name: ok or component(name).healthy() for name, ok in ready.items()}
+        if all(ready.values()) or time.monotonic() > deadline:
+            return ready
+        time.sleep(1)
 
 
 def write_report(section: str, content: dict) -> None:
