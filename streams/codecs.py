@@ -66,6 +66,13 @@ def decode_dead_letter(raw: bytes) -> DeadLetter:
     return letter if letter.payload_sha256 is not None else _bound_legacy(letter)
 
 
+# Issue codes of a body the mapper could not read at all. Only such a body is filed under
+# the record's key: a readable body that names no usable id of its own (say "id": "null",
+# shared by many different bodies) keeps its coordinates, one quarantine row each.
+UNREADABLE_CODES = frozenset({"payload.not_json", "payload.not_object", "payload.not_form",
+                              "payload.not_base64", "payload.not_xml"})
+
+
 def key_event_id(key: bytes | None) -> str | None:
     """The provider event id the gateway wrote as the record's key, when it is usable.
 
@@ -137,10 +144,12 @@ def dead_letter_from_error(
     ``provider`` and ``key`` are the agent's: they name the event when the payload could
     not (a body that is not JSON names neither its provider nor its id).
     """
+    unreadable = any(issue.code in UNREADABLE_CODES for issue in error.issues)
     return build_dead_letter(
         raw, error.issues, topic=topic, partition=partition, offset=offset,
         failed_at=failed_at, provider=error.provider or provider,
-        provider_event_id=error.provider_event_id or key_event_id(key),
+        provider_event_id=error.provider_event_id
+        or (key_event_id(key) if unreadable else None),
     )
 
 

@@ -3,6 +3,7 @@ expected rows in payment_events, payment_events_quarantine and Iceberg."""
 
 import asyncio
 import time
+import uuid
 
 from aiokafka import AIOKafkaProducer
 
@@ -24,8 +25,11 @@ async def write_poison(bootstrap: str) -> None:
     await producer.start()
     try:
         for topic in STRIPE_RAW_TOPICS:
-            for value in POISON:
-                await producer.send_and_wait(topic, value, key=b"poison")
+            for n, value in enumerate(POISON):
+                # One key per record: records under one key are one event (a provider's
+                # retry), so an unreadable body is quarantined once per key (issue 14).
+                key = f"poison-{uuid.uuid4().hex[:8]}-{topic}-{n}".encode()
+                await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
 

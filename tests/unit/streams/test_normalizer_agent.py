@@ -76,6 +76,17 @@ async def test_an_unreadable_body_is_filed_under_its_key_so_a_retry_is_recognise
     assert normalizer.counters.get("refund", "deduplicated") - before == 1
 
 
+async def test_a_readable_body_without_a_usable_id_keeps_its_coordinates(sent):
+    # Different bodies can share a bogus id ("null"): only an unreadable body is filed
+    # under its key, so these two stay two dead letters, one quarantine row each.
+    bodies = [orjson.dumps({"id": "null", "object": "event", "type": t}) for t in ("a", "b")]
+    await put_records(normalizer.agents["refund"], [(b"null", body) for body in bodies],
+                      partition=1)
+    keys = [key for key, _ in sent.on(DLQ)]
+    assert keys == ["dlq:webhooks.stripe.refund:1:0", "dlq:webhooks.stripe.refund:1:1"] or (
+        len(set(keys)) == 2 and all(k.startswith("dlq:") for k in keys)), keys
+
+
 async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, stripe_event):
     payload = stripe_event("payment_intent.succeeded", amount=10.5, currency="XYZ")
     raw = orjson.dumps(payload)
