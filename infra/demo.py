@@ -78,7 +78,8 @@ async def count_rows(prefix: str, since: float) -> tuple[int, int]:
     try:
         pg_rows = await conn.fetchval(
             "SELECT count(*) FROM payment_events WHERE provider_event_id LIKE $1", prefix + "%")
-        # Events whose id was unreadable are quarantined under their source coordinates.
+        # Events whose id was unreadable are quarantined under their record's key when the
+        # body could not be read at all, else under their source coordinates.
         quarantined = await conn.fetchval(
             "SELECT count(*) FROM payment_events_quarantine WHERE provider_event_id LIKE $1 "
             "OR (provider_event_id IS NULL AND source_topic LIKE 'webhooks.stripe.%' "

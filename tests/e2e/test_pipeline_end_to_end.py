@@ -3,7 +3,6 @@ expected rows in payment_events, payment_events_quarantine and Iceberg."""
 
 import asyncio
 import time
-import uuid
 
 from aiokafka import AIOKafkaProducer
 
@@ -20,15 +19,16 @@ from infra.reconcile import reconcile
 POISON = [b"\xff\xfe not utf-8", b"[1, 2, 3]", b'{"id": 42, "type": ["not", "a", "string"]}']
 
 
-async def write_poison(bootstrap: str) -> None:
+async def write_poison(bootstrap: str, prefix: str) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
         for topic in STRIPE_RAW_TOPICS:
             for n, value in enumerate(POISON):
-                # One key per record: records under one key are one event (a provider's
-                # retry), so an unreadable body is quarantined once per key (issue 14).
-                key = f"poison-{uuid.uuid4().hex[:8]}-{topic}-{n}".encode()
+                # One key per record, under this run's prefix: records under one key are one
+                # event (a provider's retry), so an unreadable body is quarantined once per
+                # key, under that key (issue 14), and the run's count finds it by prefix.
+                key = f"{prefix}poison-{topic}-{n}".encode()
                 await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
@@ -40,7 +40,7 @@ def test_every_accepted_webhook_lands_exactly_once(pipeline, kafka_bootstrap):
     before = normalizer_counters()
     started = time.time()
 
-    asyncio.run(write_poison(kafka_bootstrap))
+    asyncio.run(write_poison(kafka_bootstrap, prefix))
     sim = run_simulator(rate=20, duration=6, seed=seed)
     poison = len(POISON) * len(STRIPE_RAW_TOPICS)
     expected = sim["valid"] + sim["invalid"] - sim["rejected"] + poison
