@@ -91,7 +91,8 @@ async def test_gateway_dead_letters_land_in_quarantine_once_per_event(
         assert counters == {"processed": 5, "started": 4, "signalled": 1}
         first = rows[f"stripe:evt_{unique}_a"]
         assert (first["provider"], first["provider_event_id"]) == ("stripe", f"evt_{unique}_a")
-        assert (first["source_partition"], first["source_offset"]) == (0, 0)
+        # Both copies are worked concurrently: whichever start Temporal took first is kept.
+        assert (first["source_partition"], first["source_offset"]) in ((0, 0), (0, 1))
         assert first["error_codes"] == ["event_type.unknown"]
         assert first["errors"][0]["message"] == "why"
         assert first["original_payload"] == body.decode()
