@@ -28,7 +28,7 @@ from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, pu
 from streams.faust_internals import current_event
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
-from streams.providers import PROVIDER_STREAMS, ProviderStreams, RawTopic
+from streams.providers import PROVIDER_STREAMS, Mapper, ProviderStreams, RawTopic
 from streams.providers.stripe import map_stripe_record
 from streams.publishing import (
     Send,
@@ -69,7 +69,7 @@ _in_flight: set[str] = set()
 
 async def normalize_batch(events: Sequence[EventT], agent: str,
                           provider: str = Provider.STRIPE.value,
-                          mapper: outputs.Mapper = map_stripe_record) -> None:
+                          mapper: Mapper = map_stripe_record) -> None:
     """Turn each raw message into exactly one output (or none for a duplicate), all acked."""
     now = datetime.now(UTC)
     tally: Counter[str] = Counter(processed=len(events))
@@ -155,7 +155,7 @@ def _log_outcome(event_id: str, level: int, outcome: str) -> None:
 
 async def _normalize_stream(stream: StreamT[bytes], agent: str,
                             provider: str = Provider.STRIPE.value,
-                            mapper: outputs.Mapper = map_stripe_record) -> None:
+                            mapper: Mapper = map_stripe_record) -> None:
     await work_in_batches(stream, partial(normalize_batch, agent=agent, provider=provider,
                                           mapper=mapper),
                           settings.NORMALIZER_BATCH_MAX, settings.NORMALIZER_BATCH_WITHIN_SECONDS)
@@ -163,7 +163,7 @@ async def _normalize_stream(stream: StreamT[bytes], agent: str,
 
 _providers = settings.normalizer_providers
 # provider -> its mapper, read when an agent starts (so a test can put a broken one in)
-mappers: dict[str, outputs.Mapper] = {p.provider.value: p.mapper for p in PROVIDER_STREAMS}
+mappers: dict[str, Mapper] = {p.provider.value: p.mapper for p in PROVIDER_STREAMS}
 _concurrency = settings.NORMALIZER_CONCURRENCY
 
 

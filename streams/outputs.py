@@ -9,14 +9,12 @@ before the broker is ever asked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from faust.types import Message
 
 from contracts.dead_letters import ValidationIssue
-from contracts.events import PaymentEvent
 from contracts.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES
 from streams.codecs import (
     build_dead_letter,
@@ -25,11 +23,10 @@ from streams.codecs import (
     encode_event,
     key_event_id,
 )
+from streams.providers import Mapper
 from streams.rules import InvalidEventError
 
 log = logging.getLogger(__name__)
-# (Kafka key, value, processed_at) -> PaymentEvent, or InvalidEventError.
-Mapper = Callable[[bytes | None, bytes, datetime], PaymentEvent]
 
 
 @dataclass(frozen=True, slots=True)
