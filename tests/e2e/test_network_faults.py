@@ -13,10 +13,6 @@ from scenario import assert_no_loss_no_stall, fresh_seed, run_scenario, write_fa
 
 from infra.toxiproxy import LINKS
 
-# Only in `make test-faults` for now: the short versions of these classes have not yet
-# passed on the merged product (issue 14; see the closing note of stop 13).
-pytestmark = pytest.mark.faults
-
 LINK_NAMES = tuple(lk.name for lk in LINKS)
 
 

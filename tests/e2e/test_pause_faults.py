@@ -16,10 +16,6 @@ from scenario import (
     write_fault_report,
 )
 
-# Only in `make test-faults` for now: the short versions of these classes have not yet
-# passed on the merged product (issue 14; see the closing note of stop 13).
-pytestmark = pytest.mark.faults
-
 SERVERS = ("temporal", "kafka", "postgres")
 
 

@@ -25,10 +25,6 @@ from scenario import (
 from infra.servers import REPO_ROOT
 from orchestration.policies import PERSIST_RETRY, PERSIST_ROUND_PAUSE, PERSIST_ROUNDS
 
-# Only in `make test-faults` for now: the short versions of these classes have not yet
-# passed on the merged product (issue 14; see the closing note of stop 13).
-pytestmark = pytest.mark.faults
-
 
 def persistence_budget() -> float:
     """How long a workflow keeps trying to persist: every round's retries and pauses."""

@@ -16,10 +16,6 @@ from contracts.topics import STRIPE_CHARGE
 from infra.demo import start_services
 from infra.servers import KAFKA_PORT
 
-# Only in `make test-faults` for now: the short versions of these classes have not yet
-# passed on the merged product (issue 14; see the closing note of stop 13).
-pytestmark = pytest.mark.faults
-
 
 def _restart(name: str) -> None:
     component(name).stop()
