@@ -42,7 +42,7 @@ def redrive_command() -> list[str] | None:
                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=60).stdout
     for word in ("redrive", "re-drive", "redrive-failed"):
         if word in shown.split("{", 1)[-1].split("}", 1)[0].split(","):
-            return [sys.executable, "-m", "orchestration.review", word]
+            return [sys.executable, "-m", "orchestration.review", word, "--all"]
     return None
 
 
