@@ -36,9 +36,9 @@ from temporalio.worker import (
 from bench import results
 from bench.cpu import process_cpu
 from contracts import PaymentEvent
+from infra.migrate import apply_migrations
 from infra.servers import Temporal
 from orchestration.metrics import Metrics
-from orchestration.migrate import apply_migrations
 from orchestration.models import (
     ChurnResult,
     FraudResult,

@@ -44,7 +44,7 @@ def _select(names: list[str]) -> list[Server]:
 async def _prepare_database() -> None:
     import asyncpg
 
-    from orchestration.migrate import apply_migrations
+    from infra.migrate import apply_migrations
 
     admin = await asyncpg.connect(host="127.0.0.1", port=POSTGRES_PORT, user="postgres",
                                   database="postgres")
