@@ -37,7 +37,7 @@ from bench import results
 from bench.cpu import process_cpu
 from contracts import PaymentEvent
 from infra.migrate import apply_migrations
-from infra.servers import Temporal
+from infra.temporal_server import Temporal
 from orchestration.metrics import Metrics
 from orchestration.models import (
     ChurnResult,

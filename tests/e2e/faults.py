@@ -21,8 +21,9 @@ import httpx
 
 from infra import stack
 from infra.demo import start_services
-from infra.servers import POSTGRES_DSN, Server, all_servers, pid_alive, wait_until
+from infra.servers import POSTGRES_DSN, Server, pid_alive, wait_until
 from infra.services import AppService, all_services, demo_environment
+from infra.stack import all_servers
 from streams.simulation.generator import GeneratedEvent, generate_events
 from streams.simulation.signing import sign_stripe
 from streams.simulation.simulate import pace
