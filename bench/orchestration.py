@@ -35,6 +35,7 @@ from temporalio.worker import (
 
 from bench import results
 from bench.cpu import process_cpu
+from bench.events import make_events
 from contracts import PaymentEvent
 from infra.migrate import apply_migrations
 from infra.temporal_server import Temporal
@@ -50,7 +51,6 @@ from orchestration.models import (
 )
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
-from orchestration.testing import make_failed_event, make_payment_event
 from orchestration.worker import build_worker, create_http_client, workflow_runner
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
 
@@ -115,16 +115,6 @@ def server_cpu_ms() -> float:
     if pid is None:
         raise RuntimeError("the Temporal dev server of the stack is not running (make up)")
     return process_cpu(pid) * 1000
-
-
-def make_events(count: int, tag: str) -> list[PaymentEvent]:
-    """Four in five payments succeed; customers recur, so churn reads real history."""
-    events = []
-    for i in range(count):
-        maker = make_failed_event if i % 5 == 4 else make_payment_event
-        events.append(maker(provider_event_id=f"evt_bench_{tag}_{i}",
-                            customer_id=f"cus_bench_{tag}_{i % 40}"))
-    return events
 
 
 async def start_all(client: Client, queue: str, events: list[PaymentEvent]) -> None:

@@ -15,8 +15,8 @@ from orchestration.activities import PaymentActivities, QuarantineActivities
 from orchestration.metrics import Metrics
 from orchestration.models import DLQReviewResult, DLQReviewStatus, ReviewDecision
 from orchestration.store import PaymentStore
-from orchestration.testing import make_dead_letter, make_payment_event
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from tests.builders import make_dead_letter, make_payment_event
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -24,10 +24,10 @@ from temporalio.worker import Replayer
 from orchestration.metrics import Metrics
 from orchestration.models import PaymentEventResult
 from orchestration.redrive import refresh_failed_gauge
-from orchestration.testing import make_payment_event
 from orchestration.worker import workflow_runner
 from orchestration.workflows import PaymentEventWorkflow
 from streams.workflow_starts import PAYMENT_EVENT, WorkflowStarter
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
 FAILED_GAUGE = ('orchestration_failed_workflows{status="failed",'

@@ -9,7 +9,7 @@ import pytest
 from conftest import count_rows, fetch_row
 
 from orchestration.models import PaymentEventResult
-from orchestration.testing import make_payment_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,7 +10,7 @@ from conftest import count_rows, fetch_row
 from temporalio.client import WorkflowFailureError
 
 from orchestration.models import PaymentEventResult
-from orchestration.testing import make_failed_event, make_payment_event
+from tests.builders import make_failed_event, make_payment_event
 
 pytestmark = pytest.mark.timeout(90)
 

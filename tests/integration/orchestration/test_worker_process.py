@@ -12,7 +12,7 @@ import pytest
 from conftest import PYTHON, REPO_ROOT, count_rows, free_port, wait_http_ok
 
 from orchestration.models import PaymentEventResult
-from orchestration.testing import make_payment_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(120)
 

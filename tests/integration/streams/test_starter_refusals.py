@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 
 import pytest
 from temporalio import workflow
@@ -21,9 +20,9 @@ from temporalio.worker import Worker as TemporalWorker
 from contracts.dead_letters import DeadLetter, source_event_id
 from contracts.events import PaymentEvent
 from streams.codecs import decode_dead_letter, encode_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @workflow.defn(name="PaymentEventWorkflow")
@@ -50,10 +49,7 @@ class WaitingReviewWorkflow:
 
 
 def payment(provider_event_id: str) -> PaymentEvent:
-    return PaymentEvent(event_id=f"stripe:{provider_event_id}", provider="stripe",
-                        provider_event_id=provider_event_id, event_type="payment.succeeded",
-                        amount_cents=100, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW)
+    return make_payment_event(provider_event_id=provider_event_id)
 
 
 async def wait_for(predicate, within: float = 120, what: str = "condition"):

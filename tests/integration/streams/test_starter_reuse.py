@@ -9,7 +9,7 @@ StartRefusedError at once, never retried.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio import workflow
@@ -21,9 +21,9 @@ from temporalio.worker import Worker as TemporalWorker
 
 from contracts.events import PaymentEvent
 from streams.workflow_starts import PAYMENT_EVENT, StartRefusedError, WorkflowStarter
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(180)
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @workflow.defn(name="PaymentEventWorkflow")
@@ -48,10 +48,7 @@ class ScriptedPaymentWorkflow:
 
 
 def scripted(unique: str, name: str, mode: str) -> PaymentEvent:
-    return PaymentEvent(event_id=f"stripe:evt_{unique}_{name}", provider="stripe",
-                        provider_event_id=f"evt_{unique}_{name}", event_type="payment.succeeded",
-                        amount_cents=100, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW, metadata={"mode": mode})
+    return make_payment_event(provider_event_id=f"evt_{unique}_{name}", metadata={"mode": mode})
 
 
 def never_retry() -> None:

@@ -15,6 +15,7 @@ from temporalio.worker import Worker as TemporalWorker
 from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -65,10 +66,8 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def payment(unique: str, i: int) -> PaymentEvent:
-    return PaymentEvent(event_id=f"stripe:evt_{unique}_{i}", provider="stripe",
-                        provider_event_id=f"evt_{unique}_{i}", event_type="payment.succeeded",
-                        amount_cents=100 + i, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW, metadata={"i": str(i)})
+    return make_payment_event(provider_event_id=f"evt_{unique}_{i}", amount_cents=100 + i,
+                              metadata={"i": str(i)})
 
 
 def letter(unique: str, i: int) -> DeadLetter:

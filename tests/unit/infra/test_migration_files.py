@@ -1,5 +1,7 @@
 """The runner finds every owner's migration files and orders them by version, without a server."""
 
+from pathlib import Path
+
 import pytest
 
 from infra.migrate import MIGRATION_DIRS, MigrationError, load_migrations
@@ -35,16 +37,21 @@ def test_a_database_migrated_before_the_move_is_up_to_date():
     assert shipped[:len(APPLIED_BY_THE_OLD_RUNNER)] == APPLIED_BY_THE_OLD_RUNNER
 
 
+def owners(root: Path, files: dict[str, list[str]]) -> list[Path]:
+    """One migrations folder per owner, each file holding ``SELECT <its version>;``."""
+    folders = []
+    for owner, names in files.items():
+        folder = root / owner
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_text(f"SELECT {int(name.split('_')[0])};")
+        folders.append(folder)
+    return folders
+
+
 def test_owners_files_merge_into_one_numeric_order(tmp_path):
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
-    (first / "001_a.sql").write_text("SELECT 1;")
-    (first / "011_c.sql").write_text("SELECT 11;")
-    (second / "010_b.sql").write_text("SELECT 10;")
-    (second / "1000_d.sql").write_text("SELECT 1000;")
-    (second / "099_e.sql").write_text("SELECT 99;")
-    migrations = load_migrations([first, second])
+    migrations = load_migrations(owners(tmp_path, {
+        "first": ["001_a.sql", "011_c.sql"], "second": ["010_b.sql", "1000_d.sql", "099_e.sql"]}))
     assert [(m.version, m.name) for m in migrations] == [
         (1, "a"), (10, "b"), (11, "c"), (99, "e"), (1000, "d")]
     assert migrations[1].sql == "SELECT 10;"
@@ -69,10 +76,6 @@ def test_duplicate_versions_are_refused(tmp_path):
 
 
 def test_a_version_two_owners_both_use_is_refused_naming_both_files(tmp_path):
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
-    (first / "010_a.sql").write_text("SELECT 1;")
-    (second / "010_b.sql").write_text("SELECT 2;")
+    folders = owners(tmp_path, {"first": ["010_a.sql"], "second": ["010_b.sql"]})
     with pytest.raises(MigrationError, match=r"duplicate migration version 10: .*first.*second"):
-        load_migrations([first, second])
+        load_migrations(folders)

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
-from contracts.events import PaymentEvent
 from streams import starter
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
 from streams.workflow_starts import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
+from tests.builders import make_payment_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -32,9 +32,7 @@ def event_on(topic: str, value: bytes) -> FakeEvent:
 
 
 def test_normalized_message_starts_payment_workflow():
-    payment = PaymentEvent(event_id="stripe:evt_1", provider="stripe", provider_event_id="evt_1",
-                           event_type="payment.succeeded", amount_cents=1, currency="USD",
-                           status="succeeded", provider_created_at=NOW, processed_at=NOW)
+    payment = make_payment_event(provider_event_id="evt_1")
     target, event_id, arg = starter.decode_for_start(
         event_on(starter.settings.TOPIC_NORMALIZED, encode_event(payment)))
     assert (target, event_id, arg) == (PAYMENT_EVENT, "stripe:evt_1", payment)
