@@ -36,6 +36,7 @@ from temporalio.worker import (
 from bench import results
 from bench.cpu import process_cpu
 from contracts import PaymentEvent
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra.servers import Temporal
 from orchestration.metrics import Metrics
 from orchestration.migrate import apply_migrations
@@ -133,9 +134,9 @@ async def start_all(client: Client, queue: str, events: list[PaymentEvent]) -> N
     async def start(event: PaymentEvent) -> None:
         async with gate:
             await client.start_workflow(
-                "PaymentEventWorkflow", event, id=f"payment-event:{event.event_id}",
+                PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
                 task_queue=queue, result_type=PaymentEventResult,
-                start_signal="event_received", start_signal_args=[event])
+                start_signal=PAYMENT_EVENT.signal, start_signal_args=[event])
 
     await asyncio.gather(*(start(e) for e in events))
 
@@ -168,7 +169,7 @@ async def measure(client: Client, worker: Worker, queue: str, tag: str) -> dict:
         own = (time.process_time() - own0) * 1000
         await confirm_completed(client, queue, len(warm) + len(events))
         history = await client.get_workflow_handle(
-            f"payment-event:{events[0].event_id}").fetch_history()
+            workflow_id(PAYMENT_EVENT, events[0].event_id)).fetch_history()
     # This process is the worker (and the client that starts the workflows).
     return {"wf_per_s": len(events) / elapsed, "cpu_ms": cpu / len(events),
             "worker_cpu_ms": own / len(events), "history_events": len(history.events)}
