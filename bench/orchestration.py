@@ -37,6 +37,7 @@ from bench import results
 from bench.cpu import process_cpu
 from bench.events import make_events
 from contracts import PaymentEvent
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra.migrate import apply_migrations
 from infra.temporal_server import Temporal
 from orchestration.metrics import Metrics
@@ -123,9 +124,9 @@ async def start_all(client: Client, queue: str, events: list[PaymentEvent]) -> N
     async def start(event: PaymentEvent) -> None:
         async with gate:
             await client.start_workflow(
-                "PaymentEventWorkflow", event, id=f"payment-event:{event.event_id}",
+                PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
                 task_queue=queue, result_type=PaymentEventResult,
-                start_signal="event_received", start_signal_args=[event])
+                start_signal=PAYMENT_EVENT.signal, start_signal_args=[event])
 
     await asyncio.gather(*(start(e) for e in events))
 
@@ -158,7 +159,7 @@ async def measure(client: Client, worker: Worker, queue: str, tag: str) -> dict:
         own = (time.process_time() - own0) * 1000
         await confirm_completed(client, queue, len(warm) + len(events))
         history = await client.get_workflow_handle(
-            f"payment-event:{events[0].event_id}").fetch_history()
+            workflow_id(PAYMENT_EVENT, events[0].event_id)).fetch_history()
     # This process is the worker (and the client that starts the workflows).
     return {"wf_per_s": len(events) / elapsed, "cpu_ms": cpu / len(events),
             "worker_cpu_ms": own / len(events), "history_events": len(history.events)}

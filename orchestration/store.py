@@ -22,25 +22,31 @@ from contracts import (
     DeadLetter,
     PaymentEvent,
 )
+from contracts.storage import (
+    ENRICHMENT_COLUMNS,
+    QUARANTINE_DIGEST_COLUMNS,
+    QUARANTINE_LETTER_COLUMNS,
+)
 from orchestration.models import CustomerHistory, PersistInput, ReviewOutcome
 from orchestration.rules import IDENTITY_FIELDS
 
 COMPARED_FIELDS = IDENTITY_FIELDS  # processed_at aside: see rules.IDENTITY_FIELDS
 _SUCCESS = sorted(str(t) for t in SUCCESS_EVENT_TYPES)
 _FAILURE = sorted(str(t) for t in FAILURE_EVENT_TYPES)
-_ENRICHMENT_COLUMNS = (
-    "fraud_score", "fraud_risk_level", "fraud_model_version",
-    "retry_action", "retry_delay_seconds", "retry_model_version",
-    "churn_score", "churn_risk_level", "churn_model_version",
-    "enrichment_missing", "validation_status", "validation_errors",
-)
-_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + _ENRICHMENT_COLUMNS
+_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + ENRICHMENT_COLUMNS
 _INSERT_EVENT = (
     f"INSERT INTO payment_events ({', '.join(_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_INSERT_COLUMNS) + 1))}) "
     "ON CONFLICT (event_id) DO NOTHING RETURNING id"
 )
 _SELECT_EVENT = f"SELECT {', '.join(COMPARED_FIELDS)} FROM payment_events WHERE event_id = $1"
+# A dead letter's columns; review_status and the rest take their defaults.
+_QUARANTINE_COLUMNS = QUARANTINE_LETTER_COLUMNS + QUARANTINE_DIGEST_COLUMNS
+_INSERT_QUARANTINE = (
+    f"INSERT INTO payment_events_quarantine ({', '.join(_QUARANTINE_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_QUARANTINE_COLUMNS) + 1))}) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
 _CUSTOMER_HISTORY = """
 WITH h AS (
     SELECT event_type = ANY($4::text[]) AS ok, amount_cents, provider_created_at
@@ -153,14 +159,7 @@ class PaymentStore:
         errors = [asdict(issue) for issue in letter.errors]
         async with self._pool.acquire() as conn:
             await conn.execute(
-                """
-                INSERT INTO payment_events_quarantine (event_id, provider, provider_event_id,
-                    source_topic, source_partition, source_offset, original_payload,
-                    payload_encoding, error_codes, errors, payload_sha256, payload_length,
-                    payload_truncated)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                ON CONFLICT (event_id) DO NOTHING
-                """,
+                _INSERT_QUARANTINE,
                 letter.event_id, letter.provider, letter.provider_event_id, letter.source_topic,
                 letter.source_partition, letter.source_offset, letter.payload,
                 letter.payload_encoding, list(letter.error_codes), errors,

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts import topics
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES
+from contracts.workflows import DEFAULT_TASK_QUEUE
 
 # Stripe retries a webhook for up to three days, so a shorter memory would let a
 # late retry through as a new event.
@@ -87,7 +88,7 @@ class StreamsSettings(BaseSettings):
         validation_alias=AliasChoices("TEMPORAL_TARGET", "STREAMS_TEMPORAL_TARGET"),
     )
     TEMPORAL_NAMESPACE: str = "default"
-    TEMPORAL_TASK_QUEUE: str = "payments"
+    TEMPORAL_TASK_QUEUE: str = DEFAULT_TASK_QUEUE
     STARTER_CONCURRENCY: int = Field(default=16, ge=1)
     STARTER_RETRY_MAX_SECONDS: float = Field(default=30.0, gt=0)
     # The gateway's dead letters (authentic but invalid webhooks), carried to review.

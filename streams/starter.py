@@ -32,6 +32,7 @@ from prometheus_client import Counter
 from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
 from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WorkflowTarget
 from streams import views
 from streams.codecs import (
     UndecodableMessageError,
@@ -45,13 +46,7 @@ from streams.logs import use_json_logs
 from streams.metrics import AgentCounters
 from streams.publishing import send_all_confirmed
 from streams.settings import StreamsSettings
-from streams.workflow_starts import (
-    DLQ_REVIEW,
-    PAYMENT_EVENT,
-    StartRefusedError,
-    WorkflowStarter,
-    WorkflowTarget,
-)
+from streams.workflow_starts import StartRefusedError, WorkflowStarter
 from telemetry import bind_event_id
 
 log = logging.getLogger(__name__)

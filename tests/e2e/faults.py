@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from contracts.workflows import PAYMENT_EVENT
 from infra import stack
 from infra.demo import start_services
 from infra.servers import POSTGRES_DSN, Server, pid_alive, wait_until
@@ -156,7 +157,7 @@ async def _running_payment_workflows() -> int:
     from temporalio.client import Client
 
     client = await Client.connect("127.0.0.1:7233")
-    query = "WorkflowType = 'PaymentEventWorkflow' AND ExecutionStatus = 'Running'"
+    query = f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus = 'Running'"
     return (await client.count_workflows(query)).count
 
 

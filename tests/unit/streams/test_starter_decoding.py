@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
 from streams import starter
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
-from streams.workflow_starts import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
 from tests.builders import make_payment_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
