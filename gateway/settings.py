@@ -5,9 +5,9 @@ Environment variables:
 - ``GATEWAY_PROVIDERS``: the comma-separated providers to serve, default ``stripe``; any
   of ``contracts.providers.PROVIDER_NAMES`` (stripe, adyen, braintree, square). A provider
   that is not listed answers 404, and its settings are not read. An enabled provider's
-  settings are its module's ``Settings`` (``gateway/providers/<name>.py``, e.g.
-  ``STRIPE_WEBHOOK_SECRET``, ``ADYEN_HMAC_KEY``, ``GATEWAY_ADYEN_MAX_ITEMS``); a missing,
-  blank or placeholder credential stops startup naming each one.
+  settings are declared by its module, ``gateway/providers/<name>.py`` (``Settings``): its
+  credentials, named in ``contracts.providers.CREDENTIAL_SETTINGS``, and any ``GATEWAY_``
+  tuning of its own. A missing, blank or placeholder credential stops startup naming each.
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).

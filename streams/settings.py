@@ -4,9 +4,9 @@ faust picks its store and data directory when the app module is imported, so the
 settings are built there, before ``faust.App``; tests set the environment first.
 
 Each provider's raw topics are settings too, ``STREAMS_TOPIC_<NAME>`` (``<NAME>`` is the
-topic's short name in ``contracts.providers.RAW_TOPIC_NAMES``, e.g. ``STREAMS_TOPIC_ADYEN``),
-one field per topic in ``contracts.providers.RAW_TOPICS``, defaulting to the topic itself, so
-that a deployment may rename any of them and a new provider's topics need no line here.
+topic's short name in ``contracts.providers.RAW_TOPIC_NAMES``): one field per topic in
+``contracts.providers.RAW_TOPICS``, defaulting to the topic itself, so that a deployment may
+rename any of them and a new provider's topics need no line here.
 """
 
 from __future__ import annotations
