@@ -2,9 +2,10 @@
 and the raw topics' key formats.
 
 What the gateway, the normalizer and the simulator must agree on about a provider is here:
-adding one is an entry in each table below, one module in ``gateway/providers/`` and one in
-``streams/providers/``. Pure data and functions. A provider's event kind that is not listed
-has no normalized type and is dead-lettered as ``event_type.unknown``.
+adding one is its ``Provider`` member and its row in each table below (with its topic names
+in ``contracts/topics.py``), ``gateway/providers/<name>.py`` and ``streams/providers/<name>.py``,
+which are found by the provider's name. Pure data and functions. A provider's event kind that
+is not listed has no normalized type and is dead-lettered as ``event_type.unknown``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ __all__ = [
     "CREDENTIAL_SETTINGS",
     "PROVIDER_NAMES",
     "RAW_TOPICS",
+    "RAW_TOPIC_NAMES",
     "SQUARE_FAILED_REFUND_STATUSES",
     "SQUARE_PAYMENT_STATUSES",
     "SQUARE_PAYMENT_TYPES",
@@ -51,6 +53,18 @@ RAW_TOPICS: dict[Provider, tuple[str, ...]] = {
     Provider.ADYEN: (topics.ADYEN_NOTIFICATION,),
     Provider.BRAINTREE: (topics.BRAINTREE_NOTIFICATION,),
     Provider.SQUARE: (topics.SQUARE_PAYMENT, topics.SQUARE_REFUND),
+}
+
+# Each raw topic's short name: the normalizer's agent for it is ``normalize-<name>`` and counts
+# under ``<name>``, and a deployment renames the topic with ``STREAMS_TOPIC_<NAME>``.
+RAW_TOPIC_NAMES: dict[str, str] = {
+    topics.STRIPE_PAYMENT_INTENT: "payment_intent",
+    topics.STRIPE_CHARGE: "charge",
+    topics.STRIPE_REFUND: "refund",
+    topics.ADYEN_NOTIFICATION: "adyen",
+    topics.BRAINTREE_NOTIFICATION: "braintree",
+    topics.SQUARE_PAYMENT: "square_payment",
+    topics.SQUARE_REFUND: "square_refund",
 }
 
 # The settings (environment variables, no prefix) that hold each provider's webhook

@@ -163,7 +163,7 @@ async def _normalize_stream(stream: StreamT[bytes], agent: str,
 
 _providers = settings.normalizer_providers
 # provider -> its mapper, read when an agent starts (so a test can put a broken one in)
-mappers: dict[str, Mapper] = {p.provider.value: p.mapper for p in PROVIDER_STREAMS}
+mappers: dict[str, Mapper] = {p.provider: p.mapper for p in PROVIDER_STREAMS}
 _concurrency = settings.NORMALIZER_CONCURRENCY
 
 
@@ -172,17 +172,17 @@ def _declare_agent(provider: ProviderStreams, raw: RawTopic) -> faust.types.Agen
     topic = getattr(settings, raw.setting)
 
     async def normalize(stream: StreamT[bytes]) -> None:
-        name = provider.provider.value
+        name = provider.provider
         await _normalize_stream(stream, raw.agent, name, mappers[name])
 
     normalize.__name__ = normalize.__qualname__ = f"normalize_{raw.agent}"
-    normalize.__doc__ = f"Normalize {topic} ({provider.provider.value})."
+    normalize.__doc__ = f"Normalize {topic} ({provider.provider})."
     return app.agent(raw_topics[topic], name=raw.agent_name, concurrency=_concurrency)(normalize)
 
 
 # agent label (payment_intent, charge, ..., square_refund) -> its faust agent
 agents = {raw.agent: _declare_agent(provider, raw)
-          for provider in PROVIDER_STREAMS if provider.provider.value in _providers
+          for provider in PROVIDER_STREAMS if provider.provider in _providers
           for raw in provider.raw_topics}
 
 
