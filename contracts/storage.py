@@ -41,3 +41,14 @@ QUARANTINE_COLUMNS = (QUARANTINE_LETTER_COLUMNS + QUARANTINE_REVIEW_COLUMNS
 # it keeps the excerpt and the source coordinates, which address the full payload on its
 # raw topic, and the digest stays in PostgreSQL.
 LAKE_OMITS_QUARANTINE = QUARANTINE_DIGEST_COLUMNS
+
+# payments (migration 012): one row per (provider, payment_id), the current state that
+# contracts.payment_state folds from its events. merge_state is the writer's lattice; the
+# stamps are set by column defaults and by the store.
+PAYMENT_KEY_COLUMNS = ("provider", "payment_id")
+PAYMENT_STATE_COLUMNS = (
+    "status", "currency", "amount", "amount_captured", "amount_refunded", "amount_disputed",
+    "last_event_id", "last_event_at",
+)
+PAYMENT_COLUMNS = (PAYMENT_KEY_COLUMNS + PAYMENT_STATE_COLUMNS
+                   + ("merge_state", "created_at", "updated_at"))

@@ -1,4 +1,5 @@
-"""The only PostgreSQL I/O of the orchestration layer: one asyncpg pool, shared.
+"""The PostgreSQL I/O of the orchestration layer: one asyncpg pool, shared (the payments
+row that each new event updates is kept by orchestration.payment_state, called from here).
 
 Every write is idempotent by event_id: INSERT ... ON CONFLICT (event_id) DO NOTHING, then
 the stored row is compared with what we meant to write. A second delivery of the same
@@ -28,6 +29,7 @@ from contracts.storage import (
     QUARANTINE_LETTER_COLUMNS,
 )
 from orchestration.models import CustomerHistory, PersistInput, ReviewOutcome
+from orchestration.payment_state import merge_payment_event
 from orchestration.rules import IDENTITY_FIELDS
 
 COMPARED_FIELDS = IDENTITY_FIELDS  # processed_at aside: see rules.IDENTITY_FIELDS
@@ -108,7 +110,11 @@ class PaymentStore:
         await self._pool.fetchval("SELECT 1")
 
     async def insert_payment_event(self, request: PersistInput) -> str:
-        """Write the row once; 'inserted' or 'duplicate' (an identical row already there)."""
+        """Write the row once; 'inserted' or 'duplicate' (an identical row already there).
+
+        A new row also merges the event into its payment's ``payments`` row, in the same
+        transaction (orchestration.payment_state); a duplicate changes neither table.
+        """
         e = request.enrichment
         fraud, retry, churn = e.fraud, e.retry, e.churn
         errors = [asdict(issue) for issue in request.validation.errors]
@@ -119,8 +125,11 @@ class PaymentStore:
             e.missing, "invalid" if errors else "valid", errors,
         ]
         async with self._pool.acquire() as conn:
-            if await conn.fetchval(_INSERT_EVENT, *values) is not None:
-                return "inserted"
+            # The payment's current state commits with its new event row, or neither does.
+            async with conn.transaction():
+                if await conn.fetchval(_INSERT_EVENT, *values) is not None:
+                    await merge_payment_event(conn, request.event)
+                    return "inserted"
             stored = await conn.fetchrow(_SELECT_EVENT, request.event.event_id)
         differing = diff_fields(dict(stored), request.event)
         if differing:

@@ -14,9 +14,14 @@ import pytest
 
 from batch.schemas import PAYMENT_EVENTS, PAYMENT_EVENTS_QUARANTINE
 from contracts.events import PAYMENT_EVENT_FIELDS
+from contracts.lifecycle import PaymentStatus
+from contracts.payment_state import PaymentState
 from contracts.storage import (
     ENRICHMENT_COLUMNS,
     LAKE_OMITS_QUARANTINE,
+    PAYMENT_COLUMNS,
+    PAYMENT_KEY_COLUMNS,
+    PAYMENT_STATE_COLUMNS,
     QUARANTINE_COLUMNS,
     ROW_STAMP_COLUMNS,
 )
@@ -106,3 +111,20 @@ def test_the_lake_leaves_out_exactly_the_payload_digest():
     assert LAKE_OMITS_QUARANTINE == ("payload_sha256", "payload_length", "payload_truncated")
     assert set(LAKE_OMITS_QUARANTINE) <= set(QUARANTINE_COLUMNS)
 
+
+
+def test_the_payments_columns_are_the_contracts_in_table_order(tables):
+    assert tuple(tables["payments"]) == PAYMENT_COLUMNS
+
+
+def test_the_payment_state_holds_the_payments_columns_first_and_in_order():
+    names = [f for f in PaymentState.__dataclass_fields__]
+    columns = PAYMENT_KEY_COLUMNS + PAYMENT_STATE_COLUMNS
+    assert tuple(names[:len(columns)]) == columns
+
+
+def test_the_payments_status_check_lists_every_payment_status():
+    [sql] = [m.sql for m in load_migrations() if m.name == "payments"]
+    listed = re.search(r"status\s+text\s+NOT NULL CHECK \(status IN \((.*?)\)\)", sql, re.S)
+    assert listed is not None
+    assert set(re.findall(r"'(\w+)'", listed[1])) == {s.value for s in PaymentStatus}
