@@ -53,3 +53,18 @@ def set_persisted_offset(table: Any, tp: TP, offset: int) -> None:
     """Record a changelog offset as faust's own send callback would, so that recovery replays
     only what comes after it (used when changelog records are produced in a batch)."""
     table.data.set_persisted_offset(tp, offset)
+
+
+def trusted_record(cls: type[faust.Record], values: dict[str, Any]) -> Any:
+    """A Record holding ``values`` (every field, already of its type) without its __init__.
+
+    faust's generated __init__ checks and converts each field, several times the cost of
+    encoding the record; values taken from a contract dataclass need neither. A Record keeps
+    its fields in the instance __dict__, and ``__evaluated_fields__`` names the fields its
+    lazy coercion has already run on (all of them, here). ``test_faust_internals.py`` checks
+    the result against a record built through __init__.
+    """
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    record.__dict__["__evaluated_fields__"] = set(values)
+    return record
