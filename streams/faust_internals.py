@@ -21,6 +21,7 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("faust.streams", "_current_event"),
     ("faust.transport.drivers.aiokafka.Producer", "_ensure_producer"),
     ("faust.transport.consumer.Consumer", "_committed_offset"),
+    ("faust.app.router.Router", "_route_req"),
 )
 
 
@@ -47,6 +48,13 @@ def committed_offsets(app: faust.App) -> dict[TP, int | None]:
     """What faust last committed, or found committed when the partition was assigned; faust
     keeps no public view of it. None means nothing past offset 0 was committed."""
     return dict(app.consumer._committed_offset)
+
+
+async def forward_request(app: faust.App, destination: Any, web: Any, request: Any) -> Any:
+    """Answer ``request`` with the reply of the worker at ``destination`` (raises faust's
+    SameNode when that is this worker). faust's table_route does this only for a partition
+    it computes itself from the table's key serializer; there is no public forwarder."""
+    return await app.router._route_req(destination, web, request)
 
 
 def set_persisted_offset(table: Any, tp: TP, offset: int) -> None:
