@@ -23,6 +23,7 @@ __all__ = [
     "BRAINTREE_TIMESTAMP_FORMAT",
     "CREDENTIAL_SETTINGS",
     "PROVIDER_NAMES",
+    "RAW_HEADERS",
     "RAW_TOPICS",
     "RAW_TOPIC_NAMES",
     "SQUARE_FAILED_REFUND_STATUSES",
@@ -35,6 +36,7 @@ __all__ = [
     "braintree_key",
     "braintree_key_has_kind",
     "braintree_timestamp",
+    "raw_headers",
 ]
 
 
@@ -66,6 +68,19 @@ RAW_TOPIC_NAMES: dict[str, str] = {
     topics.SQUARE_PAYMENT: "square_payment",
     topics.SQUARE_REFUND: "square_refund",
 }
+
+# The Kafka headers of every raw-topic record, in this order (ARCHITECTURE.md, "The raw
+# topics' value"): what the gateway writes, and the simulator too when it skips the gateway.
+RAW_HEADERS = ("provider", "event_type", "received_at", "request_id")
+
+
+def raw_headers(provider: str, event_type: str, received_at: str,
+                request_id: str) -> list[tuple[str, bytes]]:
+    """A raw record's headers; ``received_at`` is RFC 3339 UTC. gateway/records.py writes the
+    same (a unit test pins the two equal)."""
+    values = (provider, event_type, received_at, request_id)
+    return [(name, value.encode()) for name, value in zip(RAW_HEADERS, values, strict=True)]
+
 
 # The settings (environment variables, no prefix) that hold each provider's webhook
 # credentials: the gateway verifies with them and the simulator signs with them, so both

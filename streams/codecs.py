@@ -63,7 +63,7 @@ def decode_dead_letter(raw: bytes) -> DeadLetter:
         letter = DeadLetter(**data)
     except (KeyError, TypeError, ValueError) as exc:
         raise UndecodableMessageError(f"not a DeadLetter: {exc!r}") from exc
-    return letter if letter.payload_sha256 is not None else _bound_legacy(letter)
+    return letter if letter.payload_sha256 is not None else bound_legacy(letter)
 
 
 # Issue codes of a body the mapper could not read at all. Only such a body is filed under
@@ -175,7 +175,7 @@ def _fit_budget(letter: DeadLetter) -> DeadLetter:
     return letter
 
 
-def _bound_legacy(letter: DeadLetter) -> DeadLetter:
+def bound_legacy(letter: DeadLetter) -> DeadLetter:
     """A letter written before excerpts carried its whole payload: bound it on the way in."""
     try:
         raw = decode_payload(letter.payload, letter.payload_encoding)

@@ -10,6 +10,7 @@ from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
 from streams import starter
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
 from tests.builders import make_payment_event
+from tests.unit.streams.streams_agent_helpers import starter_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -22,13 +23,8 @@ class FakeMessage:
     value: bytes
 
 
-@dataclass
-class FakeEvent:
-    message: FakeMessage
-
-
-def event_on(topic: str, value: bytes) -> FakeEvent:
-    return FakeEvent(FakeMessage(topic, 2, 9, value))
+def event_on(topic: str, value: bytes):
+    return starter_event(FakeMessage(topic, 2, 9, value))
 
 
 def test_normalized_message_starts_payment_workflow():
@@ -62,6 +58,6 @@ def test_gateway_dead_letter_goes_to_review_with_stage_gateway():
     topic = starter.settings.TOPIC_WEBHOOKS_DLQ
     message = FakeMessage(topic, 0, 4, b"{}")
     message.key, message.headers = b"evt_3", [("provider", b"stripe"), ("reason", b"r.x")]
-    target, event_id, arg = starter.decode_for_start(FakeEvent(message))
+    target, event_id, arg = starter.decode_for_start(starter_event(message))
     assert (target, event_id) == (DLQ_REVIEW, "stripe:evt_3")
     assert (arg.stage, arg.error_codes, arg.source_offset) == ("gateway", ["r.x"], 4)

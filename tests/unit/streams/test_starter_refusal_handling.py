@@ -17,6 +17,7 @@ from streams import starter
 from streams.codecs import decode_dead_letter, encode_dead_letter, encode_event
 from streams.workflow_starts import StartRefusedError
 from tests.builders import make_payment_event
+from tests.unit.streams.streams_agent_helpers import starter_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -31,9 +32,8 @@ class Message:
     headers: list = field(default_factory=list)
 
 
-@dataclass
-class Event:
-    message: Message
+def Event(message: Message):  # noqa: N802 - reads as the event it builds
+    return starter_event(message)
 
 
 @pytest.fixture
