@@ -18,7 +18,7 @@ import orjson
 from faust.serializers import codecs
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
-from contracts.events import PAYMENT_EVENT_FIELDS, SCHEMA_VERSION, PaymentEvent
+from contracts.events import PAYMENT_EVENT_FIELDS, SCHEMA_VERSION, PaymentEvent, mistyped_fields
 from streams.faust_internals import trusted_record
 
 CODEC = "orjson"
@@ -124,10 +124,11 @@ def to_record(event: PaymentEvent) -> NormalizedEvent:
 def to_event(record: NormalizedEvent) -> PaymentEvent:
     """The contract dataclass of a decoded record (a Temporal workflow's input)."""
     values = {name: getattr(record, name) for name in PAYMENT_EVENT_FIELDS}
-    for name in ("provider_created_at", "processed_at"):
-        if not isinstance(values[name], datetime):
-            raise TypeError(f"{name} is not a datetime: {values[name]!r}")
-    return PaymentEvent(**values)
+    event = PaymentEvent(**values)
+    wrong = mistyped_fields(event)
+    if wrong:
+        raise TypeError(f"not of the contract's type: {', '.join(wrong)}")
+    return event
 
 
 def letter_record(letter: DeadLetter) -> DeadLetterRecord:

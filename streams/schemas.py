@@ -17,27 +17,33 @@ from typing import Any
 import faust
 from faust.types import AppT, Message
 
-from contracts.dead_letters import ValidationIssue
+from contracts.dead_letters import ValidationIssue, source_event_id
 from streams import records
-from streams.codecs import bound_legacy, build_dead_letter
+from streams.codecs import bound_legacy, build_dead_letter, fits_key
 
 # Undecodable output values go to review under this code, from the stage that read them.
 UNDECODABLE_CODE = "starter.undecodable"
 
 
-def _check_event(record: records.NormalizedEvent) -> records.NormalizedEvent:
+def _check_event(record: records.NormalizedEvent, message: Message) -> records.NormalizedEvent:
     records.to_event(record)  # raises for fields of the wrong kind
     return record
 
 
-def _check_letter(record: records.DeadLetterRecord) -> records.DeadLetterRecord:
+def _check_letter(record: records.DeadLetterRecord,
+                  message: Message) -> records.DeadLetterRecord:
     letter = records.to_letter(record)
     if letter.payload_sha256 is None:  # written before excerpts: bound it on the way in
-        return records.letter_record(bound_legacy(letter))
-    return record
+        letter = bound_legacy(letter)
+    if not fits_key(record.event_id):
+        # An id too long to be a key is too long for a workflow id as well (Temporal refuses
+        # one over 1,000 characters for good). The letter is reviewed under this message's
+        # own coordinates, which no other letter shares; its source's coordinates could be.
+        letter.event_id = source_event_id(message.topic, message.partition, message.offset)
+    return records.letter_record(letter)
 
 
-CHECKS: dict[type, Callable[[Any], Any]] = {
+CHECKS: dict[type, Callable[[Any, Message], Any]] = {
     records.NormalizedEvent: _check_event,
     records.DeadLetterRecord: _check_letter,
 }
@@ -61,14 +67,14 @@ class DeadLetteringSchema(faust.Schema):
         super().__init__(key_type=bytes, value_type=value_type, key_serializer="raw",
                          value_serializer=records.CODEC)
         self.stage = stage
-        self._check = CHECKS.get(value_type, lambda record: record)
+        self._check = CHECKS.get(value_type, lambda record, message: record)
 
     def loads_value(self, app: AppT, message: Message, *, loads: Callable | None = None,
                     serializer: Any = None) -> Any:
         try:
             # faust raises ValueDecodeError for a tombstone too: it has no Record either.
             value = super().loads_value(app, message, loads=loads, serializer=serializer)
-            return self._check(value)
+            return self._check(value, message)
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure means "not this Record"

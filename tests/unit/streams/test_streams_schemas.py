@@ -4,6 +4,7 @@ the starter's agent as a dead letter with its coordinates, never as an exception
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import orjson
@@ -36,6 +37,13 @@ NORMALIZED_POISON = {
     "a date that is not one": orjson.dumps({**EVENT, "processed_at": "yesterday"}),
     "a date that is a number": orjson.dumps({**EVENT, "provider_created_at": 5}),
     "a field missing": orjson.dumps({k: v for k, v in EVENT.items() if k != "currency"}),
+    # The fault suite's oversized record: an amount that is a megabyte of text would
+    # otherwise start a workflow that can never persist it.
+    "an amount that is text": orjson.dumps({**EVENT, "amount_cents": "x" * 1000}),
+    "an amount beyond bigint": json.dumps({**EVENT, "amount_cents": 2**70}).encode(),
+    "an amount that is a bool": orjson.dumps({**EVENT, "amount_cents": True}),
+    "metadata that is not text": orjson.dumps({**EVENT, "metadata": {"a": {"b": 1}}}),
+    "an id that is a number": orjson.dumps({**EVENT, "event_id": 7}),
 }
 DLQ_POISON = {
     **POISON,
@@ -123,3 +131,18 @@ async def test_the_starter_agents_take_poison_without_crashing(monkeypatch, agen
     assert target == expected
     if value.startswith(b"\xff") or value in (b"[]", b'{"errors": 1}'):
         assert event_id.startswith("dlq:") and event_id.endswith(":1:0")
+
+
+def test_a_letter_whose_id_is_too_long_for_a_workflow_is_reviewed_under_its_own_coordinates():
+    """The fault suite's permanent record on the DLQ: its id is over Temporal's limit, and
+    its source coordinates are another letter's. It is reviewed as itself, never parked and
+    never folded into that other letter's review."""
+    schema = DeadLetteringSchema(DeadLetterRecord)
+    for letter in ({**LETTER, "event_id": "stripe:evt_" + "x" * 1200},
+                   {**LETTER, "event_id": "stripe:evt_" + "x" * 1200, "payload_sha256": None,
+                    "payload": "x", "payload_encoding": "utf-8"}):
+        message = Message("payments.validation.dlq", orjson.dumps(letter), 1, 130)
+        decoded = to_letter(schema.loads_value(None, message))
+        assert decoded.event_id == "dlq:payments.validation.dlq:1:130"
+        assert decoded.error_codes == to_letter(
+            schema.loads_value(None, Message("x", orjson.dumps(LETTER)))).error_codes
