@@ -14,7 +14,7 @@ TOXIPROXY_SERVER = $(shell $(GO) env GOPATH)/bin/server
 export DAGSTER_HOME ?= $(CURDIR)/.stack/dagster
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help venv up down status toxiproxy test test-unit test-faults demo bench lint clean
+.PHONY: help venv up down status migrate toxiproxy test test-unit test-faults demo bench lint clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ down: venv ## Stop exactly what `make up` started
 
 status: venv ## Show each server's state
 	$(PY) -m infra.stack status
+
+migrate: venv ## Apply the database migrations (`make up` applies them too)
+	$(PY) -m infra.migrate
 
 toxiproxy: ## Install the Toxiproxy server the fault suite drives (go install)
 	@$(GO) version -m $(TOXIPROXY_SERVER) 2>/dev/null | grep -q "toxiproxy/v2.*$(TOXIPROXY_VERSION)" || \

@@ -27,6 +27,7 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
+from contracts import storage
 from contracts.events import PaymentEvent
 
 BRONZE_NAMESPACE = "bronze"
@@ -46,43 +47,52 @@ _PY_TO_ICEBERG: dict[type, IcebergType] = {
 # (name, type, required); type JSON_TEXT is a string column read from jsonb.
 Column = tuple[str, IcebergType | str, bool]
 
-ENRICHMENT_COLUMNS: tuple[Column, ...] = (
-    ("fraud_score", DoubleType(), False),
-    ("fraud_risk_level", StringType(), False),
-    ("fraud_model_version", StringType(), False),
-    ("retry_action", StringType(), False),
-    ("retry_delay_seconds", IntegerType(), False),
-    ("retry_model_version", StringType(), False),
-    ("churn_score", DoubleType(), False),
-    ("churn_risk_level", StringType(), False),
-    ("churn_model_version", StringType(), False),
-    ("enrichment_missing", JSON_TEXT, True),
-    ("validation_status", StringType(), True),
-    ("validation_errors", JSON_TEXT, True),
-    ("ingested_at", TimestamptzType(), True),
-    ("updated_at", TimestamptzType(), True),
-)
+# The Iceberg type and whether it is required, of each column that contracts.storage names.
+_LAKE_TYPES: dict[str, tuple[IcebergType | str, bool]] = {
+    # payment_events, after the unified event's fields
+    "fraud_score": (DoubleType(), False),
+    "fraud_risk_level": (StringType(), False),
+    "fraud_model_version": (StringType(), False),
+    "retry_action": (StringType(), False),
+    "retry_delay_seconds": (IntegerType(), False),
+    "retry_model_version": (StringType(), False),
+    "churn_score": (DoubleType(), False),
+    "churn_risk_level": (StringType(), False),
+    "churn_model_version": (StringType(), False),
+    "enrichment_missing": (JSON_TEXT, True),
+    "validation_status": (StringType(), True),
+    "validation_errors": (JSON_TEXT, True),
+    "ingested_at": (TimestamptzType(), True),
+    "updated_at": (TimestamptzType(), True),
+    # payment_events_quarantine
+    "event_id": (StringType(), True),
+    "provider": (StringType(), False),
+    "provider_event_id": (StringType(), False),
+    "source_topic": (StringType(), True),
+    "source_partition": (IntegerType(), True),
+    "source_offset": (LongType(), True),
+    "original_payload": (StringType(), True),
+    "payload_encoding": (StringType(), True),
+    "error_codes": (ListType(element_id=0, element_type=StringType(), element_required=False),
+                    True),
+    "errors": (JSON_TEXT, True),
+    "review_status": (StringType(), True),
+    "reviewer": (StringType(), False),
+    "decision_reason": (StringType(), False),
+    "corrected_event": (JSON_TEXT, False),
+    "quarantined_at": (TimestamptzType(), True),
+    "reviewed_at": (TimestamptzType(), False),
+}
 
-QUARANTINE_COLUMNS: tuple[Column, ...] = (
-    ("event_id", StringType(), True),
-    ("provider", StringType(), False),
-    ("provider_event_id", StringType(), False),
-    ("source_topic", StringType(), True),
-    ("source_partition", IntegerType(), True),
-    ("source_offset", LongType(), True),
-    ("original_payload", StringType(), True),
-    ("payload_encoding", StringType(), True),
-    ("error_codes", ListType(element_id=0, element_type=StringType(), element_required=False),
-     True),
-    ("errors", JSON_TEXT, True),
-    ("review_status", StringType(), True),
-    ("reviewer", StringType(), False),
-    ("decision_reason", StringType(), False),
-    ("corrected_event", JSON_TEXT, False),
-    ("quarantined_at", TimestamptzType(), True),
-    ("reviewed_at", TimestamptzType(), False),
-    ("updated_at", TimestamptzType(), True),
-)
+
+def lake_columns(names: tuple[str, ...]) -> tuple[Column, ...]:
+    """The named columns in the contract's order (field ids follow it: never reorder)."""
+    return tuple((name, *_LAKE_TYPES[name]) for name in names)
+
+
+ENRICHMENT_COLUMNS = lake_columns(storage.ENRICHMENT_COLUMNS + storage.ROW_STAMP_COLUMNS)
+QUARANTINE_COLUMNS = lake_columns(tuple(name for name in storage.QUARANTINE_COLUMNS
+                                        if name not in storage.LAKE_OMITS_QUARANTINE))
 
 
 def column_from_contract(name: str, annotation: object) -> Column:

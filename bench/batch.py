@@ -36,7 +36,7 @@ from batch.loads import extract_sql, load_bronze_table, shape_rows
 from batch.resources import AdbcPostgresResource
 from batch.schemas import PAYMENT_EVENTS
 from bench.results import entry
-from orchestration.migrate import migrate
+from infra.migrate import migrate
 
 DEFAULT_ROWS = int(os.environ.get("BENCH_BATCH_ROWS", "1000000"))
 TARGET_ROWS_PER_S = 200_000

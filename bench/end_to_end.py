@@ -32,8 +32,9 @@ from bench import results
 from bench.cpu import process_tree_cpu
 from bench.orchestration import measure_ceiling
 from infra.demo import start_services
-from infra.servers import POSTGRES_DSN, all_servers
+from infra.servers import POSTGRES_DSN
 from infra.services import all_services, demo_environment
+from infra.stack import all_servers
 from streams.simulation.generator import SimulatorMix, generate_events
 from streams.simulation.signing import sign_stripe
 from streams.simulation.simulate import pace

@@ -35,10 +35,12 @@ from temporalio.worker import (
 
 from bench import results
 from bench.cpu import process_cpu
+from bench.events import make_events
 from contracts import PaymentEvent
-from infra.servers import Temporal
+from contracts.workflows import PAYMENT_EVENT, workflow_id
+from infra.migrate import apply_migrations
+from infra.temporal_server import Temporal
 from orchestration.metrics import Metrics
-from orchestration.migrate import apply_migrations
 from orchestration.models import (
     ChurnResult,
     FraudResult,
@@ -50,7 +52,6 @@ from orchestration.models import (
 )
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
-from orchestration.testing import make_failed_event, make_payment_event
 from orchestration.worker import build_worker, create_http_client, workflow_runner
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
 
@@ -117,25 +118,15 @@ def server_cpu_ms() -> float:
     return process_cpu(pid) * 1000
 
 
-def make_events(count: int, tag: str) -> list[PaymentEvent]:
-    """Four in five payments succeed; customers recur, so churn reads real history."""
-    events = []
-    for i in range(count):
-        maker = make_failed_event if i % 5 == 4 else make_payment_event
-        events.append(maker(provider_event_id=f"evt_bench_{tag}_{i}",
-                            customer_id=f"cus_bench_{tag}_{i % 40}"))
-    return events
-
-
 async def start_all(client: Client, queue: str, events: list[PaymentEvent]) -> None:
     gate = asyncio.Semaphore(START_CONCURRENCY)
 
     async def start(event: PaymentEvent) -> None:
         async with gate:
             await client.start_workflow(
-                "PaymentEventWorkflow", event, id=f"payment-event:{event.event_id}",
+                PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
                 task_queue=queue, result_type=PaymentEventResult,
-                start_signal="event_received", start_signal_args=[event])
+                start_signal=PAYMENT_EVENT.signal, start_signal_args=[event])
 
     await asyncio.gather(*(start(e) for e in events))
 
@@ -168,7 +159,7 @@ async def measure(client: Client, worker: Worker, queue: str, tag: str) -> dict:
         own = (time.process_time() - own0) * 1000
         await confirm_completed(client, queue, len(warm) + len(events))
         history = await client.get_workflow_handle(
-            f"payment-event:{events[0].event_id}").fetch_history()
+            workflow_id(PAYMENT_EVENT, events[0].event_id)).fetch_history()
     # This process is the worker (and the client that starts the workflows).
     return {"wf_per_s": len(events) / elapsed, "cpu_ms": cpu / len(events),
             "worker_cpu_ms": own / len(events), "history_events": len(history.events)}

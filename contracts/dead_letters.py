@@ -1,4 +1,5 @@
-"""The dead-letter record: what the normalizer writes to ``payments.validation.dlq``.
+"""The dead-letter record: what the normalizer writes to ``payments.validation.dlq``; and
+the envelope of the gateway's ``webhooks.dlq`` records, which the starter turns into one.
 
 It is also the input of ``DLQReviewWorkflow`` and the source of a
 ``payment_events_quarantine`` row, so it is defined here, once.
@@ -11,10 +12,18 @@ a hostile input cannot make a dead letter too big to write (see ``contracts.limi
 
 import base64
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contracts.limits import ISSUE_MESSAGE_MAX_CHARS, MAX_ISSUES, PAYLOAD_EXCERPT_BYTES
+from contracts.limits import (
+    ISSUE_MESSAGE_MAX_CHARS,
+    MAX_HEADERS_BYTES,
+    MAX_ISSUES,
+    PAYLOAD_EXCERPT_BYTES,
+    cut_utf8,
+    headers_size,
+)
 
 # Codes and field names are ours, short by design; the caps only stop a bug from growing one.
 ISSUE_CODE_MAX_CHARS = 128
@@ -130,8 +139,57 @@ def decode_payload(payload: str, encoding: str) -> bytes:
     return payload.encode("utf-8") if encoding == "utf-8" else base64.b64decode(payload)
 
 
-# webhooks.dlq (written by the gateway, read by the starter): the record's value is the
-# refused body exactly as received, like a raw topic's, so the same size budget holds and
-# the full bytes stay addressable by topic, partition and offset. Why it was refused
-# travels in these headers (UTF-8); `detail` is cut to ISSUE_MESSAGE_MAX_CHARS.
+# The webhooks.dlq envelope (written by the gateway, read by the starter, which makes a
+# DeadLetter of it): the record's value is the refused body exactly as received, like a
+# raw topic's, so the same size budget holds and the full bytes stay addressable by topic,
+# partition and offset. The key is the provider's event id, else ``request:<request_id>``.
+# Why it was refused travels in these headers (UTF-8), in this order; event_id is absent
+# when the body named none that fits a key.
 GATEWAY_DLQ_HEADERS = ("provider", "reason", "detail", "event_id", "received_at", "request_id")
+REQUEST_KEY_PREFIX = "request:"
+
+Headers = list[tuple[str, bytes]]
+
+
+def gateway_dead_letter_key(event_id: str | None, request_id: str) -> bytes:
+    return (event_id or f"{REQUEST_KEY_PREFIX}{request_id}").encode()
+
+
+def gateway_dead_letter_headers(*, provider: str, reason: str, detail: str,
+                                event_id: str | None, received_at: str,
+                                request_id: str) -> Headers:
+    """The envelope's headers; ``detail`` is cut to ``ISSUE_MESSAGE_MAX_CHARS`` and then to
+    what the others leave of ``MAX_HEADERS_BYTES``, so the record always fits its budget."""
+    fixed = {"provider": provider.encode(), "reason": reason.encode(),
+             "received_at": received_at.encode(), "request_id": request_id.encode()}
+    if event_id is not None:
+        fixed["event_id"] = event_id.encode()
+    used = headers_size(list(fixed.items())) + len("detail")
+    values = {**fixed, "detail": cut_utf8(detail[:ISSUE_MESSAGE_MAX_CHARS],
+                                          MAX_HEADERS_BYTES - used)}
+    return [(name, values[name]) for name in GATEWAY_DLQ_HEADERS if name in values]
+
+
+def read_gateway_dead_letter_headers(
+        headers: Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None) -> dict[str, str]:
+    """The envelope's headers as text: first value wins, empty ones and others are dropped,
+    undecodable bytes replaced. A record may lack any of them; the reader decides."""
+    if headers is None:
+        return {}
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    found: dict[str, str] = {}
+    for name, value in items:
+        name = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+        if name in GATEWAY_DLQ_HEADERS and name not in found and value is not None:
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            if text:
+                found[name] = text
+    return found
+
+
+def gateway_dead_letter_event_id(fields: Mapping[str, str], key: bytes | None) -> str | None:
+    """The provider's event id: the event_id header, else the key unless request-keyed."""
+    if "event_id" in fields:
+        return fields["event_id"]
+    text = key.decode("utf-8", "replace") if key else ""
+    return text if text and not text.startswith(REQUEST_KEY_PREFIX) else None

@@ -7,6 +7,8 @@ The SQL table, the Iceberg schema and the Faust record are all checked against
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
+from types import NoneType, UnionType
+from typing import get_args, get_origin
 
 SCHEMA_VERSION = 1
 
@@ -102,3 +104,29 @@ class PaymentEvent:
 
 
 PAYMENT_EVENT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PaymentEvent))
+
+
+# PostgreSQL's bigint: an integer field outside it could never be stored.
+INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _matches(value: object, annotation: object) -> bool:
+    if isinstance(annotation, UnionType):
+        return any(_matches(value, arm) for arm in get_args(annotation))
+    if annotation is NoneType:
+        return value is None
+    if get_origin(annotation) is dict:
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    if annotation is int:
+        return (isinstance(value, int) and not isinstance(value, bool)
+                and INT_RANGE[0] <= value <= INT_RANGE[1])
+    return isinstance(value, annotation)  # type: ignore[arg-type]
+
+
+def mistyped_fields(event: PaymentEvent) -> list[str]:
+    """The fields whose values are not of the contract's type. A consumer of
+    ``payments.normalized`` checks this before acting on an event, since the topic is open
+    to any writer and a value of the wrong kind would fail much later, in a workflow."""
+    return [f.name for f in fields(PaymentEvent)
+            if not _matches(getattr(event, f.name), f.type)]

@@ -27,3 +27,16 @@ PAYLOAD_EXCERPT_BYTES = 4 * 1024
 # Each validation message, and the detail a gateway dead letter carries.
 ISSUE_MESSAGE_MAX_CHARS = 512
 MAX_ISSUES = 32
+
+
+def headers_size(headers: list[tuple[str, bytes]]) -> int:
+    """What ``MAX_HEADERS_BYTES`` counts: header names and values, without framing."""
+    return sum(len(name.encode()) + len(value) for name, value in headers)
+
+
+def cut_utf8(text: str, limit: int) -> bytes:
+    """At most ``limit`` bytes of ``text``'s UTF-8, never splitting a character."""
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return encoded
+    return encoded[:max(0, limit)].decode("utf-8", "ignore").encode()

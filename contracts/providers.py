@@ -2,9 +2,10 @@
 and the raw topics' key formats.
 
 What the gateway, the normalizer and the simulator must agree on about a provider is here:
-adding one is an entry in each table below, one module in ``gateway/providers/`` and one in
-``streams/providers/``. Pure data and functions. A provider's event kind that is not listed
-has no normalized type and is dead-lettered as ``event_type.unknown``.
+adding one is its ``Provider`` member and its row in each table below (with its topic names
+in ``contracts/topics.py``), ``gateway/providers/<name>.py`` and ``streams/providers/<name>.py``,
+which are found by the provider's name. Pure data and functions. A provider's event kind that
+is not listed has no normalized type and is dead-lettered as ``event_type.unknown``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ __all__ = [
     "BRAINTREE_TIMESTAMP_FORMAT",
     "CREDENTIAL_SETTINGS",
     "PROVIDER_NAMES",
+    "RAW_HEADERS",
     "RAW_TOPICS",
+    "RAW_TOPIC_NAMES",
     "SQUARE_FAILED_REFUND_STATUSES",
     "SQUARE_PAYMENT_STATUSES",
     "SQUARE_PAYMENT_TYPES",
@@ -33,6 +36,7 @@ __all__ = [
     "braintree_key",
     "braintree_key_has_kind",
     "braintree_timestamp",
+    "raw_headers",
 ]
 
 
@@ -52,6 +56,31 @@ RAW_TOPICS: dict[Provider, tuple[str, ...]] = {
     Provider.BRAINTREE: (topics.BRAINTREE_NOTIFICATION,),
     Provider.SQUARE: (topics.SQUARE_PAYMENT, topics.SQUARE_REFUND),
 }
+
+# Each raw topic's short name: the normalizer's agent for it is ``normalize-<name>`` and counts
+# under ``<name>``, and a deployment renames the topic with ``STREAMS_TOPIC_<NAME>``.
+RAW_TOPIC_NAMES: dict[str, str] = {
+    topics.STRIPE_PAYMENT_INTENT: "payment_intent",
+    topics.STRIPE_CHARGE: "charge",
+    topics.STRIPE_REFUND: "refund",
+    topics.ADYEN_NOTIFICATION: "adyen",
+    topics.BRAINTREE_NOTIFICATION: "braintree",
+    topics.SQUARE_PAYMENT: "square_payment",
+    topics.SQUARE_REFUND: "square_refund",
+}
+
+# The Kafka headers of every raw-topic record, in this order (ARCHITECTURE.md, "The raw
+# topics' value"): what the gateway writes, and the simulator too when it skips the gateway.
+RAW_HEADERS = ("provider", "event_type", "received_at", "request_id")
+
+
+def raw_headers(provider: str, event_type: str, received_at: str,
+                request_id: str) -> list[tuple[str, bytes]]:
+    """A raw record's headers; ``received_at`` is RFC 3339 UTC. gateway/records.py writes the
+    same (a unit test pins the two equal)."""
+    values = (provider, event_type, received_at, request_id)
+    return [(name, value.encode()) for name, value in zip(RAW_HEADERS, values, strict=True)]
+
 
 # The settings (environment variables, no prefix) that hold each provider's webhook
 # credentials: the gateway verifies with them and the simulator signs with them, so both

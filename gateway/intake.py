@@ -26,6 +26,7 @@ from prometheus_client import Counter
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from contracts.dead_letters import gateway_dead_letter_headers, gateway_dead_letter_key
 from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
 from contracts.topics import WEBHOOKS_DLQ
 from gateway.errors import (
@@ -47,7 +48,7 @@ from gateway.providers import (
     media_type_of,
 )
 from gateway.publisher import Publisher
-from gateway.records import dead_letter_headers, dead_letter_key, raw_headers, within_budget
+from gateway.records import raw_headers, within_budget
 from telemetry import bind_event_id, current_request_id
 
 log = logging.getLogger("gateway.webhooks")
@@ -188,14 +189,14 @@ class WebhookIntake:
         The value is the refused body exactly as received (Adyen: the item's compact JSON,
         as its raw topic would hold it), so it fits the same budget as a raw record and a
         reviewer or a re-drive reads the same bytes; why it was refused travels in the
-        headers named by ``contracts.dead_letters.GATEWAY_DLQ_HEADERS``.
+        headers of the envelope in ``contracts.dead_letters``.
         """
         bind_event_id(item.event_id)
         await self.publisher.publish(
-            WEBHOOKS_DLQ, dead_letter_key(item.event_id, request_id), item.value,
-            dead_letter_headers(provider=provider, reason=item.reason, detail=item.detail,
-                                event_id=item.event_id, received_at=received_at,
-                                request_id=request_id))
+            WEBHOOKS_DLQ, gateway_dead_letter_key(item.event_id, request_id), item.value,
+            gateway_dead_letter_headers(provider=provider, reason=item.reason,
+                                        detail=item.detail, event_id=item.event_id,
+                                        received_at=received_at, request_id=request_id))
 
 
 def item_outcome(outcome: Outcome) -> str:

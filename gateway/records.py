@@ -9,7 +9,8 @@ gateway keeps that promise, for every key and header it writes:
 - an event type is at most ``MAX_EVENT_TYPE_BYTES`` (the ``event_type`` header);
 - the request id is at most 128 ASCII characters (``telemetry.asgi`` adopts nothing longer);
 - a dead letter's ``detail`` is cut to ``ISSUE_MESSAGE_MAX_CHARS`` and then to whatever
-  the other headers leave of ``MAX_HEADERS_BYTES``.
+  the other headers leave of ``MAX_HEADERS_BYTES`` (the webhooks.dlq envelope is built by
+  ``contracts.dead_letters.gateway_dead_letter_headers``, which the starter reads back).
 
 An authentic event whose id or type is longer is dead-lettered (``event_id_too_long``,
 ``event_type_too_long``), keyed ``request:<request_id>``: reviewable, never a broken record.
@@ -19,8 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts.dead_letters import GATEWAY_DLQ_HEADERS
-from contracts.limits import ISSUE_MESSAGE_MAX_CHARS, MAX_HEADERS_BYTES, MAX_VALUE_BYTES
+from contracts.limits import MAX_VALUE_BYTES
 from gateway.providers import InvalidItem, Outcome, RefusedItem
 
 # Real ids are short (evt_… is ~30 bytes, an Adyen key ~40); 255 leaves the unified
@@ -47,36 +47,6 @@ def raw_headers(provider: str, event_type: str, received_at: str, request_id: st
     """The headers of a raw-topic record (ARCHITECTURE.md, "The raw topics' value")."""
     return [("provider", provider.encode()), ("event_type", event_type.encode()),
             ("received_at", received_at.encode()), ("request_id", request_id.encode())]
-
-
-def dead_letter_key(event_id: str | None, request_id: str) -> bytes:
-    return (event_id or f"request:{request_id}").encode()
-
-
-def dead_letter_headers(*, provider: str, reason: str, detail: str, event_id: str | None,
-                        received_at: str, request_id: str) -> Headers:
-    """webhooks.dlq headers, named by ``GATEWAY_DLQ_HEADERS``; ``detail`` takes what is left."""
-    fixed = {"provider": provider.encode(), "reason": reason.encode(),
-             "received_at": received_at.encode(), "request_id": request_id.encode()}
-    if event_id is not None:
-        fixed["event_id"] = event_id.encode()
-    used = headers_size(list(fixed.items())) + len("detail")
-    values = {**fixed, "detail": cut_utf8(detail[:ISSUE_MESSAGE_MAX_CHARS],
-                                          MAX_HEADERS_BYTES - used)}
-    return [(name, values[name]) for name in GATEWAY_DLQ_HEADERS if name in values]
-
-
-def cut_utf8(text: str, limit: int) -> bytes:
-    """At most ``limit`` bytes of ``text``'s UTF-8, never splitting a character."""
-    encoded = text.encode()
-    if len(encoded) <= limit:
-        return encoded
-    return encoded[:max(0, limit)].decode("utf-8", "ignore").encode()
-
-
-def headers_size(headers: Headers) -> int:
-    """What ``MAX_HEADERS_BYTES`` counts: header names and values, without framing."""
-    return sum(len(name.encode()) + len(value) for name, value in headers)
 
 
 def within_budget(outcome: Outcome) -> Outcome:

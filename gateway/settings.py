@@ -3,18 +3,11 @@
 Environment variables:
 
 - ``GATEWAY_PROVIDERS``: the comma-separated providers to serve, default ``stripe``; any
-  of ``stripe``, ``adyen``, ``braintree``, ``square``. A provider that is not listed
-  answers 404, and its settings are not required. An enabled provider whose settings are
-  missing stops startup naming each one.
-- ``STRIPE_WEBHOOK_SECRET`` (required for stripe): one or more comma-separated Stripe
-  signing secrets (``whsec_...``). Several are accepted during a rotation; each is tried.
-- ``ADYEN_HMAC_KEY`` (hex), ``ADYEN_BASIC_AUTH_USERNAME``, ``ADYEN_BASIC_AUTH_PASSWORD``
-  (required for adyen): the webhook's HMAC key and the endpoint's HTTP Basic credentials.
-- ``BRAINTREE_MERCHANT_ID``, ``BRAINTREE_PUBLIC_KEY``, ``BRAINTREE_PRIVATE_KEY``
-  (required for braintree): the API key pair the webhooks are signed with.
-- ``SQUARE_SIGNATURE_KEY``, ``SQUARE_NOTIFICATION_URL`` (required for square): the
-  subscription's signature key and its notification URL exactly as registered with
-  Square (the signature covers it, and a proxy may change the URL the gateway sees).
+  of ``contracts.providers.PROVIDER_NAMES`` (stripe, adyen, braintree, square). A provider
+  that is not listed answers 404, and its settings are not read. An enabled provider's
+  settings are declared by its module, ``gateway/providers/<name>.py`` (``Settings``): its
+  credentials, named in ``contracts.providers.CREDENTIAL_SETTINGS``, and any ``GATEWAY_``
+  tuning of its own. A missing, blank or placeholder credential stops startup naming each.
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).
@@ -22,9 +15,6 @@ Environment variables:
   ``contracts.limits.MAX_VALUE_BYTES`` (1,046,912: the 1 MiB record budget less the
   largest key, headers and framing), so that every body accepted is a record the broker
   accepts. It may be lowered; a value above the maximum stops startup.
-- ``GATEWAY_ADYEN_MAX_ITEMS``: the most notification items one Adyen request may carry,
-  default 100; a request with more is refused whole (413 ``too_many_items``) before any
-  item is verified.
 - ``GATEWAY_PUBLISH_TIMEOUT_SECONDS``: how long a webhook waits for the broker's
   acknowledgement before the gateway answers 503, default 5.
 - ``GATEWAY_CONNECT_RETRY_SECONDS``: pause between attempts to reach the broker while it is
@@ -45,14 +35,21 @@ Environment variables:
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts import providers as contract
 from contracts.limits import MAX_VALUE_BYTES
-from contracts.providers import CREDENTIAL_SETTINGS, PROVIDER_NAMES
+from gateway.providers import ProviderSettings, provider_module
 
 # Values copied from docs or templates that must never reach production.
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
@@ -63,12 +60,6 @@ _PLACEHOLDER_MARK = "replace_me"
 def is_placeholder(value: str) -> bool:
     lowered = value.lower()
     return lowered in _PLACEHOLDERS or _PLACEHOLDER_MARK in lowered
-_HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
-KNOWN_PROVIDERS = PROVIDER_NAMES
-# The settings each provider cannot run without, checked only when it is enabled.
-_REQUIRED = {provider.value: names for provider, names in CREDENTIAL_SETTINGS.items()}
-_PROVIDER_SETTINGS = tuple(name for names in _REQUIRED.values() for name in names
-                           if name != "STRIPE_WEBHOOK_SECRET")
 
 
 class GatewayConfigError(SystemExit):
@@ -79,27 +70,11 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     PROVIDERS: str = "stripe"
-    STRIPE_WEBHOOK_SECRET: str | None = Field(default=None,
-                                              validation_alias="STRIPE_WEBHOOK_SECRET")
-    ADYEN_HMAC_KEY: str | None = Field(default=None, validation_alias="ADYEN_HMAC_KEY")
-    ADYEN_BASIC_AUTH_USERNAME: str | None = Field(default=None,
-                                                  validation_alias="ADYEN_BASIC_AUTH_USERNAME")
-    ADYEN_BASIC_AUTH_PASSWORD: str | None = Field(default=None,
-                                                  validation_alias="ADYEN_BASIC_AUTH_PASSWORD")
-    BRAINTREE_MERCHANT_ID: str | None = Field(default=None,
-                                              validation_alias="BRAINTREE_MERCHANT_ID")
-    BRAINTREE_PUBLIC_KEY: str | None = Field(default=None, validation_alias="BRAINTREE_PUBLIC_KEY")
-    BRAINTREE_PRIVATE_KEY: str | None = Field(default=None,
-                                              validation_alias="BRAINTREE_PRIVATE_KEY")
-    SQUARE_SIGNATURE_KEY: str | None = Field(default=None, validation_alias="SQUARE_SIGNATURE_KEY")
-    SQUARE_NOTIFICATION_URL: str | None = Field(default=None,
-                                                validation_alias="SQUARE_NOTIFICATION_URL")
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     SIGNATURE_TOLERANCE_SECONDS: int = Field(default=300, gt=0)
     MAX_BODY_BYTES: int = Field(default=MAX_VALUE_BYTES, gt=0)
-    ADYEN_MAX_ITEMS: int = Field(default=100, gt=0)
     PUBLISH_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     CONNECT_RETRY_SECONDS: float = Field(default=1.0, gt=0)
     READY_TIMEOUT_SECONDS: float = Field(default=2.0, gt=0)
@@ -108,20 +83,8 @@ class GatewaySettings(BaseSettings):
     TOPIC_PREFIX: str = ""
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     BENCH_ENDPOINT: bool = False
-
-    @field_validator("STRIPE_WEBHOOK_SECRET")
-    @classmethod
-    def refuse_empty_secrets(cls, value: str | None) -> str | None:
-        if value is None:
-            return None  # required only when stripe is enabled; checked below
-        secrets = [part.strip() for part in value.split(",")]
-        if not any(secrets):
-            raise ValueError("STRIPE_WEBHOOK_SECRET must hold at least one signing secret")
-        if any(not part for part in secrets):
-            raise ValueError("STRIPE_WEBHOOK_SECRET has an empty entry between commas")
-        if any(is_placeholder(part) for part in secrets):
-            raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
-        return ",".join(secrets)
+    # Each enabled provider's own settings (its module's Settings), read with the above.
+    _providers: dict[str, ProviderSettings] = PrivateAttr(default_factory=dict)
 
     @field_validator("MAX_BODY_BYTES")
     @classmethod
@@ -137,44 +100,38 @@ class GatewaySettings(BaseSettings):
         names = [part.strip().lower() for part in value.split(",")]
         if not all(names):
             raise ValueError("GATEWAY_PROVIDERS must list providers separated by single commas")
-        unknown = sorted(set(names) - set(KNOWN_PROVIDERS))
+        # Read at call time, so that contracts/providers.py alone says which exist.
+        known = contract.PROVIDER_NAMES
+        unknown = sorted(set(names) - set(known))
         if unknown:
             raise ValueError(f"GATEWAY_PROVIDERS names unknown providers {unknown}; "
-                             f"known: {', '.join(KNOWN_PROVIDERS)}")
+                             f"known: {', '.join(known)}")
         if len(set(names)) != len(names):
             raise ValueError("GATEWAY_PROVIDERS lists a provider twice")
         return ",".join(names)
 
-    @field_validator(*_PROVIDER_SETTINGS)
+    @model_validator(mode="wrap")
     @classmethod
-    def strip_provider_setting(cls, value: str | None) -> str | None:
-        # An empty variable is the same mistake as an absent one.
-        if value is None:
-            return None
-        return value.strip() or None
-
-    @model_validator(mode="after")
-    def require_enabled_provider_settings(self) -> GatewaySettings:
+    def read_enabled_provider_settings(cls, data: Any,
+                                       handler: ValidatorFunctionWrapHandler) -> GatewaySettings:
+        """Read each enabled provider's Settings: from the environment, or from the keyword
+        arguments the gateway's settings were given under its names (tests, benches)."""
+        settings = handler(data)
+        given = data if isinstance(data, dict) else {}
         problems: list[str] = []
-        for provider in self.enabled_providers:
-            for name in _REQUIRED[provider]:
-                value = getattr(self, name)
-                if value is None:
-                    problems.append(f"{name} is required because GATEWAY_PROVIDERS "
-                                    f"enables {provider}")
-                elif is_placeholder(value):
-                    problems.append(f"{name} holds a placeholder, not a real secret")
-        if "adyen" in self.enabled_providers and self.ADYEN_HMAC_KEY is not None:
-            if not _is_hex_key(self.ADYEN_HMAC_KEY):
-                problems.append("ADYEN_HMAC_KEY must be the hex key Adyen shows "
-                                "(an even number of 0-9a-f digits)")
-        if "square" in self.enabled_providers and self.SQUARE_NOTIFICATION_URL is not None:
-            if not self.SQUARE_NOTIFICATION_URL.startswith(("https://", "http://")):
-                problems.append("SQUARE_NOTIFICATION_URL must be the full http(s) URL "
-                                "registered with Square")
+        for provider in settings.enabled_providers:
+            declared: type[ProviderSettings] = provider_module(provider).Settings
+            try:
+                own = declared(**{name: value for name, value in given.items()
+                                  if name in declared.model_fields})
+            except ValidationError as exc:
+                problems.append(describe(exc))
+                continue
+            problems += _credential_problems(provider, own) + own.problems()
+            settings._providers[provider] = own
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return settings
 
     @field_validator("KAFKA_BOOTSTRAP_SERVERS")
     @classmethod
@@ -187,13 +144,31 @@ class GatewaySettings(BaseSettings):
     def enabled_providers(self) -> tuple[str, ...]:
         return tuple(self.PROVIDERS.split(","))
 
-    @property
-    def stripe_secrets(self) -> tuple[str, ...]:
-        return tuple((self.STRIPE_WEBHOOK_SECRET or "").split(","))
+    def provider(self, name: str) -> ProviderSettings:
+        """An enabled provider's own settings (its module's ``Settings``)."""
+        return self._providers[name]
 
 
-def _is_hex_key(value: str) -> bool:
-    return _HEX_KEY.fullmatch(value) is not None
+def _credential_problems(provider: str, own: ProviderSettings) -> list[str]:
+    """The credentials an enabled provider cannot run without (contracts.providers)."""
+    problems: list[str] = []
+    for name in contract.CREDENTIAL_SETTINGS[provider]:
+        value = getattr(own, name)
+        if value is None:
+            problems.append(f"{name} is required because GATEWAY_PROVIDERS enables {provider}")
+        elif is_placeholder(value):
+            problems.append(f"{name} holds a placeholder, not a real secret")
+    return problems
+
+
+def describe(exc: ValidationError) -> str:
+    """A validation error as one line naming each setting."""
+    # Whole-model errors have no location; their message names the settings itself.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+        if error["loc"] else error["msg"].removeprefix("Value error, ")
+        for error in exc.errors()
+    )
 
 
 def load_settings(**overrides: object) -> GatewaySettings:
@@ -201,10 +176,4 @@ def load_settings(**overrides: object) -> GatewaySettings:
     try:
         return GatewaySettings(**overrides)
     except ValidationError as exc:
-        # Whole-model errors have no location; their message names the settings itself.
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            if error["loc"] else error["msg"].removeprefix("Value error, ")
-            for error in exc.errors()
-        )
-        raise GatewayConfigError(f"gateway: invalid configuration: {problems}") from None
+        raise GatewayConfigError(f"gateway: invalid configuration: {describe(exc)}") from None

@@ -17,6 +17,8 @@ import sys
 import time
 import urllib.request
 
+from contracts.events import make_event_id
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra import stack
 from infra.reconcile import RunCounts, reconcile
 from infra.servers import POSTGRES_DSN, REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
@@ -93,8 +95,9 @@ async def count_completed_workflows(prefix: str) -> int:
     from temporalio.client import Client
 
     client = await Client.connect("127.0.0.1:7233")
-    query = (f"WorkflowType = 'PaymentEventWorkflow' AND ExecutionStatus = 'Completed' "
-             f"AND WorkflowId STARTS_WITH 'payment-event:stripe:{prefix}'")
+    ids_start = workflow_id(PAYMENT_EVENT, make_event_id("stripe", prefix))  # the run's ids
+    query = (f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus = 'Completed' "
+             f"AND WorkflowId STARTS_WITH '{ids_start}'")
     return (await client.count_workflows(query)).count
 
 

@@ -14,21 +14,27 @@ import contextlib
 import fcntl
 import sys
 
+from infra.kafka_server import Kafka
+from infra.postgres_server import Postgres
 from infra.servers import (
     KAFKA_PORT,
     POSTGRES_DSN,
     POSTGRES_PORT,
     STATE_DIR,
-    Postgres,
     Server,
     StackError,
-    all_servers,
     is_port_open,
     wait_until,
 )
+from infra.temporal_server import Temporal
 from telemetry import exit_after_flush
 
 HEALTH_TIMEOUT_S = {"kafka": 120.0, "temporal": 90.0, "postgres": 60.0}
+
+
+def all_servers() -> list[Server]:
+    """The stack's servers in start order: PostgreSQL, Kafka, Temporal."""
+    return [Postgres(), Kafka(), Temporal()]
 
 
 def _select(names: list[str]) -> list[Server]:
@@ -44,7 +50,7 @@ def _select(names: list[str]) -> list[Server]:
 async def _prepare_database() -> None:
     import asyncpg
 
-    from orchestration.migrate import apply_migrations
+    from infra.migrate import apply_migrations
 
     admin = await asyncpg.connect(host="127.0.0.1", port=POSTGRES_PORT, user="postgres",
                                   database="postgres")

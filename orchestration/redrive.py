@@ -28,11 +28,11 @@ from temporalio.client import (
 from temporalio.common import RawValue, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from contracts.workflows import WORKFLOW_TYPES
 from orchestration.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-WORKFLOW_TYPES = ("PaymentEventWorkflow", "DLQReviewWorkflow")
 UNSUCCESSFUL = {
     WorkflowExecutionStatus.FAILED: "failed",
     WorkflowExecutionStatus.TERMINATED: "terminated",

@@ -29,6 +29,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from contracts import DeadLetter, ValidationIssue
+from contracts.workflows import (
+    DLQ_REVIEW,
+    PAYMENT_EVENT,
+    REVIEW_DECISION_SIGNAL,
+    WORKFLOW_TYPES,
+    workflow_id,
+)
 from orchestration import redrive, rules
 from orchestration.models import ReviewDecision
 from orchestration.settings import OrchestratorSettings
@@ -61,8 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     redriven.add_argument("workflow_ids", nargs="*", metavar="workflow_id")
     redriven.add_argument("--all", action="store_true", help="every workflow `failed` lists")
     for command in (failed, redriven):
-        command.add_argument("--type", default="PaymentEventWorkflow",
-                             choices=redrive.WORKFLOW_TYPES)
+        command.add_argument("--type", default=PAYMENT_EVENT.workflow, choices=WORKFLOW_TYPES)
         command.add_argument("--task-queue")
         command.add_argument("--limit", type=int, default=1000)
     args = parser.parse_args(argv)
@@ -113,8 +119,8 @@ async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> st
     decision = ReviewDecision(args.command, args.reviewer, corrected, args.reason)
     client = await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
     try:
-        await client.get_workflow_handle(f"dlq-review:{args.event_id}").signal(
-            "review_decision", decision)
+        await client.get_workflow_handle(workflow_id(DLQ_REVIEW, args.event_id)).signal(
+            REVIEW_DECISION_SIGNAL, decision)
     except RPCError as err:
         raise ReviewRefusedError(f"no running review workflow for {args.event_id}: {err}") from err
     return f"{args.command} sent for {args.event_id} by {args.reviewer}"

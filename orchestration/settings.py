@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.workflows import DEFAULT_TASK_QUEUE
 from orchestration.models import PersistBudget
 from orchestration.policies import PERSIST_ROUND_PAUSE, PERSIST_ROUNDS
 
@@ -16,7 +17,7 @@ class OrchestratorSettings(BaseSettings):
 
     TEMPORAL_TARGET: str = "127.0.0.1:7233"
     TEMPORAL_NAMESPACE: str = "default"
-    TASK_QUEUE: str = Field("payments", min_length=1)
+    TASK_QUEUE: str = Field(DEFAULT_TASK_QUEUE, min_length=1)
     POSTGRES_DSN: str = "postgresql://payments@127.0.0.1:55432/payments"
     POSTGRES_POOL_MIN: int = Field(1, ge=0)
     POSTGRES_POOL_MAX: int = Field(10, ge=1)

@@ -1,4 +1,5 @@
-"""The only PostgreSQL I/O of the orchestration layer: one asyncpg pool, shared.
+"""The PostgreSQL I/O of the orchestration layer: one asyncpg pool, shared (the payments
+row that each new event updates is kept by orchestration.payment_state, called from here).
 
 Every write is idempotent by event_id: INSERT ... ON CONFLICT (event_id) DO NOTHING, then
 the stored row is compared with what we meant to write. A second delivery of the same
@@ -22,25 +23,32 @@ from contracts import (
     DeadLetter,
     PaymentEvent,
 )
+from contracts.storage import (
+    ENRICHMENT_COLUMNS,
+    QUARANTINE_DIGEST_COLUMNS,
+    QUARANTINE_LETTER_COLUMNS,
+)
 from orchestration.models import CustomerHistory, PersistInput, ReviewOutcome
+from orchestration.payment_state import merge_payment_event
 from orchestration.rules import IDENTITY_FIELDS
 
 COMPARED_FIELDS = IDENTITY_FIELDS  # processed_at aside: see rules.IDENTITY_FIELDS
 _SUCCESS = sorted(str(t) for t in SUCCESS_EVENT_TYPES)
 _FAILURE = sorted(str(t) for t in FAILURE_EVENT_TYPES)
-_ENRICHMENT_COLUMNS = (
-    "fraud_score", "fraud_risk_level", "fraud_model_version",
-    "retry_action", "retry_delay_seconds", "retry_model_version",
-    "churn_score", "churn_risk_level", "churn_model_version",
-    "enrichment_missing", "validation_status", "validation_errors",
-)
-_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + _ENRICHMENT_COLUMNS
+_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + ENRICHMENT_COLUMNS
 _INSERT_EVENT = (
     f"INSERT INTO payment_events ({', '.join(_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_INSERT_COLUMNS) + 1))}) "
     "ON CONFLICT (event_id) DO NOTHING RETURNING id"
 )
 _SELECT_EVENT = f"SELECT {', '.join(COMPARED_FIELDS)} FROM payment_events WHERE event_id = $1"
+# A dead letter's columns; review_status and the rest take their defaults.
+_QUARANTINE_COLUMNS = QUARANTINE_LETTER_COLUMNS + QUARANTINE_DIGEST_COLUMNS
+_INSERT_QUARANTINE = (
+    f"INSERT INTO payment_events_quarantine ({', '.join(_QUARANTINE_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_QUARANTINE_COLUMNS) + 1))}) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
 _CUSTOMER_HISTORY = """
 WITH h AS (
     SELECT event_type = ANY($4::text[]) AS ok, amount_cents, provider_created_at
@@ -102,7 +110,11 @@ class PaymentStore:
         await self._pool.fetchval("SELECT 1")
 
     async def insert_payment_event(self, request: PersistInput) -> str:
-        """Write the row once; 'inserted' or 'duplicate' (an identical row already there)."""
+        """Write the row once; 'inserted' or 'duplicate' (an identical row already there).
+
+        A new row also merges the event into its payment's ``payments`` row, in the same
+        transaction (orchestration.payment_state); a duplicate changes neither table.
+        """
         e = request.enrichment
         fraud, retry, churn = e.fraud, e.retry, e.churn
         errors = [asdict(issue) for issue in request.validation.errors]
@@ -113,8 +125,11 @@ class PaymentStore:
             e.missing, "invalid" if errors else "valid", errors,
         ]
         async with self._pool.acquire() as conn:
-            if await conn.fetchval(_INSERT_EVENT, *values) is not None:
-                return "inserted"
+            # The payment's current state commits with its new event row, or neither does.
+            async with conn.transaction():
+                if await conn.fetchval(_INSERT_EVENT, *values) is not None:
+                    await merge_payment_event(conn, request.event)
+                    return "inserted"
             stored = await conn.fetchrow(_SELECT_EVENT, request.event.event_id)
         differing = diff_fields(dict(stored), request.event)
         if differing:
@@ -153,14 +168,7 @@ class PaymentStore:
         errors = [asdict(issue) for issue in letter.errors]
         async with self._pool.acquire() as conn:
             await conn.execute(
-                """
-                INSERT INTO payment_events_quarantine (event_id, provider, provider_event_id,
-                    source_topic, source_partition, source_offset, original_payload,
-                    payload_encoding, error_codes, errors, payload_sha256, payload_length,
-                    payload_truncated)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                ON CONFLICT (event_id) DO NOTHING
-                """,
+                _INSERT_QUARANTINE,
                 letter.event_id, letter.provider, letter.provider_event_id, letter.source_topic,
                 letter.source_partition, letter.source_offset, letter.payload,
                 letter.payload_encoding, list(letter.error_codes), errors,

@@ -43,6 +43,13 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from contracts import DeadLetter, PaymentEvent
+    from contracts.workflows import (
+        DLQ_REVIEW,
+        PAYMENT_EVENT,
+        REVIEW_DECISION_SIGNAL,
+        STATUS_QUERY,
+        workflow_id,
+    )
     from orchestration.activities import PaymentActivities, QuarantineActivities
     from orchestration.enrichment import plan_models
     from orchestration.models import (
@@ -83,7 +90,7 @@ _SCORERS = {
 }
 
 
-@workflow.defn(name="PaymentEventWorkflow")
+@workflow.defn(name=PAYMENT_EVENT.workflow)
 class PaymentEventWorkflow:
     """Validate, score and persist one payment event; redeliveries are counted, not re-run."""
 
@@ -95,7 +102,7 @@ class PaymentEventWorkflow:
         self._conflicting = 0
         self._missing: dict[str, str] = {}
 
-    @workflow.signal(name="event_received")
+    @workflow.signal(name=PAYMENT_EVENT.signal)
     def record_delivery(self, event: PaymentEvent) -> None:
         """Count a (re)delivery from the starter; the running workflow already owns it."""
         self._deliveries += 1
@@ -104,7 +111,7 @@ class PaymentEventWorkflow:
             workflow.logger.warning("delivery of %s differs from the event being processed",
                                     event.event_id)
 
-    @workflow.query(name="status")
+    @workflow.query(name=STATUS_QUERY)
     def status(self) -> PaymentEventStatus:
         """Where this event is, and how many deliveries it has had."""
         return PaymentEventStatus(self._event.event_id, self._stage, self._deliveries,
@@ -165,7 +172,7 @@ class PaymentEventWorkflow:
         return enrichment
 
 
-@workflow.defn(name="DLQReviewWorkflow")
+@workflow.defn(name=DLQ_REVIEW.workflow)
 class DLQReviewWorkflow:
     """Quarantine a dead letter, wait for a reviewer, then re-drive or close it."""
 
@@ -178,12 +185,12 @@ class DLQReviewWorkflow:
         self._corrected: PaymentEvent | None = None
         self._last_error: str | None = None
 
-    @workflow.signal(name="dead_letter_received")
+    @workflow.signal(name=DLQ_REVIEW.signal)
     def record_dead_letter(self, dead_letter: DeadLetter) -> None:
         """Count a (re)delivery of the dead letter from the starter."""
         self._received += 1
 
-    @workflow.signal(name="review_decision")
+    @workflow.signal(name=REVIEW_DECISION_SIGNAL)
     def decide(self, decision: ReviewDecision) -> None:
         """Take the first usable verdict; an unusable one is reported by `status`."""
         if self._decision is not None:
@@ -203,7 +210,7 @@ class DLQReviewWorkflow:
         self._decision = decision
         self._last_error = None
 
-    @workflow.query(name="status")
+    @workflow.query(name=STATUS_QUERY)
     def status(self) -> DLQReviewStatus:
         """The review status of this quarantined event."""
         reviewer = self._decision.reviewer if self._decision else None
@@ -259,7 +266,7 @@ class DLQReviewWorkflow:
     async def _redrive(self, event: PaymentEvent) -> None:
         try:
             await workflow.execute_child_workflow(
-                PaymentEventWorkflow.run, event, id=f"payment-event:{event.event_id}",
+                PaymentEventWorkflow.run, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
         except WorkflowAlreadyStartedError:

@@ -63,7 +63,7 @@ def decode_dead_letter(raw: bytes) -> DeadLetter:
         letter = DeadLetter(**data)
     except (KeyError, TypeError, ValueError) as exc:
         raise UndecodableMessageError(f"not a DeadLetter: {exc!r}") from exc
-    return letter if letter.payload_sha256 is not None else _bound_legacy(letter)
+    return letter if letter.payload_sha256 is not None else bound_legacy(letter)
 
 
 # Issue codes of a body the mapper could not read at all. Only such a body is filed under
@@ -107,7 +107,7 @@ def build_dead_letter(
     left out from the end (the last one kept says how many) until it fits.
     """
     provider = None if provider is None else bound_text(provider, _NAME_MAX_CHARS)
-    if provider_event_id is not None and not _fits_key(f"{provider}:{provider_event_id}"):
+    if provider_event_id is not None and not fits_key(f"{provider}:{provider_event_id}"):
         issues = [ValidationIssue("provider_event_id.too_long",
                                   f"the event id is over {MAX_KEY_BYTES} bytes, too long for a "
                                   "key; filed under its source coordinates", "provider_event_id"),
@@ -153,7 +153,7 @@ def dead_letter_from_error(
     )
 
 
-def _fits_key(text: str) -> bool:
+def fits_key(text: str) -> bool:
     try:
         return len(text.encode("utf-8")) <= MAX_KEY_BYTES
     except UnicodeEncodeError:  # a lone surrogate cannot be a Kafka key
@@ -175,7 +175,7 @@ def _fit_budget(letter: DeadLetter) -> DeadLetter:
     return letter
 
 
-def _bound_legacy(letter: DeadLetter) -> DeadLetter:
+def bound_legacy(letter: DeadLetter) -> DeadLetter:
     """A letter written before excerpts carried its whole payload: bound it on the way in."""
     try:
         raw = decode_payload(letter.payload, letter.payload_encoding)
@@ -186,7 +186,7 @@ def _bound_legacy(letter: DeadLetter) -> DeadLetter:
         offset=letter.source_offset, failed_at=letter.failed_at, stage=letter.stage,
         provider=letter.provider, provider_event_id=letter.provider_event_id,
     )
-    if _fits_key(letter.event_id):  # the id it was keyed and reviewed under
+    if fits_key(letter.event_id):  # the id it was keyed and reviewed under
         bounded.event_id = letter.event_id
     return bounded
 

@@ -21,6 +21,7 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("faust.streams", "_current_event"),
     ("faust.transport.drivers.aiokafka.Producer", "_ensure_producer"),
     ("faust.transport.consumer.Consumer", "_committed_offset"),
+    ("faust.app.router.Router", "_route_req"),
 )
 
 
@@ -49,7 +50,29 @@ def committed_offsets(app: faust.App) -> dict[TP, int | None]:
     return dict(app.consumer._committed_offset)
 
 
+async def forward_request(app: faust.App, destination: Any, web: Any, request: Any) -> Any:
+    """Answer ``request`` with the reply of the worker at ``destination`` (raises faust's
+    SameNode when that is this worker). faust's table_route does this only for a partition
+    it computes itself from the table's key serializer; there is no public forwarder."""
+    return await app.router._route_req(destination, web, request)
+
+
 def set_persisted_offset(table: Any, tp: TP, offset: int) -> None:
     """Record a changelog offset as faust's own send callback would, so that recovery replays
     only what comes after it (used when changelog records are produced in a batch)."""
     table.data.set_persisted_offset(tp, offset)
+
+
+def trusted_record(cls: type[faust.Record], values: dict[str, Any]) -> Any:
+    """A Record holding ``values`` (every field, already of its type) without its __init__.
+
+    faust's generated __init__ checks and converts each field, several times the cost of
+    encoding the record; values taken from a contract dataclass need neither. A Record keeps
+    its fields in the instance __dict__, and ``__evaluated_fields__`` names the fields its
+    lazy coercion has already run on (all of them, here). ``test_faust_internals.py`` checks
+    the result against a record built through __init__.
+    """
+    record = object.__new__(cls)
+    record.__dict__.update(values)
+    record.__dict__["__evaluated_fields__"] = set(values)
+    return record

@@ -2,10 +2,11 @@
 
 Run: ``faust -A streams.normalizer worker -l info`` (web on 127.0.0.1:6066). One agent per
 raw topic of each provider in STREAMS_NORMALIZER_PROVIDERS (default: all four).
-Values are consumed as raw bytes and parsed here, so a poison message reaches the DLQ
-instead of crashing the agent in faust's decoder. Events are worked in batches: every
-output of a batch is produced and acked by the broker before its events are marked seen
-and before their offsets can be committed.
+Raw values are consumed as bytes and parsed here (the raw topics carry the provider's body
+as received), so a poison message reaches the DLQ instead of crashing the agent in faust's
+decoder; the outputs are Records (``NormalizedEvent``, ``DeadLetterRecord``). Events are
+worked in batches: every output of a batch is produced and acked by the broker before its
+events are marked seen and before their offsets can be committed.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from streams.publishing import (
     send_all_confirmed,
     work_in_batches,
 )
+from streams.records import DeadLetterRecord, NormalizedEvent
 from streams.settings import StreamsSettings
 from telemetry import bind_event_id
 
@@ -52,9 +54,14 @@ raw_topics = {
                     key_serializer="raw", value_serializer="raw")
     for name in settings.raw_topics
 }
-# Outputs are JSON bytes from streams.codecs (the starter decodes with it), produced
-# straight to app.producer: faust's Topic.send costs more per message than the mapping.
-NORMALIZED, DLQ = settings.TOPIC_NORMALIZED, settings.TOPIC_VALIDATION_DLQ
+# The outputs carry Records (streams/records.py), as the starter reads them. Each value is
+# encoded once by its Record (streams/outputs.py) and produced straight to app.producer, in
+# batches: faust's Topic.send costs more per message than the mapping.
+normalized_topic = app.topic(settings.TOPIC_NORMALIZED, key_type=bytes, key_serializer="raw",
+                             value_type=NormalizedEvent)
+dlq_topic = app.topic(settings.TOPIC_VALIDATION_DLQ, key_type=bytes, key_serializer="raw",
+                      value_type=DeadLetterRecord)
+NORMALIZED, DLQ = normalized_topic.get_topic_name(), dlq_topic.get_topic_name()
 TOPICS = outputs.OutputTopics(NORMALIZED, DLQ)
 
 # event_id -> [first_seen_epoch, changelog partition]; partitioned like the raw topics.
@@ -163,7 +170,7 @@ async def _normalize_stream(stream: StreamT[bytes], agent: str,
 
 _providers = settings.normalizer_providers
 # provider -> its mapper, read when an agent starts (so a test can put a broken one in)
-mappers: dict[str, Mapper] = {p.provider.value: p.mapper for p in PROVIDER_STREAMS}
+mappers: dict[str, Mapper] = {p.provider: p.mapper for p in PROVIDER_STREAMS}
 _concurrency = settings.NORMALIZER_CONCURRENCY
 
 
@@ -172,17 +179,17 @@ def _declare_agent(provider: ProviderStreams, raw: RawTopic) -> faust.types.Agen
     topic = getattr(settings, raw.setting)
 
     async def normalize(stream: StreamT[bytes]) -> None:
-        name = provider.provider.value
+        name = provider.provider
         await _normalize_stream(stream, raw.agent, name, mappers[name])
 
     normalize.__name__ = normalize.__qualname__ = f"normalize_{raw.agent}"
-    normalize.__doc__ = f"Normalize {topic} ({provider.provider.value})."
+    normalize.__doc__ = f"Normalize {topic} ({provider.provider})."
     return app.agent(raw_topics[topic], name=raw.agent_name, concurrency=_concurrency)(normalize)
 
 
 # agent label (payment_intent, charge, ..., square_refund) -> its faust agent
 agents = {raw.agent: _declare_agent(provider, raw)
-          for provider in PROVIDER_STREAMS if provider.provider.value in _providers
+          for provider in PROVIDER_STREAMS if provider.provider in _providers
           for raw in provider.raw_topics}
 
 

@@ -1,9 +1,10 @@
 """What one raw message becomes: the normalized event or a dead letter, within the budget.
 
 Pure (no app, no I/O), so the normalizer's agents stay thin: they build outputs here,
-produce them, and mark them seen. Every output fits a record: a normalized event over the
-value budget, or under a key too long to be one, is dead-lettered as ``output.too_large``
-before the broker is ever asked.
+produce them, and mark them seen. Values are the bytes of the topics' Records
+(``NormalizedEvent``, ``DeadLetterRecord``, streams/records.py). Every output fits a
+record: a normalized event over the value budget, or under a key too long to be one, is
+dead-lettered as ``output.too_large`` before the broker is ever asked.
 """
 
 from __future__ import annotations
@@ -16,14 +17,9 @@ from faust.types import Message
 
 from contracts.dead_letters import ValidationIssue
 from contracts.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES
-from streams.codecs import (
-    build_dead_letter,
-    dead_letter_from_error,
-    encode_dead_letter,
-    encode_event,
-    key_event_id,
-)
+from streams.codecs import build_dead_letter, dead_letter_from_error, key_event_id
 from streams.providers import Mapper
+from streams.records import dead_letter_value, normalized_value
 from streams.rules import InvalidEventError
 
 log = logging.getLogger(__name__)
@@ -65,14 +61,14 @@ def build_output(message: Message, provider: str, mapper: Mapper, now: datetime,
         letter = dead_letter_from_error(raw, exc, topic=message.topic, partition=message.partition,
                                         offset=message.offset, failed_at=now, provider=provider,
                                         key=key)
-        return Output(letter.event_id, topics.dlq, encode_dead_letter(letter))
+        return Output(letter.event_id, topics.dlq, dead_letter_value(letter))
     except Exception as exc:  # noqa: BLE001 - a mapping bug must dead-letter, not kill the agent
         log.exception("normalize failed unexpectedly at %s:%s:%s",
                       message.topic, message.partition, message.offset)
         return dead_letter_output(message, provider, key_event_id(key),
                                   ValidationIssue("normalize.internal_error", repr(exc)), now,
                                   topics, stage="normalize")
-    value = encode_event(payment)
+    value = normalized_value(payment)  # the NormalizedEvent's bytes
     key_bytes = len(payment.event_id.encode())
     if len(value) > MAX_VALUE_BYTES or key_bytes > MAX_KEY_BYTES:
         issue = ValidationIssue(
@@ -90,7 +86,7 @@ def dead_letter_output(message: Message, provider: str, provider_event_id: str |
                                partition=message.partition, offset=message.offset,
                                failed_at=now, stage=stage, provider=provider,
                                provider_event_id=provider_event_id)
-    return Output(letter.event_id, topics.dlq, encode_dead_letter(letter))
+    return Output(letter.event_id, topics.dlq, dead_letter_value(letter))
 
 
 def _value(message: Message) -> bytes:

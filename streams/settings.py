@@ -2,25 +2,32 @@
 
 faust picks its store and data directory when the app module is imported, so these
 settings are built there, before ``faust.App``; tests set the environment first.
+
+Each provider's raw topics are settings too, ``STREAMS_TOPIC_<NAME>`` (``<NAME>`` is the
+topic's short name in ``contracts.providers.RAW_TOPIC_NAMES``): one field per topic in
+``contracts.providers.RAW_TOPICS``, defaulting to the topic itself, so that a deployment may
+rename any of them and a new provider's topics need no line here.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts import providers as contract
 from contracts import topics
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES
+from contracts.workflows import DEFAULT_TASK_QUEUE
 
 # Stripe retries a webhook for up to three days, so a shorter memory would let a
 # late retry through as a new event.
 MIN_DEDUP_RETENTION_SECONDS = 3 * 24 * 3600
 
 
-class StreamsSettings(BaseSettings):
+class _StreamsSettings(BaseSettings):
     """One settings class for the normalizer, starter and simulator apps (prefix STREAMS_).
 
     The provider credentials the simulator signs with are the gateway's settings, read under
@@ -45,13 +52,7 @@ class StreamsSettings(BaseSettings):
     WEB_PORT: int | None = None
     WEB_HOST: str = "127.0.0.1"
 
-    TOPIC_PAYMENT_INTENT: str = topics.STRIPE_PAYMENT_INTENT
-    TOPIC_CHARGE: str = topics.STRIPE_CHARGE
-    TOPIC_REFUND: str = topics.STRIPE_REFUND
-    TOPIC_ADYEN: str = topics.ADYEN_NOTIFICATION
-    TOPIC_BRAINTREE: str = topics.BRAINTREE_NOTIFICATION
-    TOPIC_SQUARE_PAYMENT: str = topics.SQUARE_PAYMENT
-    TOPIC_SQUARE_REFUND: str = topics.SQUARE_REFUND
+    # The raw topics' fields, TOPIC_<NAME>, are added below (with_raw_topics).
     # Which providers' raw topics the normalizer consumes (comma-separated).
     NORMALIZER_PROVIDERS: str = ",".join(PROVIDER_NAMES)
     TOPIC_NORMALIZED: str = topics.PAYMENTS_NORMALIZED
@@ -87,7 +88,7 @@ class StreamsSettings(BaseSettings):
         validation_alias=AliasChoices("TEMPORAL_TARGET", "STREAMS_TEMPORAL_TARGET"),
     )
     TEMPORAL_NAMESPACE: str = "default"
-    TEMPORAL_TASK_QUEUE: str = "payments"
+    TEMPORAL_TASK_QUEUE: str = DEFAULT_TASK_QUEUE
     STARTER_CONCURRENCY: int = Field(default=16, ge=1)
     STARTER_RETRY_MAX_SECONDS: float = Field(default=30.0, gt=0)
     # The gateway's dead letters (authentic but invalid webhooks), carried to review.
@@ -107,10 +108,11 @@ class StreamsSettings(BaseSettings):
     @classmethod
     def check_providers(cls, value: str) -> str:
         names = [name.strip() for name in value.split(",") if name.strip()]
-        unknown = sorted(set(names) - set(PROVIDER_NAMES))
+        known = contract.PROVIDER_NAMES  # at call time: contracts/providers.py says which exist
+        unknown = sorted(set(names) - set(known))
         if unknown or not names:
             raise ValueError(f"STREAMS_NORMALIZER_PROVIDERS must list some of "
-                             f"{', '.join(PROVIDER_NAMES)}; unknown: {', '.join(unknown)}")
+                             f"{', '.join(known)}; unknown: {', '.join(unknown)}")
         return ",".join(names)
 
     @property
@@ -119,9 +121,8 @@ class StreamsSettings(BaseSettings):
 
     @property
     def raw_topics(self) -> tuple[str, ...]:
-        return (self.TOPIC_PAYMENT_INTENT, self.TOPIC_CHARGE, self.TOPIC_REFUND,
-                self.TOPIC_ADYEN, self.TOPIC_BRAINTREE, self.TOPIC_SQUARE_PAYMENT,
-                self.TOPIC_SQUARE_REFUND)
+        """Every provider's raw topics, as this deployment names them."""
+        return tuple(getattr(self, raw_topic_setting(topic)) for topic in contract_raw_topics())
 
     def broker_url(self) -> str:
         hosts = [h.strip() for h in self.KAFKA_BOOTSTRAP_SERVERS.split(",") if h.strip()]
@@ -174,3 +175,23 @@ class StreamsSettings(BaseSettings):
         path = self.DATA_DIR / app_id
         path.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
         return path
+
+
+def contract_raw_topics() -> tuple[str, ...]:
+    """Every provider's raw topics, in the order of contracts.providers.PROVIDER_NAMES."""
+    return tuple(topic for name in contract.PROVIDER_NAMES for topic in contract.RAW_TOPICS[name])
+
+
+def raw_topic_setting(topic: str) -> str:
+    """The field that names a raw topic: ``TOPIC_<NAME>``, read as ``STREAMS_TOPIC_<NAME>``."""
+    return "TOPIC_" + contract.RAW_TOPIC_NAMES[topic].upper()
+
+
+def with_raw_topics(base: type[_StreamsSettings]) -> type[_StreamsSettings]:
+    """``base`` and a field per raw topic in contracts.providers (as it is when called)."""
+    fields: dict = {raw_topic_setting(topic): (str, topic) for topic in contract_raw_topics()}
+    return create_model("StreamsSettings", __base__=base, __module__=__name__,
+                        __doc__=base.__doc__, **fields)
+
+
+StreamsSettings = with_raw_topics(_StreamsSettings)

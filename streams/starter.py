@@ -32,26 +32,17 @@ from prometheus_client import Counter
 from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
 from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WorkflowTarget
 from streams import views
-from streams.codecs import (
-    UndecodableMessageError,
-    build_dead_letter,
-    decode_dead_letter,
-    decode_event,
-    encode_dead_letter,
-)
+from streams.codecs import build_dead_letter
 from streams.gateway_letters import gateway_dead_letter
 from streams.logs import use_json_logs
 from streams.metrics import AgentCounters
 from streams.publishing import send_all_confirmed
+from streams.records import DeadLetterRecord, NormalizedEvent, letter_record, to_event, to_letter
+from streams.schemas import DeadLetteringSchema
 from streams.settings import StreamsSettings
-from streams.workflow_starts import (
-    DLQ_REVIEW,
-    PAYMENT_EVENT,
-    StartRefusedError,
-    WorkflowStarter,
-    WorkflowTarget,
-)
+from streams.workflow_starts import StartRefusedError, WorkflowStarter
 from telemetry import bind_event_id
 
 log = logging.getLogger(__name__)
@@ -60,14 +51,14 @@ settings = StreamsSettings()
 app = faust.App(settings.STARTER_APP_ID, **settings.starter_app_options(settings.STARTER_APP_ID))
 
 
-def _bytes_topic(name: str) -> faust.TopicT:
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                     value_serializer="raw")
-
-
-normalized_topic = _bytes_topic(settings.TOPIC_NORMALIZED)
-dlq_topic = _bytes_topic(settings.TOPIC_VALIDATION_DLQ)
-gateway_dlq_topic = _bytes_topic(settings.TOPIC_WEBHOOKS_DLQ)
+# The normalizer's outputs are Records; a value that is not its topic's Record reaches the
+# agent as the DeadLetterRecord of its coordinates (streams/schemas.py), never as an error.
+normalized_topic = app.topic(settings.TOPIC_NORMALIZED,
+                             schema=DeadLetteringSchema(NormalizedEvent))
+dlq_topic = app.topic(settings.TOPIC_VALIDATION_DLQ, schema=DeadLetteringSchema(DeadLetterRecord))
+# The gateway's dead letters stay bytes: their fields travel in headers (gateway_letters.py).
+gateway_dlq_topic = app.topic(settings.TOPIC_WEBHOOKS_DLQ, key_type=bytes, value_type=bytes,
+                              key_serializer="raw", value_serializer="raw")
 counters = AgentCounters("starter")
 starter = WorkflowStarter(settings.TEMPORAL_TARGET, settings.TEMPORAL_NAMESPACE,
                           settings.TEMPORAL_TASK_QUEUE, settings.STARTER_RETRY_MAX_SECONDS)
@@ -82,28 +73,23 @@ PARKED = Counter(
 def decode_for_start(event: EventT) -> tuple[WorkflowTarget, str, Any]:
     """The workflow, event id and argument for one message.
 
-    A message that does not decode is not dropped: it goes to review as a dead letter
-    keyed by its coordinates, so a bug upstream is visible and nothing is lost.
+    A message that did not decode is not dropped: its topic's schema made it a dead letter
+    keyed by its coordinates, which goes to review, so a bug upstream is visible and
+    nothing is lost.
     """
     message = event.message
-    raw = bytes(message.value or b"")
     if message.topic == settings.TOPIC_WEBHOOKS_DLQ:
+        raw = bytes(message.value or b"")
         letter = gateway_dead_letter(raw, message.key, message.headers, topic=message.topic,
                                      partition=message.partition, offset=message.offset,
                                      now=datetime.now(UTC))
         return DLQ_REVIEW, letter.event_id, letter
-    try:
-        if message.topic == settings.TOPIC_VALIDATION_DLQ:
-            letter = decode_dead_letter(raw)
-            return DLQ_REVIEW, letter.event_id, letter
-        payment = decode_event(raw)
+    value = event.value
+    if isinstance(value, NormalizedEvent):
+        payment = to_event(value)
         return PAYMENT_EVENT, payment.event_id, payment
-    except UndecodableMessageError as exc:
-        issue = ValidationIssue("starter.undecodable", str(exc))
-        letter = build_dead_letter(raw, [issue], topic=message.topic, partition=message.partition,
-                                   offset=message.offset, failed_at=datetime.now(UTC),
-                                   stage="start")
-        return DLQ_REVIEW, letter.event_id, letter
+    letter = to_letter(value)
+    return DLQ_REVIEW, letter.event_id, letter
 
 
 def refused_start_letter(event: EventT, payment: PaymentEvent,
@@ -128,7 +114,7 @@ async def handle_refusal(event: EventT, target: WorkflowTarget, arg: Any,
     if target == PAYMENT_EVENT:
         letter = refused_start_letter(event, arg, refused)
         await send_all_confirmed([partial(dlq_topic.send, key=letter.event_id.encode(),
-                                          value=encode_dead_letter(letter))])
+                                          value=letter_record(letter))])
         log.warning("start refused, dead-lettered to %s: %s", settings.TOPIC_VALIDATION_DLQ,
                     refused, extra={"reason": refused.reason})
         return "dead_lettered"
@@ -159,7 +145,7 @@ async def start_message(event: EventT, agent: str) -> str:
         bind_event_id(None)
 
 
-async def _start_stream(stream: StreamT[bytes], agent: str) -> None:
+async def _start_stream(stream: StreamT, agent: str) -> None:
     # Manual acks: faust acks an event in a `finally` even when the body raised or was
     # cancelled (e.g. at shutdown while Temporal is down), which would commit past it.
     manual = stream.noack()
@@ -170,13 +156,14 @@ async def _start_stream(stream: StreamT[bytes], agent: str) -> None:
 
 @app.agent(normalized_topic, name="start-payment-workflows",
            concurrency=settings.STARTER_CONCURRENCY)
-async def start_payment_workflows(stream: StreamT[bytes]) -> None:
-    """Start (or signal) PaymentEventWorkflow for each normalized event."""
+async def start_payment_workflows(stream: StreamT[NormalizedEvent]) -> None:
+    """Start (or signal) PaymentEventWorkflow for each normalized event (and DLQReviewWorkflow
+    for a value that was not one: its schema made it a dead letter)."""
     await _start_stream(stream, "normalized")
 
 
 @app.agent(dlq_topic, name="start-dlq-reviews", concurrency=settings.STARTER_CONCURRENCY)
-async def start_dlq_reviews(stream: StreamT[bytes]) -> None:
+async def start_dlq_reviews(stream: StreamT[DeadLetterRecord]) -> None:
     """Start (or signal) DLQReviewWorkflow for each dead letter."""
     await _start_stream(stream, "dead_letter")
 

@@ -1,5 +1,8 @@
 """Faust web views: liveness, readiness, Prometheus metrics, counters and the dedup table.
 
+Every table has a view that is answered by the worker owning the key asked for (a request
+to another worker is forwarded to it); the web server binds STREAMS_WEB_HOST, 127.0.0.1.
+
 Both workers get stall visibility here: every few seconds each assigned partition's lag,
 oldest unacknowledged record and committed offset are sampled into Prometheus gauges, and
 /ready fails, naming the partitions, when one has lag and its committed offset has not
@@ -12,16 +15,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import wraps
 from typing import Any
 
 import faust
+from faust.exceptions import SameNode
 from faust.types import TP
 from faust.web import Request, Response, View
+from faust.web.exceptions import ServiceUnavailable
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from contracts.events import make_event_id
 from streams.dedup import decode_seen
-from streams.faust_internals import broker_client, committed_offsets
+from streams.faust_internals import broker_client, committed_offsets, forward_request
 from streams.metrics import AgentCounters, export_partitions
 from streams.settings import StreamsSettings
 from streams.stalls import PartitionSample, PartitionState, StallTracker
@@ -157,6 +163,39 @@ def register_health(app: faust.App, counters: AgentCounters, check_ready: ReadyC
             return self.json(counters.snapshot())
 
 
+# app id -> the tables that have a routed web view; every table of an app must (a test checks).
+ROUTED_TABLES: dict[str, set[str]] = {}
+
+
+def route_by_source_key(app: faust.App, table: Any, match_info: str) -> Callable:
+    """faust's table_route, for a table filed by its source record's partition.
+
+    The dedup entry of an event sits in the changelog partition of the raw record it came
+    from, which the raw key's bytes chose. faust's table_route would hash the key as the
+    table serializes it (JSON, ``"evt_1"`` with its quotes) and so ask the wrong worker for
+    two keys in three. This asks the worker that owns the partition of the raw key's bytes,
+    or answers here when that is this worker.
+    """
+    ROUTED_TABLES.setdefault(app.conf.id, set()).add(table.name)
+
+    def decorate(handler: Callable) -> Callable:
+        @wraps(handler)
+        async def get(view: View, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = request.match_info[match_info].encode()
+            try:
+                owner = app.assignor.key_store(table.changelog_topic.get_topic_name(), key)
+            except KeyError as exc:  # no assignment yet (or a rebalance is running)
+                raise ServiceUnavailable() from exc
+            try:
+                return await forward_request(app, owner, view.web, request)
+            except SameNode:
+                return await handler(view, request, *args, **kwargs)
+
+        return get
+
+    return decorate
+
+
 def register_dedup(app: faust.App, table: Any) -> None:
     """Add /dedup/size and /dedup/{provider}/{provider_event_id} over the dedup table."""
 
@@ -168,11 +207,11 @@ def register_dedup(app: faust.App, table: Any) -> None:
 
     @app.page("/dedup/{provider}/{provider_event_id}")
     class DedupLookup(View):
-        # Route by the raw topic's key, the provider event id: that key chose the
+        # Routed by the raw topic's key, the provider event id: that key chose the
         # partition (and so the worker) that holds this event's dedup entry.
-        @app.table_route(table=table, match_info="provider_event_id")
+        @route_by_source_key(app, table, match_info="provider_event_id")
         async def get(self, request: Request, provider: str, provider_event_id: str) -> Response:
-            """Whether an event id was seen, and when."""
+            """Whether an event id was seen, and when (asked of the worker that owns it)."""
             event_id = make_event_id(provider, provider_event_id)
             entry = decode_seen(event_id, table.data.get(event_id))
             if entry is None:

@@ -1,7 +1,8 @@
 """The only Temporal I/O in streams: signal-with-start by workflow type name, errors classified.
 
-Workflows are named by string so streams never imports orchestration. Idempotency comes
-from the workflow id and the reuse policy ALLOW_DUPLICATE_FAILED_ONLY:
+Workflows are named by string, from contracts.workflows, so streams never imports
+orchestration. Idempotency comes from the workflow id and the reuse policy
+ALLOW_DUPLICATE_FAILED_ONLY:
 
 * a running workflow gets the signal (conflict policy USE_EXISTING): "signalled";
 * a completed one refuses a second run (WorkflowAlreadyStartedError): "already_done";
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
@@ -28,6 +28,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.workflows import WorkflowTarget, workflow_id
 from streams.publishing import retry_forever
 
 log = logging.getLogger(__name__)
@@ -53,21 +54,6 @@ PERMANENT_STATUSES = frozenset({
 })
 # Failures to reach Temporal at all: Client.connect raises RuntimeError.
 TRANSIENT_ERRORS = (RPCError, RuntimeError, asyncio.TimeoutError, ConnectionError)
-
-
-@dataclass(frozen=True, slots=True)
-class WorkflowTarget:
-    workflow: str  # the workflow type name registered by orchestration
-    id_prefix: str
-    signal: str
-
-
-PAYMENT_EVENT = WorkflowTarget("PaymentEventWorkflow", "payment-event", "event_received")
-DLQ_REVIEW = WorkflowTarget("DLQReviewWorkflow", "dlq-review", "dead_letter_received")
-
-
-def workflow_id(target: WorkflowTarget, event_id: str) -> str:
-    return f"{target.id_prefix}:{event_id}"
 
 
 class StartRefusedError(Exception):

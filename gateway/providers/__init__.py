@@ -1,8 +1,20 @@
-"""The provider plug-in seam: one module per provider, registered here and nowhere else.
+"""The provider plug-in seam: one module per provider, found by its name and nowhere else.
 
-A provider module holds a class that satisfies ``Provider``; its factory goes into
-``PROVIDER_FACTORIES``; ``GATEWAY_PROVIDERS`` picks which factories run. The intake,
-publisher and metrics stay as they are.
+``gateway/providers/<name>.py``, for each name in ``contracts.providers.PROVIDER_NAMES``,
+declares two things:
+
+- ``Settings``: a ``ProviderSettings`` class with the provider's own settings. Its
+  credentials are read under the names ``contracts.providers.CREDENTIAL_SETTINGS`` gives
+  (no prefix: the simulator signs with the same variables), typed ``Credential``; anything
+  else under ``GATEWAY_``. ``gateway.settings`` reads it only when the provider is enabled,
+  and refuses to start when a credential is missing, blank or a placeholder, or when the
+  class's own ``problems()`` names one;
+- ``build(own, settings) -> Provider``: a class that satisfies ``Provider``, from its
+  ``Settings`` and the gateway's.
+
+``GATEWAY_PROVIDERS`` picks which modules are imported: each imports its SDK at the top, and
+a gateway that serves only Stripe never pays for braintree or Adyen (about a second each).
+The intake, publisher and metrics stay as they are.
 
 Beyond ``verify`` a provider may declare two optional class attributes, read with defaults
 so that Stripe's module needs neither:
@@ -14,9 +26,14 @@ so that Stripe's module needs neither:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Protocol
+
+from pydantic import AfterValidator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from gateway.settings import GatewaySettings
@@ -80,59 +97,49 @@ def acknowledgement_of(provider: Provider) -> tuple[str, bytes] | None:
     return getattr(provider, "acknowledgement", None)
 
 
-ProviderFactory = Callable[["GatewaySettings"], Provider]
+def _blank_is_missing(value: str | None) -> str | None:
+    # An empty variable is the same mistake as an absent one.
+    return None if value is None else value.strip() or None
 
 
-# Each factory imports its SDK lazily: a gateway that serves only Stripe never pays for
-# importing braintree or Adyen (about a second each).
-def _stripe(settings: GatewaySettings) -> Provider:
-    from gateway.providers.stripe import StripeProvider
-
-    return StripeProvider(settings.stripe_secrets, settings.SIGNATURE_TOLERANCE_SECONDS)
+# A credential setting: optional to read, required (by gateway.settings) once enabled.
+Credential = Annotated[str | None, AfterValidator(_blank_is_missing)]
 
 
-def _adyen(settings: GatewaySettings) -> Provider:
-    from gateway.providers.adyen import AdyenProvider
+class ProviderSettings(BaseSettings):
+    """What a provider module's ``Settings`` derives from: the gateway's settings config
+    (tuning under ``GATEWAY_``, credentials under their own name by ``validation_alias``)."""
 
-    return AdyenProvider(settings.ADYEN_HMAC_KEY, settings.ADYEN_BASIC_AUTH_USERNAME,
-                         settings.ADYEN_BASIC_AUTH_PASSWORD, max_items=settings.ADYEN_MAX_ITEMS)
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore",
+                                      populate_by_name=True)
 
-
-def _braintree(settings: GatewaySettings) -> Provider:
-    from gateway.providers.braintree import BraintreeProvider
-
-    return BraintreeProvider(settings.BRAINTREE_MERCHANT_ID, settings.BRAINTREE_PUBLIC_KEY,
-                             settings.BRAINTREE_PRIVATE_KEY)
+    def problems(self) -> list[str]:
+        """What is wrong beyond a missing credential (a key in the wrong form, ...)."""
+        return []
 
 
-def _square(settings: GatewaySettings) -> Provider:
-    from gateway.providers.square import SquareProvider
-
-    return SquareProvider(settings.SQUARE_SIGNATURE_KEY, settings.SQUARE_NOTIFICATION_URL)
-
-
-PROVIDER_FACTORIES: dict[str, ProviderFactory] = {
-    "stripe": _stripe,
-    "adyen": _adyen,
-    "braintree": _braintree,
-    "square": _square,
-}
+def provider_module(name: str) -> ModuleType:
+    """``gateway.providers.<name>``, imported on first use (with its SDK)."""
+    return importlib.import_module(f"{__name__}.{name}")
 
 
 def build_providers(settings: GatewaySettings) -> dict[str, Provider]:
     """The enabled providers only: a disabled one answers 404 like any unknown name."""
-    return {name: PROVIDER_FACTORIES[name](settings) for name in settings.enabled_providers}
+    return {name: provider_module(name).build(settings.provider(name), settings)
+            for name in settings.enabled_providers}
 
 
 __all__ = [
     "JSON_MEDIA_TYPE",
-    "PROVIDER_FACTORIES",
+    "Credential",
     "InvalidItem",
     "Outcome",
     "Provider",
+    "ProviderSettings",
     "RefusedItem",
     "VerifiedEvent",
     "acknowledgement_of",
     "build_providers",
     "media_type_of",
+    "provider_module",
 ]

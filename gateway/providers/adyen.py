@@ -38,17 +38,29 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from Adyen.util import is_valid_hmac_notification
+from pydantic import Field
 
 from contracts.limits import MAX_VALUE_BYTES
 from contracts.providers import Provider, adyen_key
 from contracts.topics import ADYEN_NOTIFICATION
 from gateway.errors import MalformedBodyError, PayloadTooLargeError, SignatureError
-from gateway.providers import InvalidItem, Outcome, RefusedItem, VerifiedEvent
+from gateway.providers import (
+    Credential,
+    InvalidItem,
+    Outcome,
+    ProviderSettings,
+    RefusedItem,
+    VerifiedEvent,
+)
+
+if TYPE_CHECKING:
+    from gateway.settings import GatewaySettings
 
 PROVIDER = Provider.ADYEN.value
 ACKNOWLEDGEMENT = ("text/plain", b"[accepted]")
@@ -56,6 +68,33 @@ ACKNOWLEDGEMENT = ("text/plain", b"[accepted]")
 _SIGNED_TEXT = ("pspReference", "originalReference", "merchantAccountCode",
                 "merchantReference", "eventCode", "success")
 _MAX_ID = 255
+_HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
+
+
+class Settings(ProviderSettings):
+    """``ADYEN_HMAC_KEY`` (hex), ``ADYEN_BASIC_AUTH_USERNAME``, ``ADYEN_BASIC_AUTH_PASSWORD``:
+    the webhook's HMAC key and the endpoint's HTTP Basic credentials.
+    ``GATEWAY_ADYEN_MAX_ITEMS``: the most notification items one request may carry, default
+    100; a request with more is refused whole (413 ``too_many_items``) before any item is
+    verified."""
+
+    ADYEN_HMAC_KEY: Credential = Field(default=None, validation_alias="ADYEN_HMAC_KEY")
+    ADYEN_BASIC_AUTH_USERNAME: Credential = Field(default=None,
+                                                  validation_alias="ADYEN_BASIC_AUTH_USERNAME")
+    ADYEN_BASIC_AUTH_PASSWORD: Credential = Field(default=None,
+                                                  validation_alias="ADYEN_BASIC_AUTH_PASSWORD")
+    ADYEN_MAX_ITEMS: int = Field(default=100, gt=0)
+
+    def problems(self) -> list[str]:
+        if self.ADYEN_HMAC_KEY is not None and _HEX_KEY.fullmatch(self.ADYEN_HMAC_KEY) is None:
+            return ["ADYEN_HMAC_KEY must be the hex key Adyen shows "
+                    "(an even number of 0-9a-f digits)"]
+        return []
+
+
+def build(own: Settings, settings: GatewaySettings) -> AdyenProvider:
+    return AdyenProvider(own.ADYEN_HMAC_KEY, own.ADYEN_BASIC_AUTH_USERNAME,
+                         own.ADYEN_BASIC_AUTH_PASSWORD, max_items=own.ADYEN_MAX_ITEMS)
 
 
 class BasicAuthError(SignatureError):

@@ -27,22 +27,42 @@ import binascii
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import braintree
 from braintree.exceptions.invalid_signature_error import InvalidSignatureError
+from pydantic import Field
 
 from contracts.providers import Provider, braintree_key
 from contracts.topics import BRAINTREE_NOTIFICATION
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
-from gateway.providers import Outcome, VerifiedEvent
+from gateway.providers import Credential, Outcome, ProviderSettings, VerifiedEvent
+
+if TYPE_CHECKING:
+    from gateway.settings import GatewaySettings
 
 PROVIDER = Provider.BRAINTREE.value
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 # Braintree posts two fields; a few more are tolerated, a form of thousands is refused
 # before it is parsed (a 1 MiB form of empty fields cost ~0.3-0.44 s of parse).
 MAX_FORM_FIELDS = 8
+
+
+class Settings(ProviderSettings):
+    """``BRAINTREE_MERCHANT_ID``, ``BRAINTREE_PUBLIC_KEY``, ``BRAINTREE_PRIVATE_KEY``: the API
+    key pair the webhooks are signed with."""
+
+    BRAINTREE_MERCHANT_ID: Credential = Field(default=None,
+                                              validation_alias="BRAINTREE_MERCHANT_ID")
+    BRAINTREE_PUBLIC_KEY: Credential = Field(default=None, validation_alias="BRAINTREE_PUBLIC_KEY")
+    BRAINTREE_PRIVATE_KEY: Credential = Field(default=None,
+                                              validation_alias="BRAINTREE_PRIVATE_KEY")
+
+
+def build(own: Settings, settings: GatewaySettings) -> BraintreeProvider:
+    return BraintreeProvider(own.BRAINTREE_MERCHANT_ID, own.BRAINTREE_PUBLIC_KEY,
+                             own.BRAINTREE_PRIVATE_KEY)
 
 
 class BraintreeProvider:

@@ -17,6 +17,7 @@ What lands on Kafka:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 from square.utils.webhooks_helper import verify_signature
@@ -24,12 +25,35 @@ from square.utils.webhooks_helper import verify_signature
 from contracts.providers import Provider
 from contracts.topics import SQUARE_PAYMENT, SQUARE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
-from gateway.providers import Outcome, VerifiedEvent
+from gateway.providers import Credential, Outcome, ProviderSettings, VerifiedEvent
 from gateway.providers._structure import parse_json_event, route_by_prefix
+
+if TYPE_CHECKING:
+    from gateway.settings import GatewaySettings
 
 PROVIDER = Provider.SQUARE.value
 SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 _ROUTES: tuple[tuple[str, str], ...] = (("payment.", SQUARE_PAYMENT), ("refund.", SQUARE_REFUND))
+
+
+class Settings(ProviderSettings):
+    """``SQUARE_SIGNATURE_KEY``, ``SQUARE_NOTIFICATION_URL``: the subscription's signature key
+    and its notification URL exactly as registered with Square (the signature covers it, and
+    a proxy may change the URL the gateway sees)."""
+
+    SQUARE_SIGNATURE_KEY: Credential = Field(default=None, validation_alias="SQUARE_SIGNATURE_KEY")
+    SQUARE_NOTIFICATION_URL: Credential = Field(default=None,
+                                                validation_alias="SQUARE_NOTIFICATION_URL")
+
+    def problems(self) -> list[str]:
+        url = self.SQUARE_NOTIFICATION_URL
+        if url is not None and not url.startswith(("https://", "http://")):
+            return ["SQUARE_NOTIFICATION_URL must be the full http(s) URL registered with Square"]
+        return []
+
+
+def build(own: Settings, settings: GatewaySettings) -> SquareProvider:
+    return SquareProvider(own.SQUARE_SIGNATURE_KEY, own.SQUARE_NOTIFICATION_URL)
 
 
 class SquareEvent(BaseModel):

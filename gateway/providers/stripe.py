@@ -11,15 +11,20 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import stripe
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from contracts.providers import Provider
 from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
-from gateway.providers import VerifiedEvent
+from gateway.providers import ProviderSettings, VerifiedEvent
 from gateway.providers._structure import parse_json_event, route_by_prefix
+from gateway.settings import is_placeholder
+
+if TYPE_CHECKING:
+    from gateway.settings import GatewaySettings
 
 PROVIDER = Provider.STRIPE.value
 SIGNATURE_HEADER = "stripe-signature"
@@ -33,6 +38,36 @@ _ROUTES: tuple[tuple[str, str], ...] = (
     ("charge.", STRIPE_CHARGE),
     ("refund.", STRIPE_REFUND),
 )
+
+
+class Settings(ProviderSettings):
+    """``STRIPE_WEBHOOK_SECRET``: one or more comma-separated Stripe signing secrets
+    (``whsec_...``). Several are accepted during a rotation; each is tried."""
+
+    STRIPE_WEBHOOK_SECRET: str | None = Field(default=None,
+                                              validation_alias="STRIPE_WEBHOOK_SECRET")
+
+    @field_validator("STRIPE_WEBHOOK_SECRET")
+    @classmethod
+    def refuse_empty_secrets(cls, value: str | None) -> str | None:
+        if value is None:
+            return None  # required, as every credential: gateway.settings says so
+        secrets = [part.strip() for part in value.split(",")]
+        if not any(secrets):
+            raise ValueError("STRIPE_WEBHOOK_SECRET must hold at least one signing secret")
+        if any(not part for part in secrets):
+            raise ValueError("STRIPE_WEBHOOK_SECRET has an empty entry between commas")
+        if any(is_placeholder(part) for part in secrets):
+            raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
+        return ",".join(secrets)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple((self.STRIPE_WEBHOOK_SECRET or "").split(","))
+
+
+def build(own: Settings, settings: GatewaySettings) -> StripeProvider:
+    return StripeProvider(own.secrets, settings.SIGNATURE_TOLERANCE_SECONDS)
 
 
 class StripeObject(BaseModel):

@@ -149,3 +149,7 @@ def _metadata(item: dict[str, Any], additional: dict[str, Any]) -> dict[str, str
     if reference:
         metadata["merchant_reference"] = reference
     return metadata
+
+
+# The name streams.providers reads this module's mapper by.
+map_record = map_adyen_record

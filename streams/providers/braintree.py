@@ -214,3 +214,7 @@ def _metadata(subject: dict[str, Any], source: dict[str, Any], kind: str) -> dic
         if subscription_id:
             metadata["subscription_id"] = subscription_id
     return metadata
+
+
+# The name streams.providers reads this module's mapper by.
+map_record = map_braintree_record

@@ -147,3 +147,7 @@ def _metadata(obj: dict[str, Any], kind: str, object_id: str | None) -> dict[str
         if reason:
             metadata["reason"] = reason
     return metadata
+
+
+# The name streams.providers reads this module's mapper by.
+map_record = map_square_record

@@ -188,3 +188,7 @@ def _failure(obj: dict[str, Any], kind: str) -> tuple[str | None, str | None]:
 
 def _dict(value: Any) -> dict[str, Any]:
     return as_dict(value)
+
+
+# The name streams.providers reads this module's mapper by.
+map_record = map_stripe_record

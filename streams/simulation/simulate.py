@@ -1,7 +1,8 @@
 """The simulate command's work: generate, sign and send provider webhooks, and sum up.
 
 Sends to the gateway (an HTTP target, signed as each provider signs) or straight onto the raw
-topics (``kafka``, keyed and valued as the gateway writes them). ``streams.simulator`` is the
+topics (``kafka``, keyed, valued and headed as the gateway writes them, through faust's
+producer and the simulator app's raw topics). ``streams.simulator`` is the
 faust app and the command's options; everything it does is here.
 """
 
@@ -15,7 +16,6 @@ from typing import Any
 
 import httpx
 import orjson
-from aiokafka import AIOKafkaProducer
 
 from streams.settings import StreamsSettings
 from streams.simulation.generator import (
@@ -30,6 +30,25 @@ from streams.simulation.provider_generator import (
     generate_provider_events,
 )
 from streams.simulation.signing import ProviderKeys, SigningSettings, sign_stripe
+
+# raw topic name -> the simulator app's faust topic (streams/simulation/raw_topics.py)
+Topics = dict[str, Any]
+# the kind of raw topic an event goes to -> the settings field that names it
+TOPIC_SETTINGS = {"payment_intent": "TOPIC_PAYMENT_INTENT", "charge": "TOPIC_CHARGE",
+                  "refund": "TOPIC_REFUND", "adyen": "TOPIC_ADYEN", "braintree": "TOPIC_BRAINTREE",
+                  "square_payment": "TOPIC_SQUARE_PAYMENT", "square_refund": "TOPIC_SQUARE_REFUND"}
+
+
+def kafka_topic(settings: StreamsSettings, kind: str) -> str:
+    return getattr(settings, TOPIC_SETTINGS[kind])
+
+
+async def _send_raw(topics: Topics | None, name: str, key: str, value: bytes) -> None:
+    """Through faust's producer and the app's raw topic, which adds the contract's headers;
+    waits for the broker's ack."""
+    if topics is None:
+        raise SystemExit("the kafka target sends through the simulator app's topics")
+    await (await topics[name].send(key=key, value=value))
 
 
 async def pace(events: list[GeneratedEvent], rate: float, send) -> None:
@@ -50,27 +69,19 @@ async def pace(events: list[GeneratedEvent], rate: float, send) -> None:
 
 async def run_simulation(settings: StreamsSettings, *, rate: float, duration: float,
                          seed: int, target: str, secret: str | None,
-                         mix: SimulatorMix) -> dict[str, Any]:
+                         mix: SimulatorMix, topics: Topics | None = None) -> dict[str, Any]:
     """Send rate * duration events to the target and count what happened to them."""
     events = list(generate_events(int(rate * duration), seed=seed, mix=mix))
     tally: Counter[str] = Counter(e.kind for e in events)
     outcome: Counter[str] = Counter()
     if target == "kafka":
-        topics = {"payment_intent": settings.TOPIC_PAYMENT_INTENT,
-                  "charge": settings.TOPIC_CHARGE, "refund": settings.TOPIC_REFUND}
-        producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-                                    acks="all", linger_ms=5)
-        await producer.start()
 
         async def send(event: GeneratedEvent) -> None:
-            await producer.send_and_wait(topics[raw_topic_kind(event.stripe_type)], event.body,
-                                         key=event.key.encode())
+            await _send_raw(topics, kafka_topic(settings, raw_topic_kind(event.stripe_type)),
+                            event.key, event.body)
             outcome["accepted"] += 1
 
-        try:
-            await pace(events, rate, send)
-        finally:
-            await producer.stop()
+        await pace(events, rate, send)
     else:
         if not secret:
             raise SystemExit("--secret (or STRIPE_WEBHOOK_SECRET) is required for an HTTP target")
@@ -94,30 +105,21 @@ async def run_simulation(settings: StreamsSettings, *, rate: float, duration: fl
 
 async def run_provider_simulation(settings: StreamsSettings, *, provider: str, rate: float,
                                   duration: float, seed: int, target: str, keys: ProviderKeys,
-                                  mix: SimulatorMix) -> dict[str, Any]:
+                                  mix: SimulatorMix, topics: Topics | None = None
+                                  ) -> dict[str, Any]:
     """The Adyen, Braintree or Square counterpart of run_simulation."""
     events = list(generate_provider_events(provider, int(rate * duration), seed=seed, mix=mix,
                                            keys=keys))
     tally: Counter[str] = Counter(e.kind for e in events)
     outcome: Counter[str] = Counter()
     if target == "kafka":
-        topics = {"adyen": settings.TOPIC_ADYEN, "braintree": settings.TOPIC_BRAINTREE,
-                  "square_payment": settings.TOPIC_SQUARE_PAYMENT,
-                  "square_refund": settings.TOPIC_SQUARE_REFUND}
-        producer = AIOKafkaProducer(bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-                                    acks="all", linger_ms=5)
-        await producer.start()
 
         async def send(event: ProviderEvent) -> None:
-            headers = [("provider", provider.encode()), ("event_type", event.event_type.encode())]
-            await producer.send_and_wait(topics[event.topic_kind], event.value,
-                                         key=event.key.encode(), headers=headers)
+            await _send_raw(topics, kafka_topic(settings, event.topic_kind), event.key,
+                            event.value)
             outcome["accepted"] += 1
 
-        try:
-            await pace(events, rate, send)
-        finally:
-            await producer.stop()
+        await pace(events, rate, send)
     else:
         url = provider_url(target, provider)
         async with httpx.AsyncClient(timeout=10) as client:
@@ -166,18 +168,21 @@ def provider_keys(signing: SigningSettings, *, for_gateway: bool) -> ProviderKey
 
 async def run_providers(settings: StreamsSettings, signing: SigningSettings, *, provider: str,
                         rate: float, duration: float, seed: int, target: str,
-                        secret: str | None, mix: SimulatorMix) -> dict[str, Any]:
+                        secret: str | None, mix: SimulatorMix,
+                        topics: Topics | None = None) -> dict[str, Any]:
     """Stripe alone (the default, unchanged), one other provider, or all four at once."""
     if provider == "stripe":
-        return await run_simulation(settings, rate=rate, duration=duration, seed=seed,
-                                    target=target, secret=secret, mix=mix)
+        return await run_simulation(
+            settings, rate=rate, duration=duration, seed=seed, secret=secret, mix=mix,
+            target=target if target == "kafka" else provider_url(target, "stripe"),
+            topics=topics)
     names = ("stripe", *PROVIDERS) if provider == "all" else (provider,)
     keys = provider_keys(signing, for_gateway=target != "kafka")
     runs = [run_simulation(settings, rate=rate, duration=duration, seed=seed,
                            target=target if target == "kafka" else provider_url(target, name),
-                           secret=secret, mix=mix) if name == "stripe" else
+                           secret=secret, mix=mix, topics=topics) if name == "stripe" else
             run_provider_simulation(settings, provider=name, rate=rate, duration=duration,
-                                    seed=seed, target=target, keys=keys, mix=mix)
+                                    seed=seed, target=target, keys=keys, mix=mix, topics=topics)
             for name in names]
     summaries = dict(zip(names, await asyncio.gather(*runs), strict=True))
     if len(names) == 1:
@@ -196,13 +201,13 @@ def write_report(path: Path, text: str) -> None:
 async def simulate_and_report(settings: StreamsSettings, signing: SigningSettings, *,
                               provider: str, rate: float, duration: float, seed: int,
                               target: str, secret: str | None, mix: SimulatorMix,
-                              report: str | None) -> None:
+                              report: str | None, topics: Topics | None = None) -> None:
     """The simulate command: run, print the summary, and save it when asked."""
     if provider not in ("stripe", "all", *PROVIDERS):
         raise SystemExit(f"--provider must be stripe, {', '.join(PROVIDERS)} or all")
     summary = await run_providers(settings, signing, provider=provider, rate=rate,
                                   duration=duration, seed=seed, target=target, secret=secret,
-                                  mix=mix)
+                                  mix=mix, topics=topics)
     text = orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode()
     print(text)
     if report:

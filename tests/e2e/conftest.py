@@ -6,7 +6,8 @@ import pytest
 
 from infra import stack
 from infra.demo import start_services
-from infra.servers import Kafka, is_port_open, wait_until
+from infra.kafka_server import Kafka
+from infra.servers import is_port_open, wait_until
 from infra.services import all_services
 from infra.toxiproxy import (
     LINKS,

@@ -19,10 +19,12 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from contracts.workflows import PAYMENT_EVENT
 from infra import stack
 from infra.demo import start_services
-from infra.servers import POSTGRES_DSN, Server, all_servers, pid_alive, wait_until
+from infra.servers import POSTGRES_DSN, Server, pid_alive, wait_until
 from infra.services import AppService, all_services, demo_environment
+from infra.stack import all_servers
 from streams.simulation.generator import GeneratedEvent, generate_events
 from streams.simulation.signing import sign_stripe
 from streams.simulation.simulate import pace
@@ -155,7 +157,7 @@ async def _running_payment_workflows() -> int:
     from temporalio.client import Client
 
     client = await Client.connect("127.0.0.1:7233")
-    query = "WorkflowType = 'PaymentEventWorkflow' AND ExecutionStatus = 'Running'"
+    query = f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus = 'Running'"
     return (await client.count_workflows(query)).count
 
 

@@ -16,7 +16,8 @@ from faults import component, kill_component, parent_of, restart_component
 from poison import PoisonRecord, quarantine_rows, write_records
 
 from infra import stack
-from infra.servers import KAFKA_PORT, Postgres
+from infra.postgres_server import Postgres
+from infra.servers import KAFKA_PORT
 from infra.toxiproxy import ToxiproxyClient, link
 
 

@@ -9,7 +9,7 @@ import pytest
 from batch_lake import Lake
 
 from batch.resources import AdbcPostgresResource, PyIcebergCatalogResource
-from orchestration.migrate import migrate
+from infra.migrate import migrate
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from gateway_kafka_support import (
 )
 
 from contracts.dead_letters import GATEWAY_DLQ_HEADERS
-from contracts.limits import MAX_HEADERS_BYTES, MAX_RECORD_BYTES, MAX_VALUE_BYTES
+from contracts.limits import MAX_HEADERS_BYTES, MAX_RECORD_BYTES, MAX_VALUE_BYTES, headers_size
 from contracts.topics import STRIPE_CHARGE, TOPIC_SPECS, WEBHOOKS_DLQ, TopicSpec
-from gateway.records import MAX_EVENT_ID_BYTES, MAX_REQUEST_ID_BYTES, headers_size
+from gateway.records import MAX_EVENT_ID_BYTES, MAX_REQUEST_ID_BYTES
 from infra.topics import ensure_topics
 
 URL = "/webhooks/stripe"

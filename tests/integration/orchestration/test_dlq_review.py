@@ -11,12 +11,13 @@ import pytest
 from conftest import PYTHON, REPO_ROOT, count_rows
 from temporalio.worker import Worker
 
+from contracts.workflows import DLQ_REVIEW, REVIEW_DECISION_SIGNAL, STATUS_QUERY, workflow_id
 from orchestration.activities import PaymentActivities, QuarantineActivities
 from orchestration.metrics import Metrics
 from orchestration.models import DLQReviewResult, DLQReviewStatus, ReviewDecision
 from orchestration.store import PaymentStore
-from orchestration.testing import make_dead_letter, make_payment_event
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from tests.builders import make_dead_letter, make_payment_event
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -24,12 +25,12 @@ pytestmark = pytest.mark.timeout(90)
 async def start_review(client, task_queue, letter):
     """Start the review the way the Faust starter does: signal-with-start."""
     handle = await client.start_workflow(
-        "DLQReviewWorkflow", letter, id=f"dlq-review:{letter.event_id}", task_queue=task_queue,
-        result_type=DLQReviewResult, start_signal="dead_letter_received",
+        DLQ_REVIEW.workflow, letter, id=workflow_id(DLQ_REVIEW, letter.event_id),
+        task_queue=task_queue, result_type=DLQReviewResult, start_signal=DLQ_REVIEW.signal,
         start_signal_args=[letter],
     )
     for _ in range(100):
-        status = await handle.query("status", result_type=DLQReviewStatus)
+        status = await handle.query(STATUS_QUERY, result_type=DLQReviewStatus)
         if status.review_status == "pending":
             return handle
         await asyncio.sleep(0.1)
@@ -87,15 +88,15 @@ async def test_reject_closes_the_quarantined_event(temporal_client, start_worker
     letter = make_dead_letter()
     handle = await start_review(temporal_client, queue, letter)
     # An approval without a usable event is reported, and the review keeps waiting.
-    await handle.signal("review_decision", ReviewDecision("approve", "bo", None))
+    await handle.signal(REVIEW_DECISION_SIGNAL, ReviewDecision("approve", "bo", None))
     for _ in range(50):
-        status = await handle.query("status", result_type=DLQReviewStatus)
+        status = await handle.query(STATUS_QUERY, result_type=DLQReviewStatus)
         if status.last_error:
             break
         await asyncio.sleep(0.1)
     assert status.review_status == "pending" and "corrected_event" in status.last_error
 
-    await handle.signal("review_decision", ReviewDecision("reject", "bo", None, "test data"))
+    await handle.signal(REVIEW_DECISION_SIGNAL, ReviewDecision("reject", "bo", None, "test data"))
 
     assert (await handle.result()).review_status == "rejected"
     row = await store.get_quarantine(letter.event_id)
@@ -103,8 +104,8 @@ async def test_reject_closes_the_quarantined_event(temporal_client, start_worker
         "rejected", "bo", "test data")
     # A redelivered dead letter starts a new run, which sees the closed row and stops.
     again = await temporal_client.start_workflow(
-        "DLQReviewWorkflow", letter, id=f"dlq-review:{letter.event_id}", task_queue=queue,
-        result_type=DLQReviewResult, start_signal="dead_letter_received",
+        DLQ_REVIEW.workflow, letter, id=workflow_id(DLQ_REVIEW, letter.event_id), task_queue=queue,
+        result_type=DLQReviewResult, start_signal=DLQ_REVIEW.signal,
         start_signal_args=[letter])
     assert (await again.result()).review_status == "rejected"
 
@@ -119,7 +120,7 @@ async def test_an_unreviewed_event_expires(time_skipping_env, pg, unique):
                       activities=[quarantine.persist_quarantine, quarantine.record_review,
                                   payments.validate_business_rules]):
         result = await time_skipping_env.client.execute_workflow(
-            "DLQReviewWorkflow", letter, id=f"dlq-review:{letter.event_id}",
+            DLQ_REVIEW.workflow, letter, id=workflow_id(DLQ_REVIEW, letter.event_id),
             task_queue=f"test-orch-ts-{unique}", result_type=DLQReviewResult)
     assert result.review_status == "expired"
     assert (await store.get_quarantine(letter.event_id))["review_status"] == "expired"

@@ -21,17 +21,18 @@ from conftest import PYTHON, REPO_ROOT, count_rows, free_port, wait_http_ok
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.worker import Replayer
 
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from orchestration.metrics import Metrics
 from orchestration.models import PaymentEventResult
 from orchestration.redrive import refresh_failed_gauge
-from orchestration.testing import make_payment_event
 from orchestration.worker import workflow_runner
 from orchestration.workflows import PaymentEventWorkflow
-from streams.workflow_starts import PAYMENT_EVENT, WorkflowStarter
+from streams.workflow_starts import WorkflowStarter
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
 FAILED_GAUGE = ('orchestration_failed_workflows{status="failed",'
-                'workflow_type="PaymentEventWorkflow"}')
+                f'workflow_type="{PAYMENT_EVENT.workflow}"}}')
 
 
 async def review(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -69,7 +70,7 @@ async def test_a_workflow_failed_by_a_long_outage_is_counted_listed_and_redriven
            "ORCHESTRATOR_INFERENCE_URL": inference_url, "ORCHESTRATOR_HEALTH_PORT": str(health)}
     broken = spawn_worker(env, tmp_path / "worker.log")
     event = make_payment_event()
-    wf_id = f"payment-event:{event.event_id}"
+    wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
     try:
         await asyncio.to_thread(wait_http_ok, f"http://127.0.0.1:{health}/health", broken)
         starter = WorkflowStarter(temporal_target, "default", queue)
@@ -117,5 +118,5 @@ async def test_a_workflow_failed_by_a_long_outage_is_counted_listed_and_redriven
     metrics = Metrics()
     await refresh_failed_gauge(temporal_client, metrics, queue)
     assert metrics.registry.get_sample_value("orchestration_failed_workflows", {
-        "workflow_type": "PaymentEventWorkflow", "status": "failed"}) == 0
+        "workflow_type": PAYMENT_EVENT.workflow, "status": "failed"}) == 0
     assert await count_rows(pg, event.event_id) == 1

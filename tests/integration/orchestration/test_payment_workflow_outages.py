@@ -8,17 +8,18 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import count_rows, fetch_row
 
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from orchestration.models import PaymentEventResult
-from orchestration.testing import make_payment_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(120)
 
 
 async def start_event(client, task_queue, event):
     return await client.start_workflow(
-        "PaymentEventWorkflow", event, id=f"payment-event:{event.event_id}",
+        PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
         task_queue=task_queue, result_type=PaymentEventResult,
-        start_signal="event_received", start_signal_args=[event],
+        start_signal=PAYMENT_EVENT.signal, start_signal_args=[event],
     )
 
 

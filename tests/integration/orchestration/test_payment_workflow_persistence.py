@@ -9,8 +9,9 @@ import pytest
 from conftest import count_rows, fetch_row
 from temporalio.client import WorkflowFailureError
 
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from orchestration.models import PaymentEventResult
-from orchestration.testing import make_failed_event, make_payment_event
+from tests.builders import make_failed_event, make_payment_event
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -18,9 +19,9 @@ pytestmark = pytest.mark.timeout(90)
 async def run_event(client, task_queue, event, *, signal: bool = True) -> PaymentEventResult:
     """Start the workflow the way the Faust starter does: signal-with-start by type name."""
     handle = await client.start_workflow(
-        "PaymentEventWorkflow", event, id=f"payment-event:{event.event_id}",
+        PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
         task_queue=task_queue, result_type=PaymentEventResult,
-        start_signal="event_received" if signal else None,
+        start_signal=PAYMENT_EVENT.signal if signal else None,
         start_signal_args=[event] if signal else [],
     )
     return await handle.result()
@@ -100,7 +101,7 @@ async def test_a_payment_costs_about_ten_history_events(temporal_client, start_w
     event = make_payment_event(customer_id="cus_history")
     await run_event(temporal_client, queue, event)
     history = await temporal_client.get_workflow_handle(
-        f"payment-event:{event.event_id}").fetch_history()
+        workflow_id(PAYMENT_EVENT, event.event_id)).fetch_history()
     assert len(history.events) <= 11
 
 

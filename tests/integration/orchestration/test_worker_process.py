@@ -11,8 +11,9 @@ import httpx
 import pytest
 from conftest import PYTHON, REPO_ROOT, count_rows, free_port, wait_http_ok
 
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from orchestration.models import PaymentEventResult
-from orchestration.testing import make_payment_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,9 +38,9 @@ async def test_a_worker_killed_mid_workflow_is_replaced_and_the_row_written_once
         await asyncio.to_thread(wait_http_ok, f"http://127.0.0.1:{port}/ready", first)
         event = make_payment_event(customer_id=f"cus_{unique}")
         handle = await temporal_client.start_workflow(
-            "PaymentEventWorkflow", event, id=f"payment-event:{event.event_id}",
+            PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
             task_queue=env["ORCHESTRATOR_TASK_QUEUE"], result_type=PaymentEventResult,
-            start_signal="event_received", start_signal_args=[event],
+            start_signal=PAYMENT_EVENT.signal, start_signal_args=[event],
         )
         # The fraud activity is mid-retry against the cut proxy: kill the worker there.
         await asyncio.wait_for(proxy.attempted.wait(), 20)

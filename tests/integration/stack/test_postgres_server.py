@@ -5,7 +5,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from orchestration.migrate import Migration, MigrationError, apply_migrations, load_migrations
+from infra.migrate import Migration, MigrationError, apply_migrations, load_migrations
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ import time
 import asyncpg
 import pytest
 
+from contracts.workflows import DLQ_REVIEW, workflow_id
 from orchestration.metrics import Metrics
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
@@ -105,7 +106,7 @@ async def test_gateway_dead_letters_land_in_quarantine_once_per_event(
         assert all(row["review_status"] == "pending" for row in rows.values())
     finally:
         for event_id in expected:  # nothing left running on the shared server
-            handle = temporal_client.get_workflow_handle(f"dlq-review:{event_id}")
+            handle = temporal_client.get_workflow_handle(workflow_id(DLQ_REVIEW, event_id))
             try:
                 await handle.terminate("test over")
             except Exception:  # noqa: BLE001, S110 - never started: nothing to stop

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 
 import pytest
 from temporalio import workflow
@@ -20,40 +19,38 @@ from temporalio.worker import Worker as TemporalWorker
 
 from contracts.dead_letters import DeadLetter, source_event_id
 from contracts.events import PaymentEvent
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
 from streams.codecs import decode_dead_letter, encode_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@workflow.defn(name="PaymentEventWorkflow")
+@workflow.defn(name=PAYMENT_EVENT.workflow)
 class CompletingPaymentWorkflow:
     @workflow.run
     async def run(self, event: PaymentEvent) -> str:
         return event.event_id
 
-    @workflow.signal(name="event_received")
+    @workflow.signal(name=PAYMENT_EVENT.signal)
     def event_received(self, event: PaymentEvent) -> None:
         pass
 
 
-@workflow.defn(name="DLQReviewWorkflow")
+@workflow.defn(name=DLQ_REVIEW.workflow)
 class WaitingReviewWorkflow:
     @workflow.run
     async def run(self, letter: DeadLetter) -> str:
         await workflow.wait_condition(lambda: False)
         return letter.event_id
 
-    @workflow.signal(name="dead_letter_received")
+    @workflow.signal(name=DLQ_REVIEW.signal)
     def dead_letter_received(self, letter: DeadLetter) -> None:
         pass
 
 
 def payment(provider_event_id: str) -> PaymentEvent:
-    return PaymentEvent(event_id=f"stripe:{provider_event_id}", provider="stripe",
-                        provider_event_id=provider_event_id, event_type="payment.succeeded",
-                        amount_cents=100, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW)
+    return make_payment_event(provider_event_id=provider_event_id)
 
 
 async def wait_for(predicate, within: float = 120, what: str = "condition"):
@@ -88,7 +85,7 @@ async def test_a_refused_start_is_dead_lettered_under_its_coordinates_and_review
                     and c.get("dead_letter", {}).get("processed") == 1 and c)
 
         counters = await wait_for(settled, what="both events and the dead letter handled")
-        handle = temporal_client.get_workflow_handle(f"payment-event:{after.event_id}")
+        handle = temporal_client.get_workflow_handle(workflow_id(PAYMENT_EVENT, after.event_id))
         assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
     assert counters["normalized"] == {"processed": 2, "dead_lettered": 1, "started": 1}

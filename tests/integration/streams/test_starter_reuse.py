@@ -9,7 +9,7 @@ StartRefusedError at once, never retried.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio import workflow
@@ -20,13 +20,14 @@ from temporalio.worker import UnsandboxedWorkflowRunner
 from temporalio.worker import Worker as TemporalWorker
 
 from contracts.events import PaymentEvent
-from streams.workflow_starts import PAYMENT_EVENT, StartRefusedError, WorkflowStarter
+from contracts.workflows import PAYMENT_EVENT, workflow_id
+from streams.workflow_starts import StartRefusedError, WorkflowStarter
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(180)
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@workflow.defn(name="PaymentEventWorkflow")
+@workflow.defn(name=PAYMENT_EVENT.workflow)
 class ScriptedPaymentWorkflow:
     """Does what the event's metadata["mode"] says: complete, fail, or wait until stopped."""
 
@@ -42,16 +43,13 @@ class ScriptedPaymentWorkflow:
             await workflow.wait_condition(lambda: False)
         return event.event_id
 
-    @workflow.signal(name="event_received")
+    @workflow.signal(name=PAYMENT_EVENT.signal)
     def event_received(self, event: PaymentEvent) -> None:
         self.received += 1
 
 
 def scripted(unique: str, name: str, mode: str) -> PaymentEvent:
-    return PaymentEvent(event_id=f"stripe:evt_{unique}_{name}", provider="stripe",
-                        provider_event_id=f"evt_{unique}_{name}", event_type="payment.succeeded",
-                        amount_cents=100, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW, metadata={"mode": mode})
+    return make_payment_event(provider_event_id=f"evt_{unique}_{name}", metadata={"mode": mode})
 
 
 def never_retry() -> None:
@@ -86,7 +84,7 @@ async def closed(client, wf_id: str, status: WorkflowExecutionStatus) -> str:
 async def test_a_failed_run_is_not_done_a_redelivery_starts_a_new_one(
         starter, temporal_client, unique):
     event = scripted(unique, "fail", "fail")
-    wf_id = f"payment-event:{event.event_id}"
+    wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
     assert await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event) == "started"
     with pytest.raises(WorkflowFailureError):
         await temporal_client.get_workflow_handle(wf_id).result()
@@ -101,7 +99,7 @@ async def test_a_failed_run_is_not_done_a_redelivery_starts_a_new_one(
 async def test_a_terminated_or_cancelled_run_is_replaced_by_a_new_one(
         starter, temporal_client, unique, stop):
     event = scripted(unique, stop, "wait")
-    wf_id = f"payment-event:{event.event_id}"
+    wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
     assert await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event) == "started"
     # While it runs, a redelivery is a signal to the same run.
     assert await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event) == "signalled"
@@ -120,10 +118,10 @@ async def test_a_terminated_or_cancelled_run_is_replaced_by_a_new_one(
 async def test_a_timed_out_run_is_replaced_by_a_new_one(
         starter, temporal_client, queue, unique):
     event = scripted(unique, "timeout", "wait")
-    wf_id = f"payment-event:{event.event_id}"
+    wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
     await temporal_client.start_workflow(
-        "PaymentEventWorkflow", event, id=wf_id, task_queue=queue,
-        execution_timeout=timedelta(seconds=1), start_signal="event_received",
+        PAYMENT_EVENT.workflow, event, id=wf_id, task_queue=queue,
+        execution_timeout=timedelta(seconds=1), start_signal=PAYMENT_EVENT.signal,
         start_signal_args=[event])
     timed_out_run = await closed(temporal_client, wf_id, WorkflowExecutionStatus.TIMED_OUT)
 
@@ -135,7 +133,7 @@ async def test_a_timed_out_run_is_replaced_by_a_new_one(
 
 async def test_a_completed_run_is_already_done(starter, temporal_client, unique):
     event = scripted(unique, "done", "complete")
-    wf_id = f"payment-event:{event.event_id}"
+    wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
     assert await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event) == "started"
     await temporal_client.get_workflow_handle(wf_id).result()
     done_run = await closed(temporal_client, wf_id, WorkflowExecutionStatus.COMPLETED)

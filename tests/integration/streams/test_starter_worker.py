@@ -14,13 +14,15 @@ from temporalio.worker import Worker as TemporalWorker
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, REVIEW_DECISION_SIGNAL, workflow_id
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
 
 
 # Stand-ins registered under the real type names until orchestration's workflows land.
-@workflow.defn(name="PaymentEventWorkflow")
+@workflow.defn(name=PAYMENT_EVENT.workflow)
 class StubPaymentEventWorkflow:
     def __init__(self) -> None:
         self.received = 0
@@ -31,12 +33,12 @@ class StubPaymentEventWorkflow:
         await workflow.wait_condition(lambda: self.received >= 1)
         return event.event_id
 
-    @workflow.signal(name="event_received")
+    @workflow.signal(name=PAYMENT_EVENT.signal)
     def event_received(self, event: PaymentEvent) -> None:
         self.received += 1
 
 
-@workflow.defn(name="DLQReviewWorkflow")
+@workflow.defn(name=DLQ_REVIEW.workflow)
 class StubDLQReviewWorkflow:
     def __init__(self) -> None:
         self.received = 0
@@ -48,11 +50,11 @@ class StubDLQReviewWorkflow:
         await workflow.wait_condition(lambda: self.decided)
         return letter.event_id
 
-    @workflow.signal(name="dead_letter_received")
+    @workflow.signal(name=DLQ_REVIEW.signal)
     def dead_letter_received(self, letter: DeadLetter) -> None:
         self.received += 1
 
-    @workflow.signal(name="review_decision")
+    @workflow.signal(name=REVIEW_DECISION_SIGNAL)
     def review_decision(self, decision: dict) -> None:
         self.decided = True
 
@@ -65,10 +67,8 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def payment(unique: str, i: int) -> PaymentEvent:
-    return PaymentEvent(event_id=f"stripe:evt_{unique}_{i}", provider="stripe",
-                        provider_event_id=f"evt_{unique}_{i}", event_type="payment.succeeded",
-                        amount_cents=100 + i, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW, metadata={"i": str(i)})
+    return make_payment_event(provider_event_id=f"evt_{unique}_{i}", amount_cents=100 + i,
+                              metadata={"i": str(i)})
 
 
 def letter(unique: str, i: int) -> DeadLetter:
@@ -126,9 +126,9 @@ async def test_one_workflow_per_event_even_with_redeliveries(
     env = {"STREAMS_TEMPORAL_TASK_QUEUE": task_queue}
     first = await start_worker("streams.starter", f"test-starter-{unique}", env)
 
-    payment_ids = [f"payment-event:{p.event_id}" for p in payments]
-    review_ids = [f"dlq-review:{dl.event_id}" for dl in letters]
-    garbage_id = f"dlq-review:dlq:{pipeline_topics.normalized}:"
+    payment_ids = [workflow_id(PAYMENT_EVENT, p.event_id) for p in payments]
+    review_ids = [workflow_id(DLQ_REVIEW, dl.event_id) for dl in letters]
+    garbage_id = workflow_id(DLQ_REVIEW, f"dlq:{pipeline_topics.normalized}:")
 
     want = ([WorkflowExecutionStatus.COMPLETED] * len(payments)
             + [WorkflowExecutionStatus.RUNNING] * len(letters))
@@ -171,7 +171,7 @@ async def test_one_workflow_per_event_even_with_redeliveries(
     assert sum(a.get("started", 0) for a in counters.values()) == 0
     assert await count_workflows(temporal_client, task_queue) == expected
     for wf_id in review_ids:
-        await temporal_client.get_workflow_handle(wf_id).signal("review_decision", {})
+        await temporal_client.get_workflow_handle(wf_id).signal(REVIEW_DECISION_SIGNAL, {})
 
 
 async def _count_at_least(client, task_queue: str, n: int):
@@ -209,5 +209,5 @@ async def test_temporal_unavailable_delays_but_loses_nothing(
     counters = await wait_for(all_started, what="all started after recovery")
     assert sum(a.get("started", 0) for a in counters.values()) == expected
     for dl in letters:
-        await temporal_client.get_workflow_handle(f"dlq-review:{dl.event_id}").signal(
-            "review_decision", {})
+        await temporal_client.get_workflow_handle(workflow_id(DLQ_REVIEW, dl.event_id)).signal(
+            REVIEW_DECISION_SIGNAL, {})

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from contracts.events import PaymentEvent
 from streams.codecs import encode_event
+from tests.builders import make_payment_event
 
 pytestmark = pytest.mark.timeout(240)
 STALL = "3"  # seconds without a commit, with lag, before a partition counts as stalled
@@ -40,11 +39,7 @@ def gauge(metrics: str, name: str, topic: str, partition: int) -> float | None:
 
 async def test_a_starter_that_cannot_reach_temporal_is_not_ready_naming_the_partition(
         pipeline_topics, start_worker, producer, unique):
-    now = datetime.now(UTC)
-    event = PaymentEvent(event_id=f"stripe:evt_{unique}", provider="stripe",
-                         provider_event_id=f"evt_{unique}", event_type="payment.succeeded",
-                         amount_cents=100, currency="USD", status="succeeded",
-                         provider_created_at=now, processed_at=now)
+    event = make_payment_event(provider_event_id=f"evt_{unique}")
     meta = await producer.send_and_wait(pipeline_topics.normalized, encode_event(event),
                                         key=event.event_id.encode())
     stuck = await start_worker("streams.starter", f"test-starter-stall-{unique}", {

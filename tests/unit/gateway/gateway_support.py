@@ -9,9 +9,14 @@ from pathlib import Path
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
-from contracts.limits import MAX_HEADERS_BYTES, MAX_KEY_BYTES, MAX_RECORD_BYTES, MAX_VALUE_BYTES
+from contracts.limits import (
+    MAX_HEADERS_BYTES,
+    MAX_KEY_BYTES,
+    MAX_RECORD_BYTES,
+    MAX_VALUE_BYTES,
+    headers_size,
+)
 from gateway.errors import PublishUnavailableError
-from gateway.records import headers_size
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"

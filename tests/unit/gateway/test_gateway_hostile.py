@@ -105,7 +105,7 @@ async def test_a_colon_cannot_move_between_signed_fields(client, publisher):
 
 
 async def test_items_over_the_cap_are_a_413_and_write_nothing(client, publisher, settings):
-    items = [adyen_items()[0] for _ in range(settings.ADYEN_MAX_ITEMS + 1)]
+    items = [adyen_items()[0] for _ in range(settings.provider("adyen").ADYEN_MAX_ITEMS + 1)]
     response = await client.post("/webhooks/adyen", content=adyen_batch(*items), headers=ADYEN)
     assert response.status_code == 413, response.text
     assert response.json()["reason"] == "too_many_items"

@@ -10,22 +10,24 @@ from hypothesis import strategies as st
 from provider_support import PROVIDER_SETTINGS, adyen_batch, adyen_items, basic_auth
 from provider_support import sign_adyen_item as sign_item
 
-from contracts.dead_letters import GATEWAY_DLQ_HEADERS
+from contracts.dead_letters import (
+    GATEWAY_DLQ_HEADERS,
+    gateway_dead_letter_headers,
+    gateway_dead_letter_key,
+)
 from contracts.limits import (
     ISSUE_MESSAGE_MAX_CHARS,
     MAX_HEADERS_BYTES,
     MAX_KEY_BYTES,
     MAX_VALUE_BYTES,
+    cut_utf8,
+    headers_size,
 )
 from contracts.topics import ADYEN_NOTIFICATION, STRIPE_CHARGE, WEBHOOKS_DLQ
 from gateway.records import (
     MAX_EVENT_ID_BYTES,
     MAX_EVENT_TYPE_BYTES,
     MAX_REQUEST_ID_BYTES,
-    cut_utf8,
-    dead_letter_headers,
-    dead_letter_key,
-    headers_size,
     raw_headers,
 )
 from gateway.settings import GatewaySettings
@@ -49,20 +51,21 @@ def stripe_body(event_id: str, event_type: str, pad: int = 0) -> bytes:
 def test_the_largest_headers_and_keys_fit_the_budget():
     request_id = "r" * MAX_REQUEST_ID_BYTES
     raw = raw_headers("braintree", "t" * MAX_EVENT_TYPE_BYTES, RECEIVED_AT, request_id)
-    dead = dead_letter_headers(provider="braintree", reason=LONGEST_REASON,
-                               detail="\U0001f600" * 4096, event_id="e" * MAX_EVENT_ID_BYTES,
-                               received_at=RECEIVED_AT, request_id=request_id)
+    dead = gateway_dead_letter_headers(
+        provider="braintree", reason=LONGEST_REASON, detail="\U0001f600" * 4096,
+        event_id="e" * MAX_EVENT_ID_BYTES, received_at=RECEIVED_AT, request_id=request_id)
     assert headers_size(raw) <= MAX_HEADERS_BYTES
     assert headers_size(dead) == MAX_HEADERS_BYTES  # detail takes exactly what is left
     assert [name for name, _ in dead] == list(GATEWAY_DLQ_HEADERS)
-    assert len(dead_letter_key(None, request_id)) <= MAX_KEY_BYTES
+    assert len(gateway_dead_letter_key(None, request_id)) <= MAX_KEY_BYTES
     assert MAX_EVENT_ID_BYTES + len("braintree:") <= MAX_KEY_BYTES  # the unified event id
 
 
 @pytest.mark.parametrize(("text", "kept"), [("d", ISSUE_MESSAGE_MAX_CHARS), ("é", 473)])
 def test_detail_is_cut_to_the_message_budget_and_never_splits_a_character(text, kept):
-    headers = dead_letter_headers(provider="stripe", reason="r", detail=text * 5000,
-                                  event_id=None, received_at=RECEIVED_AT, request_id="req")
+    headers = gateway_dead_letter_headers(provider="stripe", reason="r", detail=text * 5000,
+                                          event_id=None, received_at=RECEIVED_AT,
+                                          request_id="req")
     detail = dict(headers)["detail"].decode("utf-8")  # raises if a character was split
     # 512 characters, or what the other headers leave: 1,024 - 78 bytes = 473 x 2 bytes.
     assert detail == text * kept

@@ -28,14 +28,19 @@ def test_secrets_split_on_commas_and_defaults_apply(monkeypatch):
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", " whsec_a , whsec_b ")
     monkeypatch.setenv("GATEWAY_SIGNATURE_TOLERANCE_SECONDS", "120")
     settings = load_settings()
-    assert settings.stripe_secrets == ("whsec_a", "whsec_b")
+    assert settings.provider("stripe").secrets == ("whsec_a", "whsec_b")
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:9092"
     assert settings.SIGNATURE_TOLERANCE_SECONDS == 120
     # The body limit is the record budget's value size: a body accepted is a record stored.
     assert settings.MAX_BODY_BYTES == MAX_VALUE_BYTES
-    assert settings.ADYEN_MAX_ITEMS == 100
     # aiokafka batches behind its one in-flight request; a linger would only add latency.
     assert settings.LINGER_MS == 0
+
+
+def test_adyen_takes_at_most_100_items_per_request_by_default():
+    from gateway.providers.adyen import Settings
+
+    assert Settings.model_fields["ADYEN_MAX_ITEMS"].default == 100
 
 
 def test_a_body_limit_may_be_lowered(monkeypatch):

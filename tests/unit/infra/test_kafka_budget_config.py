@@ -7,7 +7,7 @@ from pathlib import Path
 from aiokafka.admin.config_resource import ConfigResourceType
 
 from contracts.limits import MAX_RECORD_BYTES
-from infra.servers import kafka_server_properties
+from infra.kafka_server import kafka_server_properties
 from infra.topics import CLUSTER_DEFAULT, IncrementalAlterConfigsRequest, budget_configs
 
 

@@ -15,7 +15,7 @@ from orchestration.activities import PaymentActivities
 from orchestration.metrics import Metrics
 from orchestration.policies import describe_failure
 from orchestration.store import PaymentStore
-from orchestration.testing import make_failed_event, make_payment_event
+from tests.builders import make_failed_event, make_payment_event
 
 
 @pytest.fixture(scope="module")

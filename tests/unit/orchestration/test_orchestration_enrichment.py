@@ -16,7 +16,7 @@ from orchestration.enrichment import (
     read_retry_response,
 )
 from orchestration.models import CustomerHistory
-from orchestration.testing import make_failed_event, make_payment_event
+from tests.builders import make_failed_event, make_payment_event
 
 
 def test_models_follow_event_type_and_customer():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.workflows import PAYMENT_EVENT
 from orchestration import policies, review
 from orchestration.metrics import Metrics
 from orchestration.redrive import UNSUCCESSFUL, unsuccessful_runs_query
@@ -17,7 +18,7 @@ def test_redrive_takes_ids_or_all_but_not_both_or_neither(capsys):
     for argv in (["redrive"], ["redrive", "x", "--all"]):
         with pytest.raises(SystemExit):
             review.parse_args(argv)
-    assert review.parse_args(["failed"]).type == "PaymentEventWorkflow"
+    assert review.parse_args(["failed"]).type == PAYMENT_EVENT.workflow
 
 
 def test_the_default_budget_is_the_workflow_default(monkeypatch):
@@ -38,19 +39,19 @@ def test_a_short_budget_can_be_configured(monkeypatch):
 
 
 def test_the_query_names_every_unsuccessful_status_and_quotes_the_queue():
-    query = unsuccessful_runs_query("PaymentEventWorkflow", "it's")
-    assert query == ("WorkflowType = 'PaymentEventWorkflow' AND ExecutionStatus IN "
+    query = unsuccessful_runs_query(PAYMENT_EVENT.workflow, "it's")
+    assert query == (f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus IN "
                      "('Failed', 'Terminated', 'TimedOut', 'Canceled') AND TaskQueue = 'it\\'s'")
     assert len(UNSUCCESSFUL) == 4
 
 
 def test_the_gauge_drops_a_status_to_zero_once_it_is_gone():
     metrics = Metrics()
-    metrics.set_failed_workflows("PaymentEventWorkflow", ["failed", "failed", "terminated"],
+    metrics.set_failed_workflows(PAYMENT_EVENT.workflow, ["failed", "failed", "terminated"],
                                  UNSUCCESSFUL.values())
     value = metrics.registry.get_sample_value
-    labels = {"workflow_type": "PaymentEventWorkflow"}
+    labels = {"workflow_type": PAYMENT_EVENT.workflow}
     assert value("orchestration_failed_workflows", {**labels, "status": "failed"}) == 2
-    metrics.set_failed_workflows("PaymentEventWorkflow", [], UNSUCCESSFUL.values())
+    metrics.set_failed_workflows(PAYMENT_EVENT.workflow, [], UNSUCCESSFUL.values())
     assert value("orchestration_failed_workflows", {**labels, "status": "failed"}) == 0
     assert value("orchestration_failed_workflows", {**labels, "status": "timed_out"}) == 0

@@ -14,7 +14,7 @@ from orchestration.rules import (
     read_original_payload,
     refuses_storage,
 )
-from orchestration.testing import make_dead_letter, make_failed_event, make_payment_event
+from tests.builders import make_dead_letter, make_failed_event, make_payment_event
 
 
 def codes(event) -> list[str]:

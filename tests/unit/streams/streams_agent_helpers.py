@@ -23,3 +23,16 @@ async def put_all(agent, records: list[tuple[bytes | None, bytes]], partition: i
         async with asyncio.timeout(10):
             while settled_count() - before < len(records):  # noqa: ASYNC110 - no event to await
                 await asyncio.sleep(0.005)
+
+
+def starter_event(message):
+    """An event as the starter's agents receive it: the message, and its value as the topic's
+    schema decodes it (a Record, or the dead letter of a value that is not one)."""
+    from types import SimpleNamespace
+
+    from streams import starter
+
+    topic = {starter.settings.TOPIC_NORMALIZED: starter.normalized_topic,
+             starter.settings.TOPIC_VALIDATION_DLQ: starter.dlq_topic}.get(message.topic)
+    value = topic.schema.loads_value(starter.app, message) if topic else message.value
+    return SimpleNamespace(message=message, value=value)

@@ -43,3 +43,23 @@ def test_no_other_streams_module_uses_a_private_faust_or_aiokafka_name():
             if name in private:
                 offenders.append(f"{path.name}:{node.lineno}: {name}")
     assert not offenders, offenders
+
+
+def test_a_trusted_record_is_the_record_its_init_builds():
+    from datetime import UTC, datetime
+
+    from streams.faust_internals import trusted_record
+    from streams.records import DeadLetterRecord, IssueRecord
+
+    values = dict(event_id="dlq:t:0:1", source_topic="t", source_partition=0, source_offset=1,
+                  payload="p", payload_encoding="utf-8", failed_at=datetime.now(UTC),
+                  stage="validate", provider=None, provider_event_id=None, error_codes=["a"],
+                  payload_sha256="0" * 64, payload_length=1, payload_truncated=False)
+    built = DeadLetterRecord(**values, errors=[IssueRecord(code="a", message="m")])
+    trusted = trusted_record(DeadLetterRecord, {
+        **values, "errors": [trusted_record(IssueRecord, {"code": "a", "message": "m",
+                                                          "field": None})]})
+    assert trusted == built
+    assert trusted.asdict() == built.asdict()
+    assert trusted.dumps() == built.dumps()
+    assert trusted.errors[0].field is None

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
-from contracts.events import PaymentEvent
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
 from streams import starter
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
-from streams.workflow_starts import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
+from tests.builders import make_payment_event
+from tests.unit.streams.streams_agent_helpers import starter_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -22,19 +23,12 @@ class FakeMessage:
     value: bytes
 
 
-@dataclass
-class FakeEvent:
-    message: FakeMessage
-
-
-def event_on(topic: str, value: bytes) -> FakeEvent:
-    return FakeEvent(FakeMessage(topic, 2, 9, value))
+def event_on(topic: str, value: bytes):
+    return starter_event(FakeMessage(topic, 2, 9, value))
 
 
 def test_normalized_message_starts_payment_workflow():
-    payment = PaymentEvent(event_id="stripe:evt_1", provider="stripe", provider_event_id="evt_1",
-                           event_type="payment.succeeded", amount_cents=1, currency="USD",
-                           status="succeeded", provider_created_at=NOW, processed_at=NOW)
+    payment = make_payment_event(provider_event_id="evt_1")
     target, event_id, arg = starter.decode_for_start(
         event_on(starter.settings.TOPIC_NORMALIZED, encode_event(payment)))
     assert (target, event_id, arg) == (PAYMENT_EVENT, "stripe:evt_1", payment)
@@ -64,6 +58,6 @@ def test_gateway_dead_letter_goes_to_review_with_stage_gateway():
     topic = starter.settings.TOPIC_WEBHOOKS_DLQ
     message = FakeMessage(topic, 0, 4, b"{}")
     message.key, message.headers = b"evt_3", [("provider", b"stripe"), ("reason", b"r.x")]
-    target, event_id, arg = starter.decode_for_start(FakeEvent(message))
+    target, event_id, arg = starter.decode_for_start(starter_event(message))
     assert (target, event_id) == (DLQ_REVIEW, "stripe:evt_3")
     assert (arg.stage, arg.error_codes, arg.source_offset) == ("gateway", ["r.x"], 4)

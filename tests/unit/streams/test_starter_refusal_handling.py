@@ -16,6 +16,8 @@ from contracts.events import PaymentEvent
 from streams import starter
 from streams.codecs import decode_dead_letter, encode_dead_letter, encode_event
 from streams.workflow_starts import StartRefusedError
+from tests.builders import make_payment_event
+from tests.unit.streams.streams_agent_helpers import starter_event
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -30,9 +32,8 @@ class Message:
     headers: list = field(default_factory=list)
 
 
-@dataclass
-class Event:
-    message: Message
+def Event(message: Message):  # noqa: N802 - reads as the event it builds
+    return starter_event(message)
 
 
 @pytest.fixture
@@ -56,10 +57,7 @@ def refused(monkeypatch):
 
 
 def payment() -> PaymentEvent:
-    return PaymentEvent(event_id="stripe:evt_refused", provider="stripe",
-                        provider_event_id="evt_refused", event_type="payment.succeeded",
-                        amount_cents=1, currency="USD", status="succeeded",
-                        provider_created_at=NOW, processed_at=NOW)
+    return make_payment_event(provider_event_id="evt_refused")
 
 
 async def test_a_refused_payment_becomes_a_start_dead_letter_on_the_dlq(refused):

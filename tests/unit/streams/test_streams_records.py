@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.dead_letters import ValidationIssue
+from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
 from streams.codecs import (
     UndecodableMessageError,
@@ -18,7 +18,17 @@ from streams.codecs import (
     encode_dead_letter,
     encode_event,
 )
-from streams.records import NormalizedEvent, to_record
+from streams.records import (
+    DeadLetterRecord,
+    IssueRecord,
+    NormalizedEvent,
+    dead_letter_value,
+    letter_record,
+    normalized_value,
+    to_event,
+    to_letter,
+    to_record,
+)
 from tests.builders import make_payment_event
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
@@ -34,20 +44,76 @@ def normalized_type(tp):
     return (origin, tuple(normalized_type(a) for a in typing.get_args(tp)))
 
 
-def test_record_fields_and_types_match_the_contract():
-    contract = typing.get_type_hints(PaymentEvent)
-    record = typing.get_type_hints(NormalizedEvent)
-    record = {k: v for k, v in record.items() if k in NormalizedEvent._options.fields}
-    assert list(record) == list(contract)
-    assert {k: normalized_type(v) for k, v in record.items()} == {
-        k: normalized_type(v) for k, v in contract.items()}
-    defaults = {f.name: f.default for f in dataclasses.fields(PaymentEvent)
-                if f.default is not dataclasses.MISSING}
-    assert {k: v for k, v in NormalizedEvent._options.defaults.items() if k in defaults} == defaults
+# A Record's nested Record stands for the contract's nested dataclass.
+NESTED = {IssueRecord: ValidationIssue}
 
 
-def test_namespace_is_stable():
+@pytest.mark.parametrize(("record_type", "contract_type"), [
+    (NormalizedEvent, PaymentEvent), (DeadLetterRecord, DeadLetter),
+    (IssueRecord, ValidationIssue)])
+def test_record_fields_and_types_match_the_contract(record_type, contract_type):
+    contract = typing.get_type_hints(contract_type)
+    record = typing.get_type_hints(record_type)
+    record = {k: v for k, v in record.items() if k in record_type._options.fields}
+    assert list(record) == list(contract)  # the order is the JSON's order on the wire
+
+    def norm(tp):
+        tp = normalized_type(tp)
+        if isinstance(tp, tuple) and tp[0] is list:
+            return (list, tuple(NESTED.get(a, a) for a in tp[1]))
+        return tp
+
+    assert {k: norm(v) for k, v in record.items()} == {
+        k: norm(v) for k, v in contract.items()}
+    contract_fields = dataclasses.fields(contract_type)
+    defaults = {f.name: f.default for f in contract_fields if f.default is not dataclasses.MISSING}
+    defaults |= {f.name: f.default_factory() for f in contract_fields
+                 if f.default_factory is not dataclasses.MISSING}
+    assert dict(record_type._options.defaults) == defaults
+
+
+def test_namespaces_are_stable():
     assert NormalizedEvent._options.namespace == "payments.normalized.v1"
+    assert DeadLetterRecord._options.namespace == "payments.validation.dlq.v1"
+    assert IssueRecord._options.namespace == "payments.validation.issue.v1"
+
+
+EVENTS = [
+    make_payment_event(provider_created_at=NOW, processed_at=NOW),
+    make_payment_event(provider_created_at=NOW.replace(microsecond=0), processed_at=NOW,
+                       metadata={"order": "ünïcode ✓", "empty": ""}, card_last_four="4242",
+                       failure_code="card_declined", failure_message='say "no"'),
+]
+LETTERS = [
+    build_dead_letter(b"\xff\x00poison", [ValidationIssue("payload.not_json", "bad")],
+                      topic="t", partition=2, offset=7, failed_at=NOW),
+    build_dead_letter("é".encode() * 3000, [ValidationIssue("amount.not_integer", "x", "amount"),
+                                            ValidationIssue("currency.unsupported", "y")],
+                      topic="webhooks.stripe.charge", partition=0, offset=1, failed_at=NOW,
+                      provider="stripe", provider_event_id="evt_1", stage="publish"),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS)
+def test_normalized_record_bytes_are_todays_bytes(event):
+    """The wire format did not change: the Record writes what orjson wrote of the dataclass,
+    so every reader of payments.normalized (e2e harness, batch, an older starter) still reads
+    it, and the Record reads what was written before it."""
+    raw = normalized_value(event)
+    assert raw == encode_event(event)
+    assert decode_event(raw) == event
+    assert to_event(NormalizedEvent.loads(encode_event(event))) == event
+    built = NormalizedEvent(**{k: getattr(event, k) for k in NormalizedEvent._options.fields})
+    assert built.dumps() == raw
+
+
+@pytest.mark.parametrize("letter", LETTERS)
+def test_dead_letter_record_bytes_are_todays_bytes(letter):
+    raw = dead_letter_value(letter)
+    assert raw == encode_dead_letter(letter)
+    assert decode_dead_letter(raw) == letter
+    assert to_letter(DeadLetterRecord.loads(encode_dead_letter(letter))) == letter
+    assert letter_record(letter) == DeadLetterRecord.loads(raw)
 
 
 def test_record_json_decodes_into_the_contract_dataclass():

@@ -1,6 +1,12 @@
-"""Applies the versioned SQL files in ``orchestration/migrations`` once each, in order.
+"""Applies the versioned SQL files of every package that owns tables once each, in order.
 
-    python -m orchestration.migrate [--dsn postgresql://...]
+    python -m infra.migrate [--dsn postgresql://...]
+
+Each owning package keeps its files in ``<package>/migrations/`` (orchestration its payment
+tables, batch its lake-load stamps). The runner merges them into one order by version
+number, so a version is unique across all owners; the bookkeeping (``schema_migrations``:
+version, name, checksum) does not record the owner, so moving a file between owners leaves
+a migrated database up to date.
 
 Each file runs in its own transaction together with its bookkeeping row, under an
 advisory lock, so two runners at once apply each file exactly once. A file that was
@@ -15,12 +21,15 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The packages that own tables, beside this one both in the repository and when installed.
+OWNERS = ("orchestration", "batch")
+MIGRATION_DIRS = tuple(Path(__file__).resolve().parent.parent / o / "migrations" for o in OWNERS)
 DEFAULT_DSN = "postgresql://payments@127.0.0.1:55432/payments"
 _FILENAME = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")
 # Any constant works; it only has to be the same for every runner.
@@ -42,17 +51,22 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
-def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+def load_migrations(directories: Sequence[Path] = MIGRATION_DIRS) -> list[Migration]:
+    """Every owner's files in one order by version number; a version used twice is refused."""
+    found: dict[int, Path] = {}
     migrations: list[Migration] = []
-    for path in sorted(directory.glob("*.sql")):
-        match = _FILENAME.match(path.name)
-        if match is None:
-            raise MigrationError(f"{path.name}: expected NNN_name.sql")
-        migrations.append(Migration(int(match[1]), match[2], path.read_text()))
-    versions = [m.version for m in migrations]
-    if len(versions) != len(set(versions)):
-        raise MigrationError(f"duplicate migration versions in {directory}")
-    return migrations
+    for directory in directories:
+        for path in sorted(directory.glob("*.sql")):
+            match = _FILENAME.match(path.name)
+            if match is None:
+                raise MigrationError(f"{path}: expected NNN_name.sql")
+            version = int(match[1])
+            if version in found:
+                raise MigrationError(f"duplicate migration version {version}: {found[version]} "
+                                     f"and {path}")
+            found[version] = path
+            migrations.append(Migration(version, match[2], path.read_text()))
+    return sorted(migrations, key=lambda m: m.version)
 
 
 async def apply_migrations(

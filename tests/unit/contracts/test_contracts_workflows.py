@@ -1,0 +1,52 @@
+"""The Temporal names both sides use come from contracts.workflows, and keep their values.
+
+The values are pinned as literals on purpose: they are written into running workflows'
+histories and ids, so a rename is a migration, never a refactor.
+"""
+
+from contracts.workflows import (
+    DEFAULT_TASK_QUEUE,
+    DLQ_REVIEW,
+    PAYMENT_EVENT,
+    REVIEW_DECISION_SIGNAL,
+    STATUS_QUERY,
+    WORKFLOW_TYPES,
+    workflow_id,
+)
+from orchestration.settings import OrchestratorSettings
+from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from streams.settings import StreamsSettings
+
+
+def test_the_wire_names_keep_their_values():
+    assert (PAYMENT_EVENT.workflow, PAYMENT_EVENT.id_prefix, PAYMENT_EVENT.signal) == (
+        "PaymentEventWorkflow", "payment-event", "event_received")
+    assert (DLQ_REVIEW.workflow, DLQ_REVIEW.id_prefix, DLQ_REVIEW.signal) == (
+        "DLQReviewWorkflow", "dlq-review", "dead_letter_received")
+    assert (REVIEW_DECISION_SIGNAL, STATUS_QUERY, DEFAULT_TASK_QUEUE) == (
+        "review_decision", "status", "payments")
+    assert WORKFLOW_TYPES == ("PaymentEventWorkflow", "DLQReviewWorkflow")
+
+
+def test_a_workflow_id_is_the_prefix_and_the_unified_event_id():
+    assert workflow_id(PAYMENT_EVENT, "stripe:evt_1") == "payment-event:stripe:evt_1"
+    assert workflow_id(DLQ_REVIEW, "dlq:t:0:1") == "dlq-review:dlq:t:0:1"
+
+
+def definition(cls):
+    return cls.__temporal_workflow_definition  # temporalio's record of the decorators
+
+
+def test_the_worker_registers_what_the_starter_addresses():
+    payment, review = definition(PaymentEventWorkflow), definition(DLQReviewWorkflow)
+    assert (payment.name, review.name) == WORKFLOW_TYPES
+    assert set(payment.signals) == {PAYMENT_EVENT.signal}
+    assert set(review.signals) == {DLQ_REVIEW.signal, REVIEW_DECISION_SIGNAL}
+    assert set(payment.queries) == set(review.queries) == {STATUS_QUERY}
+
+
+def test_starter_and_worker_default_to_the_same_task_queue(monkeypatch):
+    monkeypatch.delenv("STREAMS_TEMPORAL_TASK_QUEUE", raising=False)
+    monkeypatch.delenv("ORCHESTRATOR_TASK_QUEUE", raising=False)
+    assert StreamsSettings().TEMPORAL_TASK_QUEUE == OrchestratorSettings().TASK_QUEUE
+    assert OrchestratorSettings().TASK_QUEUE == DEFAULT_TASK_QUEUE
