@@ -36,7 +36,8 @@ SECRET = "whsec_simulator_commands_test"
 KEYS = ProviderKeys()
 TYPES = {"stripe": "payment_intent.succeeded", "adyen": "AUTHORISATION",
          "braintree": "transaction_settled", "square": "payment.updated"}
-GATEWAY_ENV = {"STRIPE_WEBHOOK_SECRET": SECRET, "ADYEN_HMAC_KEY": KEYS.adyen_hmac_key,
+GATEWAY_ENV = {"GATEWAY_PROVIDERS": ",".join(TYPES), "STRIPE_WEBHOOK_SECRET": SECRET,
+               "ADYEN_HMAC_KEY": KEYS.adyen_hmac_key,
                "ADYEN_BASIC_AUTH_USERNAME": KEYS.adyen_username,
                "ADYEN_BASIC_AUTH_PASSWORD": KEYS.adyen_password,
                "BRAINTREE_MERCHANT_ID": "pipeline_merchant",
