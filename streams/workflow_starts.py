@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.workflows import WorkflowTarget, workflow_id
 from streams.publishing import retry_forever
+from streams.temporal_internals import signal_with_start_started
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +81,13 @@ def start_outcome(handle: WorkflowHandle) -> str:
 
     temporalio (1.35) has no public way to tell a signal-with-start that started a run from
     one that signalled a running one; the handle keeps the server's response as
-    ``_start_workflow_response``. It is read without a default, so a temporalio upgrade that
-    drops it fails tests/unit/streams/test_workflow_starts.py. In production the event is
-    still acked (Temporal took it): the outcome is logged at ERROR as "accepted".
+    ``_start_workflow_response`` (read in ``streams/temporal_internals.py``, the seam). A
+    temporalio upgrade that drops it fails tests/unit/streams/test_faust_internals.py. In
+    production the event is still acked (Temporal took it): the outcome is logged at ERROR
+    as "accepted".
     """
     try:
-        response = handle._start_workflow_response  # noqa: SLF001 - see the docstring
-        return "started" if response.started else "signalled"
+        return "started" if signal_with_start_started(handle) else "signalled"
     except AttributeError:
         log.error("temporalio no longer exposes the signal-with-start response; "
                   "cannot tell started from signalled")
