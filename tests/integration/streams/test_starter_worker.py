@@ -21,7 +21,11 @@ from tests.builders import make_payment_event
 pytestmark = pytest.mark.timeout(240)
 
 
-# Stand-ins registered under the real type names until orchestration's workflows land.
+# Stand-ins registered under the contract's type names, on purpose: this test is about the
+# starter (one workflow per event, signals on redelivery), so the workflows only count what
+# they receive. The real workflows are tested in tests/integration/orchestration/ and
+# end to end in tests/e2e/; with them here, a failure of persistence would read as the
+# starter's.
 @workflow.defn(name=PAYMENT_EVENT.workflow)
 class StubPaymentEventWorkflow:
     def __init__(self) -> None:
