@@ -31,7 +31,6 @@ from temporalio.service import RPCError
 from contracts import DeadLetter, ValidationIssue
 from contracts.workflows import (
     DLQ_REVIEW,
-    PAYMENT_EVENT,
     REVIEW_DECISION_SIGNAL,
     WORKFLOW_TYPES,
     workflow_id,
@@ -68,7 +67,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     redriven.add_argument("workflow_ids", nargs="*", metavar="workflow_id")
     redriven.add_argument("--all", action="store_true", help="every workflow `failed` lists")
     for command in (failed, redriven):
-        command.add_argument("--type", default=PAYMENT_EVENT.workflow, choices=WORKFLOW_TYPES)
+        # Default: every type. A failed review is as stuck as a failed payment, and
+        # `redrive --all` that skipped one would leave its dead letter out of quarantine.
+        command.add_argument("--type", choices=WORKFLOW_TYPES,
+                             help="one workflow type (default: every type)")
         command.add_argument("--task-queue")
         command.add_argument("--limit", type=int, default=1000)
     args = parser.parse_args(argv)
@@ -140,7 +142,7 @@ async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettin
 
 async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
     client = await _connect(settings)
-    failed = await redrive.find_failed(client, args.type, args.task_queue, args.limit)
+    failed = await _find_failed(client, args)
     lines = [f"{'workflow_id':<56} {'status':<10} {'closed_at':<26} {'task_queue':<16} reason"]
     for wf in failed:
         closed = wf.close_time.isoformat() if wf.close_time else "-"
@@ -152,14 +154,20 @@ async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) 
 
 async def redrive_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
     client = await _connect(settings)
-    ids = args.workflow_ids or [wf.workflow_id for wf in await redrive.find_failed(
-        client, args.type, args.task_queue, args.limit)]
+    ids = args.workflow_ids or [wf.workflow_id for wf in await _find_failed(client, args)]
     results = [await redrive.redrive(client, wf_id) for wf_id in ids]
     lines = [f"{r.workflow_id}: {r.outcome.replace('_', ' ')}: {r.detail}" for r in results]
     refused = [r for r in results if r.outcome != "redriven" and args.workflow_ids]
     if refused:
         raise ReviewRefusedError("\n".join(lines))
     return "\n".join(lines) or "no failed workflows"
+
+
+async def _find_failed(client: Client, args: argparse.Namespace) -> list[redrive.FailedWorkflow]:
+    types = [args.type] if args.type else list(WORKFLOW_TYPES)
+    return [wf for workflow_type in types
+            for wf in await redrive.find_failed(client, workflow_type, args.task_queue,
+                                                args.limit)]
 
 
 async def _connect(settings: OrchestratorSettings) -> Client:

@@ -18,7 +18,7 @@ def test_redrive_takes_ids_or_all_but_not_both_or_neither(capsys):
     for argv in (["redrive"], ["redrive", "x", "--all"]):
         with pytest.raises(SystemExit):
             review.parse_args(argv)
-    assert review.parse_args(["failed"]).type == PAYMENT_EVENT.workflow
+    assert review.parse_args(["failed"]).type is None  # every workflow type
 
 
 def test_the_default_budget_is_the_workflow_default(monkeypatch):
