@@ -145,14 +145,17 @@ async def write_records(bootstrap: str, records: list[PoisonRecord]) -> None:
 
 
 async def quarantine_rows(records: list[PoisonRecord]) -> dict[str, list[str]]:
-    """marker -> the error codes of its quarantine row(s), found by source coordinates or
-    by the id that carries the marker (a record may be dead-lettered one stage later)."""
+    """marker -> the error codes of its quarantine row(s), found by source coordinates, by
+    the id of the record's own coordinates (a dead letter whose id is too long for a
+    workflow is reviewed under them), or by the id that carries the marker (a record may
+    be dead-lettered one stage later)."""
     conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
     try:
         rows = await conn.fetch(
             "SELECT c.marker, q.error_codes FROM unnest($1::text[], $2::text[], $3::int[], "
             "$4::bigint[]) AS c(marker, t, p, o) JOIN payment_events_quarantine q ON "
             "(q.source_topic = c.t AND q.source_partition = c.p AND q.source_offset = c.o) "
+            "OR q.event_id = 'dlq:' || c.t || ':' || c.p || ':' || c.o "
             "OR q.event_id LIKE '%' || c.marker || '%'",
             [r.marker for r in records], [r.topic for r in records],
             [r.partition for r in records], [r.offset for r in records])
