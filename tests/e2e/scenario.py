@@ -208,6 +208,13 @@ def format_table(entries: list[dict], columns: tuple[str, ...] = COLUMNS) -> str
     return "\n" + "\n".join(lines)
 
 
+def record_and_judge(fault_table: list[dict], entry: dict) -> None:
+    """Add a run to the session's table and to the report file, then judge it."""
+    fault_table.append(entry)
+    write_fault_report([entry])
+    assert_no_loss_no_stall(entry)
+
+
 def assert_no_loss_no_stall(entry: dict) -> None:
     assert entry["accepted"] > 0, "no webhook was acknowledged; the flow proves nothing"
     assert entry["lost"] == 0, f"acknowledged but not stored: {entry['missing']}"

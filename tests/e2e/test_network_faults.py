@@ -9,7 +9,11 @@ every link for 30 s and slows every link for 20 s.
 
 import pytest
 from injectors import latency, partition
-from scenario import assert_no_loss_no_stall, fresh_seed, run_scenario, write_fault_report
+from scenario import (
+    fresh_seed,
+    record_and_judge,
+    run_scenario,
+)
 
 from infra.toxiproxy import LINKS
 
@@ -21,17 +25,13 @@ LINK_NAMES = tuple(lk.name for lk in LINKS)
 def test_nothing_lost_through_a_short_partition(proxied_pipeline, fault_table, link_name):
     entry = run_scenario(partition(link_name, 10, proxied_pipeline), seed=fresh_seed(),
                          rate=8, lead=3, tail=3, drain_timeout=240)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)
 
 
 def test_nothing_lost_through_added_latency(proxied_pipeline, fault_table):
     entry = run_scenario(latency("starter->temporal", 10, proxied_pipeline), seed=fresh_seed(),
                          rate=8, lead=3, tail=3, drain_timeout=240)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)
 
 
 @pytest.mark.faults
@@ -40,9 +40,7 @@ def test_nothing_lost_through_added_latency(proxied_pipeline, fault_table):
 def test_nothing_lost_through_a_30s_partition(proxied_pipeline, fault_table, link_name):
     entry = run_scenario(partition(link_name, 30, proxied_pipeline), seed=fresh_seed(),
                          rate=10, lead=6, tail=6, drain_timeout=420)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)
 
 
 @pytest.mark.faults
@@ -51,6 +49,4 @@ def test_nothing_lost_through_a_30s_partition(proxied_pipeline, fault_table, lin
 def test_nothing_lost_through_500ms_latency(proxied_pipeline, fault_table, link_name):
     entry = run_scenario(latency(link_name, 20, proxied_pipeline), seed=fresh_seed(),
                          rate=10, lead=6, tail=6, drain_timeout=420)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)

@@ -9,11 +9,10 @@ import pytest
 from injectors import pause
 from scenario import (
     COMPONENTS,
-    assert_no_loss_no_stall,
     fresh_seed,
+    record_and_judge,
     run_scenario,
     wait_for_exclusive_stack,
-    write_fault_report,
 )
 
 SERVERS = ("temporal", "kafka", "postgres")
@@ -22,9 +21,7 @@ SERVERS = ("temporal", "kafka", "postgres")
 def test_nothing_lost_when_the_normalizer_pauses(pipeline, fault_table):
     entry = run_scenario(pause("normalizer", 10), seed=fresh_seed(), rate=8, lead=3, tail=3,
                          drain_timeout=180)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)
 
 
 @pytest.mark.faults
@@ -35,6 +32,4 @@ def test_nothing_lost_when_a_component_pauses_30s(pipeline, fault_table, name):
         wait_for_exclusive_stack()
     entry = run_scenario(pause(name, 30), seed=fresh_seed(), rate=10, lead=6, tail=6,
                          drain_timeout=420)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)

@@ -11,6 +11,7 @@ from injectors import kill
 from scenario import (
     assert_no_loss_no_stall,
     fresh_seed,
+    record_and_judge,
     run_scenario,
     wait_for_exclusive_stack,
     write_fault_report,
@@ -38,6 +39,4 @@ def test_nothing_lost_when_a_component_is_killed(pipeline, fault_table, name):
         wait_for_exclusive_stack()
     entry = run_scenario(kill((name,), downtime=2), seed=fresh_seed(), rate=15, lead=6,
                          tail=0, flow_seconds=24, drain_timeout=600)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)

@@ -14,12 +14,11 @@ from datetime import timedelta
 import pytest
 from injectors import postgres_outage
 from scenario import (
-    assert_no_loss_no_stall,
     failed_workflows_since,
     fresh_seed,
+    record_and_judge,
     run_scenario,
     wait_for_exclusive_stack,
-    write_fault_report,
 )
 
 from infra.servers import REPO_ROOT
@@ -50,9 +49,7 @@ def test_nothing_lost_through_a_short_postgres_outage(pipeline, fault_table):
     wait_for_exclusive_stack()
     entry = run_scenario(postgres_outage(15), seed=fresh_seed(), rate=8, lead=3, tail=3,
                          drain_timeout=240)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)
 
 
 @pytest.mark.faults
@@ -74,6 +71,4 @@ def test_a_payment_whose_workflow_failed_still_arrives(pipeline, fault_table):
 
     entry = run_scenario(postgres_outage(budget + 60), seed=seed, rate=5, lead=3, tail=0,
                          flow_seconds=15, drain_timeout=240, after_heal=after_heal)
-    fault_table.append(entry)
-    write_fault_report([entry])
-    assert_no_loss_no_stall(entry)
+    record_and_judge(fault_table, entry)
