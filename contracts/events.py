@@ -128,5 +128,8 @@ def mistyped_fields(event: PaymentEvent) -> list[str]:
     """The fields whose values are not of the contract's type. A consumer of
     ``payments.normalized`` checks this before acting on an event, since the topic is open
     to any writer and a value of the wrong kind would fail much later, in a workflow."""
-    return [f.name for f in fields(PaymentEvent)
-            if not _matches(getattr(event, f.name), f.type)]
+    return [name for name, annotation in _FIELD_TYPES
+            if not _matches(getattr(event, name), annotation)]
+
+
+_FIELD_TYPES = tuple((f.name, f.type) for f in fields(PaymentEvent))

@@ -33,9 +33,12 @@ def _check_event(record: records.NormalizedEvent, message: Message) -> records.N
 def _check_letter(record: records.DeadLetterRecord,
                   message: Message) -> records.DeadLetterRecord:
     letter = records.to_letter(record)
-    if letter.payload_sha256 is None:  # written before excerpts: bound it on the way in
+    legacy, overlong = letter.payload_sha256 is None, not fits_key(letter.event_id)
+    if not (legacy or overlong):
+        return record
+    if legacy:  # written before excerpts: bound it on the way in
         letter = bound_legacy(letter)
-    if not fits_key(record.event_id):
+    if overlong:
         # An id too long to be a key is too long for a workflow id as well (Temporal refuses
         # one over 1,000 characters for good). The letter is reviewed under this message's
         # own coordinates, which no other letter shares; its source's coordinates could be.
