@@ -23,6 +23,7 @@ __all__ = [
     "BRAINTREE_TIMESTAMP_FORMAT",
     "CREDENTIAL_SETTINGS",
     "PROVIDER_NAMES",
+    "ORIGIN_HEADER",
     "RAW_HEADERS",
     "RAW_TOPICS",
     "RAW_TOPIC_NAMES",
@@ -31,6 +32,7 @@ __all__ = [
     "SQUARE_PAYMENT_TYPES",
     "SQUARE_REFUND_TYPES",
     "STRIPE_EVENT_TYPES",
+    "Origin",
     "Provider",
     "adyen_key",
     "braintree_key",
@@ -72,6 +74,21 @@ RAW_TOPIC_NAMES: dict[str, str] = {
 # The Kafka headers of every raw-topic record, in this order (ARCHITECTURE.md, "The raw
 # topics' value"): what the gateway writes, and the simulator too when it skips the gateway.
 RAW_HEADERS = ("provider", "event_type", "received_at", "request_id")
+
+
+# An optional header on a raw record that the gateway did not write from a webhook: who put
+# it there. A record without it came from a webhook.
+ORIGIN_HEADER = "origin"
+
+
+class Origin(StrEnum):
+    # Re-produced by the replay command for an event the pipeline holds no row for: the
+    # normalizer lets it past its dedup table (which may remember the lost first copy);
+    # downstream writes stay idempotent by event_id, so it can never double a row.
+    REPLAY = "replay"
+    # Fetched from the provider's API by reconciliation because no webhook brought it. It
+    # goes through dedup like a webhook, so a webhook arriving later is a duplicate.
+    RECONCILIATION = "reconciliation"
 
 
 def raw_headers(provider: str, event_type: str, received_at: str,
