@@ -1,4 +1,5 @@
-"""Apache Kafka in KRaft mode, one broker, as a server of the local stack."""
+"""Apache Kafka in KRaft mode as servers of the local stack: one node per broker
+(infra/kafka_cluster.py says how many, on which ports, with how many replicas)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import subprocess
 from pathlib import Path
 
 from contracts.limits import MAX_RECORD_BYTES
+from infra.kafka_cluster import (
+    ClusterConfigError,
+    KafkaNode,
+    broker_count,
+    cluster_nodes,
+    quorum_voters,
+    replication,
+)
 from infra.servers import (
     KAFKA_CONTROLLER_PORT,
     KAFKA_PORT,
@@ -19,32 +28,67 @@ from infra.servers import (
 )
 from infra.toxiproxy import kafka_listener_ports, kafka_listeners
 
+NO_PROXY_LISTENERS = {"KAFKA_PROXY_LISTENERS": "", "KAFKA_PROXY_ADVERTISED": "",
+                      "KAFKA_PROXY_PROTOCOLS": ""}
 
-def kafka_server_properties(data_dir: Path) -> str:
-    """The broker's server.properties, rendered from the template in infra/kafka/."""
+
+def configured_nodes() -> tuple[KafkaNode, ...]:
+    """The nodes STACK_KAFKA_BROKERS asks for; a bad value stops the stack naming it."""
+    try:
+        count = broker_count()
+    except ClusterConfigError as exc:
+        raise StackError(str(exc)) from None
+    return cluster_nodes(count, KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+
+
+def kafka_server_properties(data_dir: Path, node: KafkaNode | None = None,
+                            nodes: tuple[KafkaNode, ...] | None = None) -> str:
+    """A node's server.properties, rendered from the template in infra/kafka/ (by default
+    the single broker's)."""
+    nodes = nodes or cluster_nodes(1, KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+    node = node or nodes[0]
+    copies = replication(len(nodes))
     template = (REPO_ROOT / "infra/kafka/server.properties.template").read_text()
     values = {
-        "KAFKA_PORT": str(KAFKA_PORT),
-        "KAFKA_CONTROLLER_PORT": str(KAFKA_CONTROLLER_PORT),
+        "KAFKA_NODE_ID": str(node.node_id),
+        "KAFKA_PORT": str(node.port),
+        "KAFKA_CONTROLLER_PORT": str(node.controller_port),
+        "KAFKA_QUORUM_VOTERS": quorum_voters(nodes),
+        "KAFKA_REPLICATION_FACTOR": str(copies.factor),
+        "KAFKA_MIN_INSYNC": str(copies.min_insync),
         "KAFKA_LOG_DIRS": str(data_dir),
         "KAFKA_MESSAGE_MAX_BYTES": str(MAX_RECORD_BYTES),
-        **kafka_listeners(),
+        **(kafka_listeners() if node.proxied else NO_PROXY_LISTENERS),
     }
     for key, value in values.items():
         template = template.replace("${" + key + "}", value)
     return template
 
 
-class Kafka(Server):
-    """Apache Kafka in KRaft mode, on jars resolved from Maven Central."""
+def kafka_servers() -> list[Kafka]:
+    """One server per node of the configured cluster, the first named ``kafka``."""
+    nodes = configured_nodes()
+    return [Kafka(node, nodes) for node in nodes]
 
-    def __init__(self) -> None:
-        super().__init__("kafka", (KAFKA_PORT, KAFKA_CONTROLLER_PORT, *kafka_listener_ports()))
-        self.home = STATE_DIR / "kafka"
-        # Shared across stacks (tests start a second one on other ports) to fetch jars once.
-        self.lib = Path(os.environ.get("KAFKA_LIB_DIR", self.home / "lib")).resolve()
+
+class Kafka(Server):
+    """One Apache Kafka node in KRaft mode, on jars resolved from Maven Central."""
+
+    def __init__(self, node: KafkaNode | None = None,
+                 nodes: tuple[KafkaNode, ...] | None = None) -> None:
+        self.nodes = nodes or configured_nodes()
+        self.node = node or self.nodes[0]
+        proxy_ports = kafka_listener_ports() if self.node.proxied else ()
+        super().__init__(self.node.name, (self.node.port, self.node.controller_port,
+                                          *proxy_ports))
+        self.home = STATE_DIR / self.node.name
+        # Shared across nodes and stacks (tests start a second one on other ports) to fetch
+        # the jars once.
+        self.lib = Path(os.environ.get("KAFKA_LIB_DIR", STATE_DIR / "kafka" / "lib")).resolve()
         self.data = self.home / "data"
         self.config = self.home / "server.properties"
+        # What every node of one cluster shares: its id, and how many nodes it was made with.
+        self.cluster_file = STATE_DIR / "kafka" / "cluster"
 
     def install(self) -> None:
         if self.lib.is_dir() and any(self.lib.glob("kafka_2.13-*.jar")):
@@ -67,15 +111,33 @@ class Kafka(Server):
         return [java, *jvm_options, "-cp", f"{self.lib}/*", *args]
 
     def _render_config(self) -> None:
-        self.config.write_text(kafka_server_properties(self.data))
+        self.config.write_text(kafka_server_properties(self.data, self.node, self.nodes))
 
-    def _format_storage(self) -> None:
-        if (self.data / "meta.properties").exists():
-            return
+    def _cluster_id(self) -> str:
+        """The id every node formats with, made once; refuses a stack made with another
+        number of brokers, whose stored data would never form a quorum with this one."""
+        first_data = STATE_DIR / "kafka" / "data" / "meta.properties"
+        if self.cluster_file.exists() or first_data.exists():
+            # A stack from before the file was kept is a formatted single broker.
+            cluster_id, made_with = (self.cluster_file.read_text().split()
+                                     if self.cluster_file.exists() else ("", "1"))
+            if int(made_with) != len(self.nodes):
+                raise StackError(
+                    f"STACK_KAFKA_BROKERS={len(self.nodes)}, but this stack's Kafka data was "
+                    f"made with {made_with} broker(s); run `make clean` to start afresh")
+            return cluster_id
         cluster_id = subprocess.run(
             self._java("kafka.tools.StorageTool", "random-uuid"),
             check=True, capture_output=True, text=True,
         ).stdout.strip().splitlines()[-1]
+        self.cluster_file.parent.mkdir(parents=True, exist_ok=True)
+        self.cluster_file.write_text(f"{cluster_id} {len(self.nodes)}\n")
+        return cluster_id
+
+    def _format_storage(self) -> None:
+        cluster_id = self._cluster_id()
+        if (self.data / "meta.properties").exists():
+            return
         subprocess.run(
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
                        "-c", str(self.config), "--ignore-formatted"),
@@ -87,7 +149,7 @@ class Kafka(Server):
         self.home.mkdir(parents=True, exist_ok=True)
         self._render_config()
         self._format_storage()
-        logs = STATE_DIR / "logs" / "kafka"
+        logs = STATE_DIR / "logs" / self.node.name
         logs.mkdir(parents=True, exist_ok=True)
         heap = tuple(os.environ.get("KAFKA_HEAP_OPTS", "-Xms256m -Xmx768m").split())
         jvm_options = heap + (
@@ -98,11 +160,11 @@ class Kafka(Server):
         self.spawn(self._java("kafka.Kafka", str(self.config), jvm_options=jvm_options))
 
     def healthy(self) -> bool:
-        if not is_port_open(KAFKA_PORT):
+        if not is_port_open(self.node.port):
             return False
         from infra.topics import broker_ready
 
-        return broker_ready(f"127.0.0.1:{KAFKA_PORT}")
+        return broker_ready(f"127.0.0.1:{self.node.port}")
 
     def address(self) -> str:
-        return f"kafka://127.0.0.1:{KAFKA_PORT}"
+        return f"kafka://127.0.0.1:{self.node.port}"

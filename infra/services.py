@@ -15,6 +15,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from infra.kafka_cluster import bootstrap, replication
+from infra.kafka_server import configured_nodes
 from infra.servers import STATE_DIR, VENV_BIN, Server
 
 DEMO_ENV_FILE = STATE_DIR / "demo.env"
@@ -59,8 +61,19 @@ def demo_environment() -> dict[str, str]:
     env.setdefault("DAGSTER_HOME", str(STATE_DIR / "dagster"))
     env.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     env.setdefault("STREAMS_DATA_DIR", str(STATE_DIR / "faust"))
+    env.update(cluster_environment())
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     return env
+
+
+def cluster_environment() -> dict[str, str]:
+    """On a Kafka cluster (STACK_KAFKA_BROKERS > 1): every broker to bootstrap from, and
+    faust's own topics as replicated as ours. Nothing on the single-broker default."""
+    nodes = configured_nodes()
+    if len(nodes) == 1:
+        return {}
+    return {"KAFKA_BOOTSTRAP_SERVERS": bootstrap(nodes),
+            "STREAMS_TOPIC_REPLICATION_FACTOR": str(replication(len(nodes)).factor)}
 
 
 class AppService(Server):

@@ -14,10 +14,10 @@ import contextlib
 import fcntl
 import sys
 
-from infra.kafka_server import Kafka
+from infra.kafka_cluster import bootstrap, replication
+from infra.kafka_server import Kafka, kafka_servers
 from infra.postgres_server import Postgres
 from infra.servers import (
-    KAFKA_PORT,
     POSTGRES_DSN,
     POSTGRES_PORT,
     STATE_DIR,
@@ -33,18 +33,21 @@ HEALTH_TIMEOUT_S = {"kafka": 120.0, "temporal": 90.0, "postgres": 60.0}
 
 
 def all_servers() -> list[Server]:
-    """The stack's servers in start order: PostgreSQL, Kafka, Temporal."""
-    return [Postgres(), Kafka(), Temporal()]
+    """The stack's servers in start order: PostgreSQL, Kafka's nodes, Temporal."""
+    return [Postgres(), *kafka_servers(), Temporal()]
 
 
 def _select(names: list[str]) -> list[Server]:
     servers = all_servers()
     if not names:
         return servers
+    # "kafka" is the whole cluster: one node of several never forms a quorum alone.
+    wanted = set(names) | ({s.name for s in servers if isinstance(s, Kafka)}
+                           if "kafka" in names else set())
     unknown = set(names) - {s.name for s in servers}
     if unknown:
         raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}")
-    return [s for s in servers if s.name in names]
+    return [s for s in servers if s.name in wanted]
 
 
 async def _prepare_database() -> None:
@@ -74,10 +77,13 @@ async def _prepare_database() -> None:
 def _after_healthy(server: Server) -> None:
     if isinstance(server, Postgres):
         asyncio.run(_prepare_database())
-    elif server.name == "kafka":
+    elif isinstance(server, Kafka) and server.node == server.nodes[-1]:
+        # The last node is healthy, so the whole cluster is: now its topics can have
+        # their replicas.
         from infra.topics import ensure_topics
 
-        created = asyncio.run(ensure_topics(f"127.0.0.1:{KAFKA_PORT}"))
+        created = asyncio.run(ensure_topics(bootstrap(server.nodes),
+                                            copies=replication(len(server.nodes))))
         if created:
             print(f"kafka: created topics {', '.join(created)}")
 
@@ -130,6 +136,11 @@ def status(names: list[str]) -> int:
         else:
             state, code = f"unhealthy (pid {pid})", 3
         print(f"{server.name:9} {state:22} {server.address()}")
+    kafka = [s for s in _select(names) if isinstance(s, Kafka)]
+    if code == 0 and len(kafka) > 1:
+        from infra.topics import describe_leaders
+
+        print(describe_leaders(bootstrap(kafka[0].nodes)))
     return code
 
 

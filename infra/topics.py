@@ -21,6 +21,7 @@ from aiokafka.protocol.types import Array, Boolean, Int8, Int16, Int32, Schema, 
 
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.topics import TOPIC_SPECS, TopicSpec
+from infra.kafka_cluster import Replication
 
 # The broker resource named "" is the cluster-wide default of a broker config.
 CLUSTER_DEFAULT = ""
@@ -28,9 +29,16 @@ _SET = 0  # IncrementalAlterConfigs operation codes: 0 SET, 1 DELETE, 2 APPEND, 
 _APPLY_SECONDS = 15.0
 
 
-def budget_configs() -> dict[str, str]:
-    """What every topic carries (and what NewTopic gets when it is created)."""
-    return {"max.message.bytes": str(MAX_RECORD_BYTES)}
+SINGLE = Replication(1, 1)
+
+
+def budget_configs(copies: Replication = SINGLE) -> dict[str, str]:
+    """What every topic carries (and what NewTopic gets when it is created): the record
+    budget, and on a cluster how many replicas must hold a write."""
+    configs = {"max.message.bytes": str(MAX_RECORD_BYTES)}
+    if copies.factor > 1:
+        configs["min.insync.replicas"] = str(copies.min_insync)
+    return configs
 
 
 class IncrementalAlterConfigsResponse_v0(Response):  # noqa: N801 - aiokafka's naming
@@ -101,8 +109,11 @@ async def wait_for_topic_configs(admin: AIOKafkaAdminClient, names: list[str],
         raise RuntimeError(f"kafka: topics {lagging} did not take {configs}") from None
 
 
-async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS) -> list[str]:
-    """Create missing topics and bring every topic to the budget; returns the names created."""
+async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS,
+                        copies: Replication = SINGLE) -> list[str]:
+    """Create missing topics (with ``copies`` replicas) and bring every topic to the budget;
+    returns the names created."""
+    configs = budget_configs(copies)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
     await admin.start()
     try:
@@ -111,17 +122,18 @@ async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPE
         if missing:
             try:
                 await admin.create_topics(
-                    [NewTopic(s.name, num_partitions=s.partitions, replication_factor=1,
-                              topic_configs=budget_configs()) for s in missing]
+                    [NewTopic(s.name, num_partitions=s.partitions,
+                              replication_factor=copies.factor, topic_configs=configs)
+                     for s in missing]
                 )
             except TopicAlreadyExistsError:
                 pass
         await set_configs(admin, [
             (ConfigResourceType.BROKER, CLUSTER_DEFAULT, {"message.max.bytes":
                                                           str(MAX_RECORD_BYTES)}),
-            *((ConfigResourceType.TOPIC, s.name, budget_configs()) for s in specs),
+            *((ConfigResourceType.TOPIC, s.name, configs) for s in specs),
         ])
-        await wait_for_topic_configs(admin, [s.name for s in specs], budget_configs())
+        await wait_for_topic_configs(admin, [s.name for s in specs], configs)
         return [s.name for s in missing]
     finally:
         await admin.close()
@@ -134,6 +146,24 @@ async def delete_topics(bootstrap: str, names: list[str]) -> None:
         await admin.delete_topics(names)
     finally:
         await admin.close()
+
+
+def describe_leaders(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS) -> str:
+    """Each contract topic's partitions: leader, replicas and in-sync replicas (for status)."""
+    async def describe() -> list[dict]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5_000)
+        await admin.start()
+        try:
+            return await admin.describe_topics([s.name for s in specs])
+        finally:
+            await admin.close()
+
+    lines = ["topic partition: leader [replicas] in-sync [isr]"]
+    for topic in sorted(asyncio.run(describe()), key=lambda t: t["topic"]):
+        for part in sorted(topic["partitions"], key=lambda p: p["partition"]):
+            lines.append(f"  {topic['topic']} {part['partition']}: leader {part['leader']} "
+                         f"replicas {sorted(part['replicas'])} in-sync {sorted(part['isr'])}")
+    return "\n".join(lines)
 
 
 def broker_ready(bootstrap: str) -> bool:

@@ -58,6 +58,8 @@ class _StreamsSettings(BaseSettings):
     TOPIC_NORMALIZED: str = topics.PAYMENTS_NORMALIZED
     TOPIC_VALIDATION_DLQ: str = topics.PAYMENTS_VALIDATION_DLQ
     TOPIC_PARTITIONS: int = 3
+    # Replicas of the topics faust creates itself (its changelogs); 3 on a 3-broker cluster.
+    TOPIC_REPLICATION_FACTOR: int = Field(default=1, ge=1)
 
     DEDUP_RETENTION_SECONDS: int = MIN_DEDUP_RETENTION_SECONDS
     DEDUP_PURGE_INTERVAL_SECONDS: float = 300.0
@@ -134,6 +136,7 @@ class _StreamsSettings(BaseSettings):
             broker=self.broker_url(),
             datadir=str(self.app_datadir(app_id)),
             topic_partitions=self.TOPIC_PARTITIONS,
+            topic_replication_factor=self.TOPIC_REPLICATION_FACTOR,
             # Our topics are created by infra; faust only declares its own changelog topic.
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",
