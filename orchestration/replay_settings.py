@@ -13,13 +13,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["ReplaySettings", "invalid_settings"]
 
 
+_ALIASES = ("KAFKA_BOOTSTRAP_SERVERS", "ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS")
+
+
 class ReplaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore")
 
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         default="127.0.0.1:9092",
-        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS",
-                                      "ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS"),
+        validation_alias=AliasChoices(*_ALIASES),
     )
     POSTGRES_DSN: str = "postgresql://payments@127.0.0.1:55432/payments"
     # How long one Kafka request (metadata, offsets, a fetch, an ack) may take before the
@@ -54,7 +56,6 @@ def invalid_settings(err: ValidationError) -> str:
     for error in err.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
         # A field read through an alias is reported under the alias, already a full name.
-        name = field if "KAFKA" in field or field.startswith("ORCHESTRATOR_") \
-            else f"ORCHESTRATOR_{field}"
+        name = field if field in _ALIASES else f"ORCHESTRATOR_{field}"
         lines.append(f"{name}: {error['msg']}")
     return "; ".join(lines)
