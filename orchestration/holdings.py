@@ -5,9 +5,11 @@ replay command and by reconciliation with a provider: an event that is held need
 one that is not was lost somewhere between the raw topic and PostgreSQL.
 
 Both tables key a row by the unified event_id, ``contracts.events.make_event_id(provider,
-provider_event_id)``; a dead letter whose payload named no usable id is filed under its
-raw record's coordinates instead (``contracts.dead_letters.source_event_id``), which
-``quarantined_coordinates`` looks up.
+provider_event_id)``. A dead letter whose payload named no usable id is filed under its raw
+record's coordinates instead (``contracts.dead_letters.source_event_id``), with no
+provider_event_id; ``quarantined_payloads`` finds it by its topic and the sha256 of the
+record's whole value, which the letter keeps (``payload_sha256``), so that a copy of the
+same record at other coordinates (a replay's) is recognised as the same event.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from contracts.dead_letters import source_event_id
 from contracts.events import make_event_id
 
-__all__ = ["BATCH_SIZE", "held_event_ids", "quarantined_coordinates"]
+__all__ = ["BATCH_SIZE", "held_event_ids", "quarantined_payloads"]
 
 # Ids per query: thousands of short text values stay well under a statement's limits.
 BATCH_SIZE = 5_000
@@ -29,7 +30,12 @@ SELECT event_id FROM payment_events WHERE event_id = ANY($1::text[])
 UNION
 SELECT event_id FROM payment_events_quarantine WHERE event_id = ANY($1::text[])
 """
-_QUARANTINED = "SELECT event_id FROM payment_events_quarantine WHERE event_id = ANY($1::text[])"
+# No index serves this: it scans quarantine, which stays small, and is asked only about
+# events no id found.
+_ANONYMOUS_LETTERS = """
+SELECT DISTINCT source_topic, payload_sha256 FROM payment_events_quarantine
+WHERE provider_event_id IS NULL AND payload_sha256 = ANY($1::text[])
+"""
 
 Connection = asyncpg.Connection | asyncpg.Pool
 
@@ -43,14 +49,17 @@ async def held_event_ids(conn_or_pool: Connection, provider: str,
     return {by_unified[unified] for unified in found}
 
 
-async def quarantined_coordinates(conn_or_pool: Connection,
-                                  coordinates: Sequence[tuple[str, int, int]]
-                                  ) -> set[tuple[str, int, int]]:
-    """The (topic, partition, offset) among ``coordinates`` whose record is in quarantine
-    under its coordinates (a dead letter that named no usable event id)."""
-    by_id = {source_event_id(*c): c for c in coordinates}
-    found = await _existing(conn_or_pool, _QUARANTINED, list(by_id))
-    return {by_id[event_id] for event_id in found}
+async def quarantined_payloads(conn_or_pool: Connection,
+                               payloads: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (topic, sha256 hex of a record's value) among ``payloads`` that a dead letter
+    naming no event id holds: a record of that topic with exactly those bytes."""
+    wanted = set(payloads)
+    digests = sorted({digest for _, digest in wanted})
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(digests), BATCH_SIZE):
+        rows = await conn_or_pool.fetch(_ANONYMOUS_LETTERS, digests[start:start + BATCH_SIZE])
+        found.update((row["source_topic"], row["payload_sha256"]) for row in rows)
+    return found & wanted
 
 
 async def _existing(conn_or_pool: Connection, query: str, ids: list[str]) -> set[str]:

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from contracts.providers import PROVIDER_NAMES, RAW_TOPICS
-from orchestration.holdings import held_event_ids, quarantined_coordinates
+from orchestration.holdings import held_event_ids, quarantined_payloads
 from orchestration.replay_plan import (
     Candidate,
     OffsetRange,
@@ -182,16 +182,16 @@ async def _read_ranges(consumer: AIOKafkaConsumer, partitions: list[TopicPartiti
     return records
 
 
-async def find_holdings(dsn: str, provider: str, plan_input: dict[str, Candidate]
-                        ) -> tuple[set[str], set[tuple[str, int, int]]]:
-    """Held provider event ids, and the coordinates of copies quarantined under them."""
+async def find_holdings(dsn: str, provider: str, events: dict[str, Candidate]
+                        ) -> tuple[set[str], set[tuple[str, str]]]:
+    """Held provider event ids, and the copies' payloads held by letters naming no id."""
     conn = await asyncpg.connect(dsn, timeout=30, server_settings={
         "application_name": CLIENT_ID, "default_transaction_read_only": "on"})
     try:
-        held = await held_event_ids(conn, provider, list(plan_input))
-        coordinates = [r.coordinates for c in plan_input.values()
-                       if c.provider_event_id not in held for r in c.copies]
-        return held, await quarantined_coordinates(conn, coordinates)
+        held = await held_event_ids(conn, provider, list(events))
+        payloads = [r.payload for c in events.values()
+                    if c.provider_event_id not in held for r in c.copies]
+        return held, await quarantined_payloads(conn, payloads)
     finally:
         await conn.close()
 
@@ -234,8 +234,8 @@ async def run(args: argparse.Namespace, settings: ReplaySettings) -> ReplayResul
     if args.id_prefix:
         events = {k: c for k, c in events.items() if k.startswith(args.id_prefix)}
         unkeyed = []
-    held, held_coordinates = await find_holdings(settings.POSTGRES_DSN, args.provider, events)
-    result = ReplayResult(plan_replay(events, unkeyed, held, held_coordinates))
+    held, held_payloads = await find_holdings(settings.POSTGRES_DSN, args.provider, events)
+    result = ReplayResult(plan_replay(events, unkeyed, held, held_payloads))
     if args.apply and result.plan.missing:
         result.redriven = await redrive(settings.KAFKA_BOOTSTRAP_SERVERS, result.plan.missing,
                                         args.rate, timeout)

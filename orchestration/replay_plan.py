@@ -9,13 +9,15 @@ An event's id is the raw key: ``contracts.events.make_event_id(provider, key)`` 
 unified event_id of its ``payment_events`` row and of a dead letter the normalizer filed
 under it, for all four providers (the mappers build the id from the key, or, for Stripe,
 from the body's ``id`` that the gateway keyed the record by). A dead letter that named no
-usable id is filed under the record's coordinates (``contracts.source_event_id``), so those
-count as held too. A record without a usable key (the gateway never writes one) names no
-event: it is reported, never re-driven.
+usable id is filed under the record's coordinates with no provider event id; such a letter
+holds the event when it keeps the same bytes from the same topic (its payload_sha256). A
+record without a usable key (the gateway never writes one) names no event: it is reported,
+never re-driven.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ __all__ = [
 ]
 
 Coordinates = tuple[str, int, int]  # topic, partition, offset
+Payload = tuple[str, str]  # topic, sha256 hex of the record's value
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +147,11 @@ class RawRecord:
     def timestamp(self) -> datetime:
         return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
 
+    @property
+    def payload(self) -> Payload:
+        """(topic, sha256 hex of the value): how a dead letter naming no id is matched."""
+        return self.topic, hashlib.sha256(self.value or b"").hexdigest()
+
 
 def event_key(record: RawRecord) -> str | None:
     """The provider event id the record's key names, or None when it names none."""
@@ -202,15 +210,15 @@ class ReplayPlan:
 
 
 def plan_replay(events: Mapping[str, Candidate], unkeyed: Sequence[RawRecord],
-                held_ids: set[str], held_coordinates: set[Coordinates]) -> ReplayPlan:
-    """Which events are missing: held by neither their id nor any copy's coordinates.
+                held_ids: set[str], held_payloads: set[Payload]) -> ReplayPlan:
+    """Which events are missing: held neither by their id nor by any copy's payload.
 
-    ``held_ids`` are provider event ids; ``held_coordinates`` are the copies' coordinates
-    that have a quarantine row filed under them (a dead letter that named no usable id).
+    ``held_ids`` are provider event ids; ``held_payloads`` are the copies' (topic, digest)
+    that a dead letter naming no usable id holds (``RawRecord.payload``).
     """
     missing = [c for c in events.values()
                if c.provider_event_id not in held_ids
-               and not any(r.coordinates in held_coordinates for r in c.copies)]
+               and not any(r.payload in held_payloads for r in c.copies)]
     missing.sort(key=lambda c: (c.first.timestamp_ms, c.first.coordinates))
     scanned = sum(len(c.copies) for c in events.values()) + len(unkeyed)
     return ReplayPlan(scanned, len(events), len(events) - len(missing), missing, list(unkeyed))

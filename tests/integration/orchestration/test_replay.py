@@ -6,6 +6,7 @@ left alone) is tests/e2e/test_replay_end_to_end.py.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from contracts.dead_letters import source_event_id
 from contracts.providers import ORIGIN_HEADER, raw_headers
 from orchestration import holdings
-from orchestration.holdings import held_event_ids, quarantined_coordinates
+from orchestration.holdings import held_event_ids, quarantined_payloads
 from orchestration.models import Enrichment, PersistInput, ValidationResult
 from orchestration.replay import ReplayError, read_window, redrive
 from orchestration.replay_plan import Window, group_records
@@ -39,13 +40,19 @@ async def test_held_event_ids_finds_rows_in_either_table(store, pg, unique, monk
     assert await held_event_ids(pg, "stripe", ids) == {stored, letter}
 
 
-async def test_a_letter_filed_under_its_coordinates_is_found_by_them(store, pg, unique):
+async def test_a_letter_naming_no_id_is_found_by_topic_and_payload_digest(store, pg, unique):
     topic = f"test.replay.{unique}"
+    raw = f'{{"id": null, "n": "{unique}"}}'.encode()
+    digest = hashlib.sha256(raw).hexdigest()
     await store.insert_quarantine(make_dead_letter(
         event_id=source_event_id(topic, 2, 7), source_topic=topic, source_partition=2,
-        source_offset=7))
-    found = await quarantined_coordinates(pg, [(topic, 2, 7), (topic, 2, 8), (topic, 1, 7)])
-    assert found == {(topic, 2, 7)}
+        source_offset=7, payload=raw.decode(), payload_sha256=digest,
+        payload_length=len(raw)))
+    other = hashlib.sha256(raw + b" ").hexdigest()
+    found = await quarantined_payloads(pg, [(topic, digest), (topic, other),
+                                            (f"{topic}.other", digest)])
+    assert found == {(topic, digest)}
+    assert await quarantined_payloads(pg, []) == set()
 
 
 def _headers(n: int) -> list[tuple[str, bytes]]:

@@ -99,22 +99,31 @@ def test_a_redelivery_is_one_event_whose_first_copy_is_the_earliest():
     assert without == [unkeyed]
 
 
-def test_missing_is_what_neither_table_holds_by_id_or_coordinates():
-    records = [record(b"evt_held", 0), record(b"evt_lost", 1), record(b"evt_lost", 2),
-               record(b"evt_poison", 3), record(None, 4)]
+def test_missing_is_what_neither_table_holds_by_id_or_payload():
+    poison = RawRecord(PI, 0, 3, T0_MS, b"evt_poison", b'{"id": null}')
+    records = [record(b"evt_held", 0), record(b"evt_lost", 1), record(b"evt_lost", 2), poison,
+               record(None, 4)]
     events, unkeyed = group_records("stripe", records)
-    plan = plan_replay(events, unkeyed, held_ids={"evt_held"},
-                       held_coordinates={(PI, 0, 3)})
+    plan = plan_replay(events, unkeyed, held_ids={"evt_held"}, held_payloads={poison.payload})
     assert [c.provider_event_id for c in plan.missing] == ["evt_lost"]
     assert plan.missing[0].first.offset == 1
     assert (plan.scanned, plan.events, plan.held, plan.redeliveries) == (5, 3, 2, 1)
     assert [r.offset for r in plan.unkeyed] == [4]
 
 
-def test_a_held_later_copy_holds_the_event():
-    # A dead letter filed under a copy's coordinates (an earlier replay) counts.
-    events, _ = group_records("stripe", [record(b"evt_x", 1), record(b"evt_x", 8)])
-    assert plan_replay(events, [], set(), {(PI, 0, 8)}).missing == []
+def test_a_letter_naming_no_id_holds_every_copy_of_its_record():
+    # Filed under the coordinates of a later copy (an earlier replay's): the bytes match.
+    first = RawRecord(PI, 0, 1, T0_MS, b"evt_x", b'{"id": null}')
+    copy = RawRecord(PI, 0, 8, T0_MS + 5, b"evt_x", b'{"id": null}')
+    events, _ = group_records("stripe", [first])
+    assert plan_replay(events, [], set(), {copy.payload}).missing == []
+    other_topic = RawRecord(CHARGE, 0, 8, T0_MS, b"evt_x", b'{"id": null}')
+    assert len(plan_replay(events, [], set(), {other_topic.payload}).missing) == 1
+
+
+def test_the_payload_is_the_topic_and_the_sha256_of_the_whole_value():
+    import hashlib
+    assert record(b"k", 0).payload == (PI, hashlib.sha256(b"{}").hexdigest())
 
 
 @given(st.lists(st.tuples(st.sampled_from([b"evt_1", b"evt_2", b"evt_3", None]),
