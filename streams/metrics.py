@@ -10,7 +10,7 @@ from prometheus_client import Counter, Gauge
 from streams.stalls import PartitionState
 
 OUTCOMES = ("processed", "normalized", "deduplicated", "dead_lettered", "refused", "started",
-            "already_done", "retried")
+            "already_done", "retried", "replayed")
 
 _EVENTS = Counter(
     "streams_agent_events_total", "Events handled by a streams agent, by outcome",

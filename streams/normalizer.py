@@ -29,6 +29,7 @@ from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, pu
 from streams.faust_internals import current_event
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
+from streams.origins import is_duplicate, is_replay
 from streams.providers import PROVIDER_STREAMS, Mapper, ProviderStreams, RawTopic
 from streams.providers.stripe import map_stripe_record
 from streams.publishing import (
@@ -84,14 +85,19 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
     batch: list[tuple[EventT, outputs.Output]] = []
     for event in events:
         output = outputs.build_output(event.message, provider, mapper, now, TOPICS)
+        # A replay copy passes the table, which may remember a lost first copy (origins.py).
+        replay = is_replay(event.message.headers)
         # The store is split by source partition and finds it from the current event.
         with current_event(event):
             key = output.key
-            duplicate = key in claimed or key in _in_flight or key in dedup_table
+            duplicate = is_duplicate(key, replay=replay, claimed=claimed, in_flight=_in_flight,
+                                     remembered=dedup_table.__contains__)
         if duplicate:
             tally["deduplicated"] += 1
             _log_outcome(key, logging.INFO, "duplicate dropped")
             continue
+        if replay:
+            tally["replayed"] += 1
         claimed.add(key)
         batch.append((event, output))
 

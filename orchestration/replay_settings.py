@@ -1,0 +1,61 @@
+"""Configuration of `python -m orchestration.replay`: where Kafka and PostgreSQL are.
+
+The names are the ones the rest of the pipeline already reads, so one environment serves
+them all: ``KAFKA_BOOTSTRAP_SERVERS`` (as the streams workers and the gateway read it; also
+``ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS``) and ``ORCHESTRATOR_POSTGRES_DSN`` (the worker's).
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ReplaySettings", "invalid_settings"]
+
+
+_ALIASES = ("KAFKA_BOOTSTRAP_SERVERS", "ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS")
+
+
+class ReplaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore")
+
+    KAFKA_BOOTSTRAP_SERVERS: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices(*_ALIASES),
+    )
+    POSTGRES_DSN: str = "postgresql://payments@127.0.0.1:55432/payments"
+    # How long one Kafka request (metadata, offsets, a fetch, an ack) may take before the
+    # command gives up, rather than hanging on an unreachable broker.
+    KAFKA_REQUEST_TIMEOUT_SECONDS: float = Field(30.0, gt=0)
+
+    @field_validator("KAFKA_BOOTSTRAP_SERVERS")
+    @classmethod
+    def check_bootstrap(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        bad = [s for s in servers if not _is_host_port(s)]
+        if not servers or bad:
+            raise ValueError(f"must be host:port[,host:port...]; not {', '.join(bad) or value!r}")
+        return ",".join(servers)
+
+    @field_validator("POSTGRES_DSN")
+    @classmethod
+    def check_dsn(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+
+def _is_host_port(server: str) -> bool:
+    host, sep, port = server.rpartition(":")
+    return bool(sep and host and port.isdigit() and 0 < int(port) < 65536)
+
+
+def invalid_settings(err: ValidationError) -> str:
+    """The environment variables a ValidationError is about, each with why."""
+    lines = []
+    for error in err.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        # A field read through an alias is reported under the alias, already a full name.
+        name = field if field in _ALIASES else f"ORCHESTRATOR_{field}"
+        lines.append(f"{name}: {error['msg']}")
+    return "; ".join(lines)
