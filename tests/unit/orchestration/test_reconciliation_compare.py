@@ -7,9 +7,12 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import stripe
 from pydantic import ValidationError
+from stripe._http_client import HTTPClient
 
 from contracts.limits import MAX_VALUE_BYTES
 from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
@@ -17,7 +20,7 @@ from orchestration import reconcile as cli
 from orchestration.reconciliation import ProviderEvent, RawRecord, Window, compare, reconcile
 from orchestration.reconciliation.events import WindowError
 from orchestration.reconciliation.settings import ReconcileSettings, SettingMissingError
-from orchestration.reconciliation.stripe import event_from_stripe, window_params
+from orchestration.reconciliation.stripe import StripeEventSource, event_from_stripe, window_params
 
 FIXTURES_DIR = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "stripe"
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -172,3 +175,48 @@ def test_settings_share_the_pipelines_names(monkeypatch):
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "kafka:9092"
     assert settings.POSTGRES_DSN == "postgresql://x@db/payments"
     assert settings.STRIPE_API_BASE == "http://127.0.0.1:12111"
+
+
+class PagedEvents(HTTPClient):
+    """Stripe's pagination, which stripe-mock cannot show (its has_more is always false):
+    pages of real fixture events, newest first, served to the SDK's own HTTP layer."""
+
+    name = "paged-events"
+
+    def __init__(self, events: list[dict], page_size: int) -> None:
+        super().__init__()
+        self.events, self.page_size = events, page_size
+        self.queries: list[dict[str, list[str]]] = []
+
+    async def request_async(self, method, url, headers, post_data=None):
+        query = parse_qs(urlsplit(url).query)
+        self.queries.append(query)
+        start = 0
+        if "starting_after" in query:
+            start = 1 + [e["id"] for e in self.events].index(query["starting_after"][0])
+        page = self.events[start:start + self.page_size]
+        body = {"object": "list", "url": "/v1/events", "data": page,
+                "has_more": start + self.page_size < len(self.events)}
+        return json.dumps(body).encode(), 200, {"request-id": "req_paged"}
+
+    async def close_async(self):
+        return None
+
+
+async def test_every_page_is_listed_with_the_window_on_each_request():
+    events = [{**json.loads(path.read_bytes()), "id": f"evt_page_{n}"}
+              for n, path in enumerate(sorted(FIXTURES_DIR.glob("*.json")))]
+    http = PagedEvents(events, page_size=5)
+    source = StripeEventSource(stripe.StripeClient("sk_test_unit", http_client=http))
+
+    listed = [e.event_id async for e in source.list_events(WINDOW)]
+
+    assert listed == [e["id"] for e in events]  # 18 events over 4 pages
+    assert len(http.queries) == 4
+    bounds = window_params(WINDOW)["created"]
+    for query in http.queries:
+        assert query["created[gte]"] == [str(bounds["gte"])]
+        assert query["created[lte]"] == [str(bounds["lte"])]
+        assert query["limit"] == ["100"]
+    assert [q.get("starting_after") for q in http.queries] == [
+        None, ["evt_page_4"], ["evt_page_9"], ["evt_page_14"]]
