@@ -10,11 +10,16 @@ PYTEST_ARGS ?=
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 TOXIPROXY_VERSION ?= v2.5.0
 TOXIPROXY_SERVER = $(shell $(GO) env GOPATH)/bin/server
+# stripe-mock (Stripe's API emulator, a Go module) for the reconciliation tests, installed the
+# same way. Pinned: v0.203.0 is what @latest resolves to today. The tests find it in GOPATH/bin
+# (or at STRIPE_MOCK_BIN).
+STRIPE_MOCK_VERSION ?= v0.203.0
+STRIPE_MOCK = $(shell $(GO) env GOPATH)/bin/stripe-mock
 
 export DAGSTER_HOME ?= $(CURDIR)/.stack/dagster
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help venv up down status migrate toxiproxy test test-unit test-faults demo bench lint clean
+.PHONY: help venv up down status migrate toxiproxy stripe-mock test test-unit test-faults demo bench lint clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,7 +47,11 @@ toxiproxy: ## Install the Toxiproxy server the fault suite drives (go install)
 	@$(GO) version -m $(TOXIPROXY_SERVER) 2>/dev/null | grep -q "toxiproxy/v2.*$(TOXIPROXY_VERSION)" || \
 	  $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
 
-test: up toxiproxy ## The whole suite, against the real servers
+stripe-mock: ## Install stripe-mock, the Stripe API emulator reconciliation is tested against
+	@$(GO) version -m $(STRIPE_MOCK) 2>/dev/null | grep -q "stripe/stripe-mock.*$(STRIPE_MOCK_VERSION)" || \
+	  $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
+test: up toxiproxy stripe-mock ## The whole suite, against the real servers
 	@# pytest's exit 5 means "no tests ran": a broken suite, never a pass.
 	$(PY) -m pytest -m "not faults" $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc

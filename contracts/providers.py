@@ -32,6 +32,7 @@ __all__ = [
     "SQUARE_PAYMENT_TYPES",
     "SQUARE_REFUND_TYPES",
     "STRIPE_EVENT_TYPES",
+    "STRIPE_TOPIC_ROUTES",
     "Origin",
     "Provider",
     "adyen_key",
@@ -39,6 +40,7 @@ __all__ = [
     "braintree_key_has_kind",
     "braintree_timestamp",
     "raw_headers",
+    "stripe_raw_topic",
 ]
 
 
@@ -144,6 +146,23 @@ def braintree_key_has_kind(key: str, kind: str) -> bool:
 
 # Stripe's event type -> normalized type is ``STRIPE_EVENT_TYPES`` (kept in contracts.events
 # beside the unified event; re-exported here).
+
+# Stripe event type prefix -> raw topic, tried in order: the gateway routes a webhook with it,
+# and reconciliation routes an event fetched from Stripe's API the same way. Longest prefix
+# first: charge.refund.* and charge.dispute.* must win over charge.*.
+STRIPE_TOPIC_ROUTES: tuple[tuple[str, str], ...] = (
+    ("payment_intent.", topics.STRIPE_PAYMENT_INTENT),
+    ("charge.refund.", topics.STRIPE_REFUND),
+    ("charge.dispute.", topics.STRIPE_CHARGE),
+    ("charge.", topics.STRIPE_CHARGE),
+    ("refund.", topics.STRIPE_REFUND),
+)
+
+
+def stripe_raw_topic(event_type: str) -> str | None:
+    """The raw topic of a Stripe event type, or None when the pipeline has no route for it."""
+    return next((topic for prefix, topic in STRIPE_TOPIC_ROUTES
+                 if event_type.startswith(prefix)), None)
 
 # (eventCode, success) -> (normalized type, status). Adyen's AUTHORISATION is a payment's
 # success notification: with Adyen's default immediate capture no CAPTURE ever follows, and

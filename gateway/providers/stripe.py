@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 import stripe
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from contracts.providers import Provider
-from contracts.topics import STRIPE_CHARGE, STRIPE_PAYMENT_INTENT, STRIPE_REFUND
+from contracts.providers import Provider, stripe_raw_topic
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import ProviderSettings, VerifiedEvent
-from gateway.providers._structure import parse_json_event, route_by_prefix
+from gateway.providers._structure import parse_json_event
 from gateway.settings import is_placeholder
 
 if TYPE_CHECKING:
@@ -29,15 +28,6 @@ if TYPE_CHECKING:
 PROVIDER = Provider.STRIPE.value
 SIGNATURE_HEADER = "stripe-signature"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
-
-# Longest prefix first: charge.refund.* and charge.dispute.* must win over charge.*.
-_ROUTES: tuple[tuple[str, str], ...] = (
-    ("payment_intent.", STRIPE_PAYMENT_INTENT),
-    ("charge.refund.", STRIPE_REFUND),
-    ("charge.dispute.", STRIPE_CHARGE),
-    ("charge.", STRIPE_CHARGE),
-    ("refund.", STRIPE_REFUND),
-)
 
 
 class Settings(ProviderSettings):
@@ -97,8 +87,9 @@ class StripeEvent(BaseModel):
 
 
 def route_stripe_event(event_type: str) -> str | None:
-    """The raw topic for a Stripe event type, or None when the gateway has no route."""
-    return route_by_prefix(_ROUTES, event_type)
+    """The raw topic for a Stripe event type, or None when the gateway has no route
+    (the contract's ``STRIPE_TOPIC_ROUTES``, which reconciliation routes by too)."""
+    return stripe_raw_topic(event_type)
 
 
 def parse_signature_header(header: str | None) -> tuple[int, list[str]]:
