@@ -76,13 +76,26 @@ class Sources:
         self.lake: LakeReader
 
     async def open(self) -> None:
+        """Open every reader at once: a source that is down costs its timeout only once."""
         s = self.settings
         timeout = s.TRACE_TIMEOUT_SECONDS
+        _, _, self.temporal, self.lake = await asyncio.gather(
+            self._open_postgres(), self._open_kafka(),
+            TemporalReader.connect(s.TEMPORAL_TARGET, s.TEMPORAL_NAMESPACE, s.TEMPORAL_UI_URL,
+                                   timeout),
+            LakeReader.connect(s.ICEBERG_CATALOG_NAME, s.catalog_properties(), timeout))
+
+    async def _open_postgres(self) -> None:
         try:
-            self.pg = await PostgresReader.connect(s.POSTGRES_DSN, timeout)
+            self.pg = await PostgresReader.connect(self.settings.POSTGRES_DSN,
+                                                   self.settings.TRACE_TIMEOUT_SECONDS)
         except (*_SOURCE_ERRORS, asyncpg.ClientConfigurationError) as err:
             self.pg_error = f"PostgreSQL: {_why(err)}"
-        reader = kafka.KafkaReader(s.KAFKA_BOOTSTRAP_SERVERS, timeout, s.TRACE_SCAN_MAX_RECORDS)
+
+    async def _open_kafka(self) -> None:
+        s = self.settings
+        reader = kafka.KafkaReader(s.KAFKA_BOOTSTRAP_SERVERS, s.TRACE_TIMEOUT_SECONDS,
+                                   s.TRACE_SCAN_MAX_RECORDS)
         try:
             await reader.start()
             self.kafka = reader
@@ -90,10 +103,6 @@ class Sources:
             self.kafka_error = f"Kafka {s.KAFKA_BOOTSTRAP_SERVERS}: {_why(err)}"
             with contextlib.suppress(*_SOURCE_ERRORS):
                 await reader.stop()
-        self.temporal = await TemporalReader.connect(s.TEMPORAL_TARGET, s.TEMPORAL_NAMESPACE,
-                                                     s.TEMPORAL_UI_URL, timeout)
-        self.lake = await LakeReader.connect(s.ICEBERG_CATALOG_NAME, s.catalog_properties(),
-                                             timeout)
 
     async def close(self) -> None:
         if self.pg is not None:

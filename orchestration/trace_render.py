@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestration.trace_report import (
+    DeadLetterCopy,
     EventTrace,
     KafkaCopy,
     LakeFinding,
@@ -37,7 +38,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Lookup):
         return {"state": value.state, "why": value.why, "label": value.label}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        plain = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # What the text shows of a record is worked out from it; a tool gets it too.
+        if isinstance(value, KafkaCopy):
+            plain.update(coordinates=value.coordinates, origin=value.origin)
+        elif isinstance(value, DeadLetterCopy):
+            plain["why"] = value.why
+        return plain
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
@@ -51,9 +58,8 @@ def render_text(trace: PaymentTrace) -> str:
     lines = [f"trace of {trace.query} ({trace.kind})"]
     if trace.note:
         lines.append(f"  note: {trace.note}")
-    if trace.kind == "payment" or trace.payment.rows:
-        title = f"payment {trace.provider or '?'}:{trace.payment_id or '?'}"
-        lines += _section(title, trace.payment, PAYMENT_COLUMNS)
+    title = f"payment {trace.provider}:{trace.payment_id}" if trace.payment_id else "payment"
+    lines += _section(title, trace.payment, PAYMENT_COLUMNS)
     if trace.mentions.rows:
         lines += _section("quarantined events whose payload mentions it", trace.mentions,
                           ("event_id", *QUARANTINE_COLUMNS[:2]))
