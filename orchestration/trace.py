@@ -142,6 +142,7 @@ async def _trace(query: str, provider: str | None, sources: Sources) -> PaymentT
             sources.pg_call("quarantine", [query], provider, query))
     what = resolve(query, provider, named, payments, quarantined)
     mentions = Rows(not_found())
+    payments_all = payments
     if what.kind == "payment":
         payments = [p for p in payments if p["provider"] == what.provider]
         rows, lookup = await sources.rows(sources.pg_call("quarantine_mentioning", query))
@@ -153,10 +154,13 @@ async def _trace(query: str, provider: str | None, sources: Sources) -> PaymentT
         payment_lookup = (named_lookup if named_lookup.state != FOUND
                           else not_found("the event names no payment"))
     events = [await _trace_event(ref, sources) for ref in what.refs]
-    if what.kind == "event" and len(events) > 1:
+    if not (named or payments or quarantined) and len(events) > 1:
         # An id no row names was searched under every provider: keep those that found it.
         events = [e for e in events if e.receipt.copies or e.receipt.refused] or events[:1]
     note = None
+    owners = sorted({p["provider"] for p in payments_all} - {what.provider})
+    if what.kind == "payment" and owners:
+        note = f"{', '.join(owners)} also has a payment {query}: pass --provider to trace it"
     if not (named or payments or quarantined):
         known = named_lookup.state != UNREACHABLE
         note = ("PostgreSQL knows no payment or event by this id" if known
@@ -212,7 +216,7 @@ async def _kafka_stages(ref: EventRef, since: datetime | None,
     except _SOURCE_ERRORS as err:
         return receipt, NormalizerOutcome(unreachable(f"Kafka: {_why(err)}"), "unknown")
     dead = tuple(kafka.dead_letter_copy(r) for r in letters.records)
-    verdict, detail = judge_normalizer(copies, len(outputs.records), dead)
+    verdict, detail = judge_normalizer(copies, len(outputs.records), dead, len(receipt.refused))
     lookup = found() if outputs.records or dead else not_found(_missing(outputs, letters))
     return receipt, NormalizerOutcome(lookup, verdict, detail,
                                       tuple(kafka.raw_copy(r) for r in outputs.records), dead,

@@ -114,7 +114,7 @@ class DeadLetterCopy:
 
 
 NORMALIZED, DEDUPLICATED, DEAD_LETTERED = "normalized", "deduplicated", "dead_lettered"
-PENDING, NEVER_RECEIVED = "pending", "never_received"
+PENDING, NEVER_RECEIVED, REFUSED = "pending", "never_received", "refused_by_gateway"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +127,16 @@ class NormalizerOutcome:
     scans: tuple[Scan, ...] = ()
 
 
-def judge_normalizer(copies: int | None, outputs: int,
-                     dead_letters: Sequence[DeadLetterCopy]) -> tuple[str, str]:
+def judge_normalizer(copies: int | None, outputs: int, dead_letters: Sequence[DeadLetterCopy],
+                     refused: int = 0) -> tuple[str, str]:
     """What the normalizer did with an event's raw copies: (verdict, detail).
 
     ``copies`` is None when the raw topics could not be read. The normalizer emits one
     output per event id and drops every later copy it remembers (its dedup table), so more
     raw copies than outputs means redeliveries were deduplicated; more outputs than copies
     happens after a crash between the write and the dedup mark (the starter absorbs it).
+    ``refused`` counts the gateway's webhooks.dlq records for it, which never reach the
+    normalizer (the starter quarantines them directly).
     """
     letters = len(dead_letters)
     emitted = outputs + letters
@@ -142,6 +144,9 @@ def judge_normalizer(copies: int | None, outputs: int,
         if copies:
             return PENDING, (f"{copies} raw cop{'y' if copies == 1 else 'ies'} but no output "
                              "yet: the normalizer has not reached it, or is lagging")
+        if refused:
+            return REFUSED, ("the gateway dead-lettered it to webhooks.dlq: the normalizer "
+                             "never saw it, the starter quarantines it")
         return NEVER_RECEIVED, "no raw copy and no output"
     if outputs == 0:
         why = "; ".join(dict.fromkeys(letter.why for letter in dead_letters))

@@ -14,6 +14,7 @@ from orchestration.trace_report import (
     NEVER_RECEIVED,
     NORMALIZED,
     PENDING,
+    REFUSED,
     DeadLetterCopy,
     KafkaCopy,
     PaymentTrace,
@@ -181,3 +182,9 @@ def test_the_example_renders():
     # The README's example output is this rendering (until the lead's demo run replaces it).
     assert render_text(payment_trace()).count("== event ") == 1
     assert succeeded_event().normalizer.verdict == DEDUPLICATED
+
+
+def test_a_webhook_the_gateway_refused_never_reached_the_normalizer():
+    verdict, detail = judge_normalizer(0, 0, [], refused=1)
+    assert verdict == REFUSED and "webhooks.dlq" in detail
+    assert judge_normalizer(1, 0, [], refused=1)[0] == PENDING
