@@ -31,12 +31,11 @@ def split_event_id(query: str) -> EventRef | None:
     return event_ref(provider, rest) if sep and rest and provider in PROVIDER_NAMES else None
 
 
-def guess_providers(query: str, provider: str | None) -> tuple[str, ...]:
-    """Whose raw topics may hold an id nothing in PostgreSQL names: the given provider, or
-    Stripe for an ``evt_`` id, else every provider (each is one partition to scan)."""
-    if provider:
-        return (provider,)
-    return ("stripe",) if query.startswith("evt_") else PROVIDER_NAMES
+def guess_providers(provider: str | None) -> tuple[str, ...]:
+    """Whose raw topics may hold an id nothing in PostgreSQL names: the given provider, else
+    every provider (one partition of each raw topic; no id format is assumed here, so a new
+    provider needs no line)."""
+    return (provider,) if provider else PROVIDER_NAMES
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,7 @@ def resolve(query: str, provider: str | None, named: Sequence[Mapping[str, Any]]
                        else EventRef(r["event_id"], r.get("provider")) for r in quarantined)
         return Resolution("event", refs, refs[0].provider, None)
     ref = split_event_id(query)
-    refs = (ref,) if ref else tuple(event_ref(p, query) for p in guess_providers(query, provider))
+    refs = (ref,) if ref else tuple(event_ref(p, query) for p in guess_providers(provider))
     return Resolution("event", refs, refs[0].provider if len(refs) == 1 else provider, None)
 
 

@@ -125,9 +125,11 @@ def test_a_quarantined_event_resolves_by_its_row():
 def test_an_id_nothing_names_is_searched_as_an_event():
     assert resolve("adyen:PSP1:AUTHORISATION:true", None, [], [], []).refs == (
         event_ref("adyen", "PSP1:AUTHORISATION:true"),)
-    assert resolve("evt_lost", None, [], [], []).refs == (event_ref("stripe", "evt_lost"),)
-    assert guess_providers("evt_lost", "square") == ("square",)
-    assert guess_providers("8535PSP", None) == PROVIDER_NAMES
+    assert resolve("evt_lost", None, [], [], []).refs == tuple(
+        event_ref(provider, "evt_lost") for provider in PROVIDER_NAMES)
+    assert resolve("evt_lost", "stripe", [], [], []).refs == (event_ref("stripe", "evt_lost"),)
+    assert guess_providers("square") == ("square",)
+    assert guess_providers(None) == PROVIDER_NAMES
 
 
 def test_the_text_has_one_section_per_stage():
