@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Sequence
@@ -101,8 +100,7 @@ class Sources:
             self.kafka = reader
         except _SOURCE_ERRORS as err:
             self.kafka_error = f"Kafka {s.KAFKA_BOOTSTRAP_SERVERS}: {_why(err)}"
-            with contextlib.suppress(*_SOURCE_ERRORS):
-                await reader.stop()
+            await reader.stop()
 
     async def close(self) -> None:
         if self.pg is not None:
