@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 import orjson
@@ -104,22 +104,21 @@ class Sources:
 
     async def close(self) -> None:
         if self.pg is not None:
-            await self.pg.close()
+            with contextlib.suppress(*_SOURCE_ERRORS):  # only read: nothing to lose
+                await self.pg.close()
         if self.kafka is not None:
             await self.kafka.stop()
 
-    async def rows(self, call: Awaitable[list[dict]] | None) -> tuple[list[dict], Lookup]:
+    async def rows(self, read: Callable[[PostgresReader], Awaitable[list[dict]]]
+                   ) -> tuple[list[dict], Lookup]:
         """Rows from PostgreSQL with the lookup they amount to."""
-        if call is None:
+        if self.pg is None:
             return [], unreachable(self.pg_error)
         try:
-            rows = await call
+            rows = await read(self.pg)
         except _SOURCE_ERRORS as err:
             return [], unreachable(f"PostgreSQL: {_why(err)}")
         return rows, found() if rows else not_found()
-
-    def pg_call(self, method: str, *args: Any) -> Awaitable[list[dict]] | None:
-        return None if self.pg is None else getattr(self.pg, method)(*args)
 
 
 async def trace(query: str, provider: str | None, settings: TraceSettings) -> PaymentTrace:
@@ -132,22 +131,22 @@ async def trace(query: str, provider: str | None, settings: TraceSettings) -> Pa
 
 
 async def _trace(query: str, provider: str | None, sources: Sources) -> PaymentTrace:
-    named, named_lookup = await sources.rows(sources.pg_call("events_named", query, provider))
-    payments, payment_lookup = await sources.rows(sources.pg_call("payments", query, provider))
+    named, named_lookup = await sources.rows(lambda pg: pg.events_named(query, provider))
+    payments, payment_lookup = await sources.rows(lambda pg: pg.payments(query, provider))
     quarantined: list[dict] = []
     if not named and not payments:
         quarantined, _ = await sources.rows(
-            sources.pg_call("quarantine", [query], provider, query))
+            lambda pg: pg.quarantine([query], provider, query))
     what = resolve(query, provider, named, payments, quarantined)
     mentions = Rows(not_found())
     payments_all = payments
     if what.kind == "payment":
         payments = [p for p in payments if p["provider"] == what.provider]
-        rows, lookup = await sources.rows(sources.pg_call("quarantine_mentioning", query))
+        rows, lookup = await sources.rows(lambda pg: pg.quarantine_mentioning(query))
         mentions = Rows(lookup, tuple(rows))
     elif what.payment_id:
         payments, payment_lookup = await sources.rows(
-            sources.pg_call("payments", what.payment_id, what.provider))
+            lambda pg: pg.payments(what.payment_id, what.provider))
     else:
         payment_lookup = (named_lookup if named_lookup.state != FOUND
                           else not_found("the event names no payment"))
@@ -168,7 +167,7 @@ async def _trace(query: str, provider: str | None, sources: Sources) -> PaymentT
 
 
 async def _trace_event(ref: EventRef, sources: Sources) -> EventTrace:
-    rows, rows_lookup = await sources.rows(sources.pg_call("events", ref.event_id))
+    rows, rows_lookup = await sources.rows(lambda pg: pg.events(ref.event_id))
     since = None
     if rows:
         created: datetime = rows[0]["provider_created_at"]
@@ -176,9 +175,8 @@ async def _trace_event(ref: EventRef, sources: Sources) -> EventTrace:
     receipt, normalizer = await _kafka_stages(ref, since, sources)
     letter_ids = [letter.event_id for letter in normalizer.dead_letters]
     copy_ids = [source_event_id(c.topic, c.partition, c.offset) for c in receipt.copies]
-    q_rows, q_lookup = await sources.rows(sources.pg_call(
-        "quarantine", [ref.event_id, *letter_ids, *copy_ids], ref.provider,
-        ref.provider_event_id))
+    q_rows, q_lookup = await sources.rows(lambda pg: pg.quarantine(
+        [ref.event_id, *letter_ids, *copy_ids], ref.provider, ref.provider_event_id))
     review_ids = list(dict.fromkeys([*letter_ids, *(r["event_id"] for r in q_rows)]))
     workflows = [await sources.temporal.describe(PAYMENT_EVENT, ref.event_id)]
     workflows += [await sources.temporal.describe(DLQ_REVIEW, i) for i in review_ids]
