@@ -1,18 +1,14 @@
 """The trace reads batch's lakehouse settings and names without importing batch: pinned equal
-here, with the partition a key hashes to, and a trace whose every source is down."""
+here; and a trace whose every source is down, or whose settings are bad."""
 
 from __future__ import annotations
 
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from batch.schemas import PAYMENT_EVENTS, PAYMENT_EVENTS_QUARANTINE
 from batch.settings import BatchSettings
 from contracts import storage
-from gateway.publisher import KafkaPublisher
 from orchestration import trace
-from orchestration.tracing.kafka import partition_for
 from orchestration.tracing.settings import TraceSettings
 
 CATALOG_FIELDS = {"ICEBERG_CATALOG_NAME": "CATALOG_NAME", "ICEBERG_CATALOG_TYPE": "CATALOG_TYPE",
@@ -46,19 +42,6 @@ def test_the_lake_names_are_batchs():
     assert storage.LAKE_CATALOG_NAME == BatchSettings.model_fields["CATALOG_NAME"].default
     assert storage.LAKE_PAYMENT_EVENTS == PAYMENT_EVENTS.identifier
     assert storage.LAKE_QUARANTINE == PAYMENT_EVENTS_QUARANTINE.identifier
-
-
-async def test_the_gateway_partitions_by_the_default_partitioner():
-    producer = KafkaPublisher("127.0.0.1:9092", publish_timeout=1)._new_producer()
-    assert type(producer._partitioner) is DefaultPartitioner
-    await producer.stop()  # never started: nothing to flush
-    assert isinstance(producer, AIOKafkaProducer)
-
-
-@pytest.mark.parametrize("key", [b"evt_1", b"stripe:evt_1QdemoSucceeded", b"x" * 300])
-def test_partition_for_is_murmur2_of_the_key(key):
-    expected = (murmur2(key) & 0x7FFFFFFF) % 3
-    assert partition_for(key, {2, 0, 1}) == expected
 
 
 def test_a_trace_with_every_source_down_still_prints_each_section(clean_env, capsys):
