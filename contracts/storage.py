@@ -52,3 +52,10 @@ PAYMENT_STATE_COLUMNS = (
 )
 PAYMENT_COLUMNS = (PAYMENT_KEY_COLUMNS + PAYMENT_STATE_COLUMNS
                    + ("merge_state", "created_at", "updated_at"))
+
+# The lakehouse as its readers name it (ARCHITECTURE.md, "Storage names"): batch creates and
+# loads these tables; orchestration's trace only reads them, so it takes the names from here.
+# tests/unit/orchestration/test_trace_settings.py pins batch's names equal to these.
+LAKE_CATALOG_NAME = "lakehouse"
+LAKE_PAYMENT_EVENTS = ("bronze", "payment_events")
+LAKE_QUARANTINE = ("bronze", "payment_events_quarantine")
