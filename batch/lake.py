@@ -99,11 +99,23 @@ def commit_load(table: Table, data_files: list[DataFile], replace_keys: list[str
         txn.set_properties(properties)
 
 
-def replace_mart(catalog: Catalog, identifier: tuple[str, str], rows: pa.Table) -> Table:
-    """Rewrite a derived table whole; marts are small and rebuilt from bronze each run."""
+def replace_mart(catalog: Catalog, identifier: tuple[str, str], rows: pa.Table,
+                 properties: dict[str, str] | None = None) -> Table:
+    """Rewrite a derived table whole, with ``properties``, in one commit.
+
+    Marts are small and rebuilt from bronze each run. One whose columns changed (silver.payments
+    held events before it held payments) is dropped and created anew: it is derived, so
+    nothing is lost, and an overwrite could not change its shape.
+    """
     catalog.create_namespace_if_not_exists(identifier[0])
     table = catalog.create_table_if_not_exists(identifier, schema=rows.schema)
-    table.overwrite(rows)
+    if table.schema().column_names != rows.column_names:
+        catalog.drop_table(identifier)
+        table = catalog.create_table(identifier, schema=rows.schema)
+    with table.transaction() as txn:
+        txn.overwrite(rows)
+        if properties:
+            txn.set_properties(properties)
     return table
 
 

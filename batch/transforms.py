@@ -1,5 +1,8 @@
 """Silver and gold transforms: pure functions from Arrow tables to Arrow tables.
 
+silver.payment_events and the gold marts are here; silver.payments, each payment's current
+state, is folded in ``batch.payment_states``.
+
 DuckDB runs in memory here, on the Arrow tables it is handed; nothing is read or
 written. Amounts stay integer minor units and are never added across currencies.
 """
@@ -34,8 +37,8 @@ def run_sql(sql: str, **tables: pa.Table) -> pa.Table:
         con.close()
 
 
-def build_silver_payments(bronze: pa.Table) -> pa.Table:
-    """Valid events with their UTC day and outcome; the base every mart is built on."""
+def build_silver_payment_events(bronze: pa.Table) -> pa.Table:
+    """Valid events with their UTC day and outcome; the base every gold mart is built on."""
     return run_sql(
         f"""
         SELECT event_id, provider, event_type, {_OUTCOME} AS outcome,
@@ -105,7 +108,7 @@ def build_fraud_risk_distribution(silver: pa.Table) -> pa.Table:
 
 def find_daily_payments_mismatches(daily: pa.Table, bronze: pa.Table) -> list[dict]:
     """Currencies whose mart totals differ from the valid bronze rows; empty when they agree."""
-    silver = build_silver_payments(bronze)
+    silver = build_silver_payment_events(bronze)
     rows = run_sql(
         """
         WITH expected AS (

@@ -20,7 +20,7 @@ import urllib.request
 from contracts.events import make_event_id
 from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra import stack
-from infra.reconcile import RunCounts, reconcile
+from infra.reconcile import RunCounts, format_payment_states, reconcile
 from infra.servers import POSTGRES_DSN, REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
 from infra.services import AppService, all_services, demo_environment
 from telemetry import exit_after_flush
@@ -99,6 +99,18 @@ async def count_completed_workflows(prefix: str) -> int:
     query = (f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus = 'Completed' "
              f"AND WorkflowId STARTS_WITH '{ids_start}'")
     return (await client.count_workflows(query)).count
+
+
+async def count_payments_by_status() -> dict[str, int]:
+    """Every payment's current state in PostgreSQL, counted per status."""
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_DSN)
+    try:
+        rows = await conn.fetch("SELECT status, count(*) AS n FROM payments GROUP BY status")
+    finally:
+        await conn.close()
+    return {row["status"]: row["n"] for row in rows}
 
 
 def wait_for_pipeline(prefix: str, since: float, expected: int, timeout: float) -> tuple[int, int]:
@@ -187,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         run_batch_load()
         print("5/5 reconciliation", flush=True)
         counts = collect_counts(sim, before, after, prefix, pg_rows, quarantined)
+        by_status = asyncio.run(count_payments_by_status())
     except (StackError, subprocess.CalledProcessError) as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
@@ -206,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\nStill running (make down stops the servers; --stop stops services too):")
         for name, url in UI_ADDRESSES.items():
             print(f"  {name:42} {url}")
+    print()
+    for line in format_payment_states(by_status):
+        print(line)
     print("\ndemo: every accepted event is accounted for exactly once" if result.ok
           else "\ndemo: FAILED reconciliation")
     return 0 if result.ok else 1

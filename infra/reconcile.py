@@ -5,7 +5,10 @@ Pure: the counts come in, the verdict goes out, so the rules are tested without 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+
+from contracts.lifecycle import PaymentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +67,23 @@ def reconcile(c: RunCounts) -> Reconciliation:
         problems.append(f"{c.workflows_completed} workflows completed for {c.pg_rows} rows")
     report = asdict(c) | {"lost": lost, "doubled": doubled}
     return Reconciliation(report, problems)
+
+
+def format_payment_states(by_status: Mapping[str, int]) -> list[str]:
+    """The lines that say how many payments are in each state, and in all.
+
+    Every lifecycle status is listed in its order (a zero says so too), then any status the
+    table holds that the lifecycle does not name, so that none is hidden.
+    """
+    known = [status.value for status in PaymentStatus]
+    others = sorted(set(by_status) - set(known))
+    total = sum(by_status.values())
+    width = max(len(status) for status in [*known, *others, "total"])
+    digits = len(str(total))
+    lines = ["payments by state (PostgreSQL payments table):"]
+    for status in [*known, *others]:
+        count = by_status.get(status, 0)
+        share = f"{100 * count / total:5.1f}%" if total else "    -"
+        lines.append(f"  {status:{width}}  {count:>{digits}}  {share}")
+    lines.append(f"  {'total':{width}}  {total:>{digits}}")
+    return lines

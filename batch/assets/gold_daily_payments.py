@@ -2,7 +2,7 @@
 
 from dagster import AssetKey, MaterializeResult, asset
 
-from batch.assets.silver_payments import SILVER_PAYMENTS
+from batch.assets.silver_payment_events import SILVER_PAYMENT_EVENTS
 from batch.lake import read_table, replace_mart
 from batch.resources import IcebergCatalogResource
 from batch.schemas import GOLD_NAMESPACE
@@ -12,10 +12,10 @@ DAILY_PAYMENTS = (GOLD_NAMESPACE, "daily_payments")
 
 
 @asset(key_prefix=["gold"], name="daily_payments", group_name="gold", kinds={"iceberg"},
-       deps=[AssetKey(["silver", "payments"])])
+       deps=[AssetKey(["silver", "payment_events"])])
 def daily_payments(catalog: IcebergCatalogResource) -> MaterializeResult:
     """Rebuild daily payments per merchant and currency, never summed across currencies."""
     lake = catalog.load()
-    rows = build_daily_payments(read_table(lake, SILVER_PAYMENTS))
+    rows = build_daily_payments(read_table(lake, SILVER_PAYMENT_EVENTS))
     replace_mart(lake, DAILY_PAYMENTS, rows)
     return MaterializeResult(metadata={"rows": rows.num_rows})

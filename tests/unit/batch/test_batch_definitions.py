@@ -10,12 +10,14 @@ def test_definitions_hold_the_lakehouse():
     repo = defs.get_repository_def()
     assert repo.asset_graph.get_all_asset_keys() == {
         AssetKey(["bronze", "payment_events"]), AssetKey(["bronze", "payment_events_quarantine"]),
-        AssetKey(["silver", "payments"]), AssetKey(["gold", "daily_payments"]),
+        AssetKey(["silver", "payment_events"]), AssetKey(["silver", "payments"]),
+        AssetKey(["gold", "daily_payments"]),
         AssetKey(["gold", "failure_rates"]), AssetKey(["gold", "fraud_risk_distribution"]),
     }
     check_names = {key.name for key in repo.asset_graph.asset_check_keys}
     assert "payment_events_have_unique_event_ids" in check_names
     assert "daily_payments_sum_back_to_bronze" in check_names
+    assert "silver_payments_match_postgres_payments" in check_names
     assert [s.name for s in repo.schedule_defs] == ["lakehouse_hourly_schedule"]
     assert [s.name for s in repo.sensor_defs] == ["postgres_new_rows_sensor"]
 

@@ -10,7 +10,7 @@ from batch.transforms import (
     build_daily_payments,
     build_failure_rates,
     build_fraud_risk_distribution,
-    build_silver_payments,
+    build_silver_payment_events,
     count_duplicate_keys,
     count_null_keys,
     find_daily_payments_mismatches,
@@ -42,7 +42,7 @@ def test_amounts_are_kept_per_currency_and_invalid_rows_are_left_out():
         {"currency": "USD", "amount_cents": 70, "event_type": "payment.failed"},
         {"currency": "USD", "amount_cents": 9, "validation_status": "invalid"},
     ])
-    daily = build_daily_payments(build_silver_payments(bronze)).to_pylist()
+    daily = build_daily_payments(build_silver_payment_events(bronze)).to_pylist()
     assert [(r["currency"], r["event_count"], r["succeeded_amount_minor"],
              r["failed_count"], r["failed_amount_minor"]) for r in daily] == [
         ("JPY", 1, 1000, 0, 0), ("USD", 3, 200, 1, 70)]
@@ -56,7 +56,7 @@ def test_failure_rates_divide_by_each_providers_attempts():
         {"provider": "stripe", "event_type": "charge.failed", "failure_code": None},
         {"provider": "stripe", "event_type": "refund.created"},
     ])
-    rates = build_failure_rates(build_silver_payments(bronze)).to_pylist()
+    rates = build_failure_rates(build_silver_payment_events(bronze)).to_pylist()
     assert [(r["provider"], r["failure_code"], r["failures"], r["attempts"], r["failure_rate"])
             for r in rates] == [("adyen", "expired_card", 1, 4, 0.25),
                                 ("stripe", "unknown", 1, 1, 1.0)]
@@ -65,7 +65,7 @@ def test_failure_rates_divide_by_each_providers_attempts():
 def test_unscored_events_have_their_own_fraud_risk_level():
     bronze = make_bronze([{"fraud_risk_level": "high"}, {"fraud_risk_level": None},
                           {"fraud_risk_level": None}, {"fraud_risk_level": "low"}])
-    rows = build_fraud_risk_distribution(build_silver_payments(bronze)).to_pylist()
+    rows = build_fraud_risk_distribution(build_silver_payment_events(bronze)).to_pylist()
     assert {r["fraud_risk_level"]: (r["event_count"], r["share"]) for r in rows} == {
         "high": (1, 0.25), "low": (1, 0.25), "unscored": (2, 0.5)}
 
@@ -79,13 +79,13 @@ def test_unscored_events_have_their_own_fraud_risk_level():
 def test_the_daily_mart_always_sums_back_to_bronze(rows):
     bronze = make_bronze([{"currency": c, "amount_cents": a, "event_type": t}
                           for c, a, t in rows])
-    daily = build_daily_payments(build_silver_payments(bronze))
+    daily = build_daily_payments(build_silver_payment_events(bronze))
     assert find_daily_payments_mismatches(daily, bronze) == []
 
 
 def test_a_mart_that_lost_a_row_is_reported_by_currency():
     bronze = make_bronze([{"currency": "USD"}, {"currency": "EUR"}, {"currency": "EUR"}])
-    daily = build_daily_payments(build_silver_payments(bronze.slice(0, 2)))
+    daily = build_daily_payments(build_silver_payment_events(bronze.slice(0, 2)))
     (mismatch,) = find_daily_payments_mismatches(daily, bronze)
     assert (mismatch["currency"], mismatch["expected_events"], mismatch["mart_events"]) == (
         "EUR", 2, 1)
