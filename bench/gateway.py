@@ -45,7 +45,7 @@ from bench.gateway_stripe import signed_requests
 STAGE = "gateway"
 entry = partial(results.entry, STAGE)
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECRET = "whsec_bench_gateway"
+SECRET = "whsec_bench_gateway_0123456789abcdefghij"
 TARGET_RPS = 3500
 TARGET_P99_MS = 20.0
 TARGET_RATIO = 0.45

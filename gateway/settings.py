@@ -7,7 +7,9 @@ Environment variables:
   that is not listed answers 404, and its settings are not read. An enabled provider's
   settings are declared by its module, ``gateway/providers/<name>.py`` (``Settings``): its
   credentials, named in ``contracts.providers.CREDENTIAL_SETTINGS``, and any ``GATEWAY_``
-  tuning of its own. A missing, blank or placeholder credential stops startup naming each.
+  tuning of its own. A missing, blank or placeholder credential, or a key shorter than its
+  provider's keys are, stops startup naming each setting and the rule (see the gateway
+  README, "Secrets and rotation").
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).
@@ -27,6 +29,10 @@ Environment variables:
   acknowledgement (measured: 16 concurrent publishes ran at a third of the rate with 2 ms).
 - ``GATEWAY_TOPIC_PREFIX``: prepended to every topic the gateway writes, default empty.
   Lets a benchmark or a second environment share a broker without feeding the pipeline.
+- ``GATEWAY_ADMIN_HOST`` / ``GATEWAY_ADMIN_PORT``: where the admin surface (``/docs``,
+  ``/redoc``, ``/openapi.json``, ``/metrics``) listens, default ``127.0.0.1:8010``; the
+  webhook port never serves it. Started by ``uvicorn gateway.app:app`` itself; 0 turns it
+  off (one admin server per process: with ``--workers N`` only one could bind the port).
 - ``GATEWAY_LOG_LEVEL``: default INFO.
 - ``GATEWAY_BENCH_ENDPOINT``: when true, adds ``POST /bench/bare`` (a bare 200 from the
   raw-ASGI intake) and ``POST /bench/bare-route`` (a bare 200 through FastAPI's router),
@@ -50,17 +56,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts import providers as contract
 from contracts.limits import MAX_VALUE_BYTES
 from gateway.providers import ProviderSettings, provider_module
+from gateway.providers._secrets import is_placeholder
 
-# Values copied from docs or templates that must never reach production.
-_PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
-# .env.example's values say "replace_me"; copying the file unedited must not start a gateway.
-_PLACEHOLDER_MARK = "replace_me"
-
-
-def is_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return lowered in _PLACEHOLDERS or _PLACEHOLDER_MARK in lowered
-
+__all__ = ["GatewayConfigError", "GatewaySettings", "describe", "is_placeholder",
+           "load_settings"]
 
 class GatewayConfigError(SystemExit):
     """Bad configuration: stops the process with a message naming the setting."""
@@ -83,6 +82,8 @@ class GatewaySettings(BaseSettings):
     TOPIC_PREFIX: str = ""
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     BENCH_ENDPOINT: bool = False
+    ADMIN_HOST: str = "127.0.0.1"
+    ADMIN_PORT: int = Field(default=8010, ge=0, le=65535)
     # Each enabled provider's own settings (its module's Settings), read with the above.
     _providers: dict[str, ProviderSettings] = PrivateAttr(default_factory=dict)
 
@@ -163,12 +164,14 @@ def _credential_problems(provider: str, own: ProviderSettings) -> list[str]:
 
 def describe(exc: ValidationError) -> str:
     """A validation error as one line naming each setting."""
-    # Whole-model errors have no location; their message names the settings itself.
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-        if error["loc"] else error["msg"].removeprefix("Value error, ")
-        for error in exc.errors()
-    )
+    return "; ".join(_describe_one(error) for error in exc.errors())
+
+
+def _describe_one(error: Any) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    where = ".".join(str(part) for part in error["loc"])
+    # Whole-model errors have no location, and the providers' rules name their setting.
+    return message if not where or message.startswith(where) else f"{where}: {message}"
 
 
 def load_settings(**overrides: object) -> GatewaySettings:

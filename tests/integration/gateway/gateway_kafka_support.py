@@ -18,7 +18,7 @@ from contracts.topics import TOPIC_SPECS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
-SECRET = "whsec_test_integration"
+SECRET = "whsec_test_integration_0123456789abcdef"
 PARTITIONS = {spec.name: spec.partitions for spec in TOPIC_SPECS}
 
 
