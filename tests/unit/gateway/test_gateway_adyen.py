@@ -99,7 +99,8 @@ async def test_batch_is_one_record_per_item_and_answers_accepted(client, publish
         assert header_map["request_id"] == b"r-1"
 
 
-async def test_tampered_item_is_refused_and_its_siblings_are_kept(client, publisher):
+async def test_tampered_item_is_refused_and_its_siblings_are_kept(client, admin_client,
+                                                                  publisher):
     good, tampered, other = adyen_items()
     tampered["amount"]["value"] += 1
     response = await client.post(URL, content=adyen_batch(good, tampered, other),
@@ -107,7 +108,7 @@ async def test_tampered_item_is_refused_and_its_siblings_are_kept(client, publis
     assert (response.status_code, response.text) == (200, "[accepted]")
     assert [key for _, key, _, _ in publisher.records] == [
         key_of(i) for i in (good, other)]
-    metrics = (await client.get("/metrics")).text
+    metrics = (await admin_client.get("/metrics")).text
     assert 'gateway_webhook_items_total{outcome="signature_mismatch",provider="adyen"} 1.0' \
         in metrics
     assert 'gateway_webhook_items_total{outcome="accepted",provider="adyen"} 2.0' in metrics
