@@ -115,7 +115,8 @@ def test_real_key_shapes_pass():
         PROVIDERS=ALL,
         STRIPE_WEBHOOK_SECRET="whsec_" + secrets.token_hex(32),  # the Stripe CLI's shape
         ADYEN_HMAC_KEY=secrets.token_hex(32).upper(),
-        ADYEN_BASIC_AUTH_USERNAME="ws@Company.Example", ADYEN_BASIC_AUTH_PASSWORD="x7!Kp2#Lq9$Wm4&Z",
+        ADYEN_BASIC_AUTH_USERNAME="ws@Company.Example",
+        ADYEN_BASIC_AUTH_PASSWORD="x7!Kp2#Lq9$Wm4&Z",
         BRAINTREE_MERCHANT_ID=secrets.token_hex(8), BRAINTREE_PUBLIC_KEY=secrets.token_hex(8),
         BRAINTREE_PRIVATE_KEY=secrets.token_hex(16),
         SQUARE_SIGNATURE_KEY=secrets.token_urlsafe(16),  # 22 characters
