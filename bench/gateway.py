@@ -74,8 +74,10 @@ def bench_topics():
 
 
 def start_server(port: int, workers: int, log_path: Path, topic_prefix: str) -> subprocess.Popen:
+    # No admin surface: with --workers N each worker would try to bind the admin port, and
+    # the bench reads no metrics from it.
     env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "GATEWAY_BENCH_ENDPOINT": "true",
-           "GATEWAY_TOPIC_PREFIX": topic_prefix,
+           "GATEWAY_TOPIC_PREFIX": topic_prefix, "GATEWAY_ADMIN_PORT": "0",
            "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS",
                                                      "127.0.0.1:9092")}
     command = [sys.executable, "-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1",
