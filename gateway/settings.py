@@ -126,13 +126,20 @@ class GatewaySettings(BaseSettings):
                 own = declared(**{name: value for name, value in given.items()
                                   if name in declared.model_fields})
             except ValidationError as exc:
-                problems.append(describe(exc))
+                problems.append(describe(exc, declared))
                 continue
             problems += _credential_problems(provider, own) + own.problems()
             settings._providers[provider] = own
         if problems:
             raise ValueError("; ".join(problems))
         return settings
+
+    @field_validator("ADMIN_HOST")
+    @classmethod
+    def refuse_empty_admin_host(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("GATEWAY_ADMIN_HOST must name an address (default 127.0.0.1)")
+        return value.strip()
 
     @field_validator("KAFKA_BOOTSTRAP_SERVERS")
     @classmethod
@@ -162,14 +169,18 @@ def _credential_problems(provider: str, own: ProviderSettings) -> list[str]:
     return problems
 
 
-def describe(exc: ValidationError) -> str:
-    """A validation error as one line naming each setting."""
-    return "; ".join(_describe_one(error) for error in exc.errors())
+def describe(exc: ValidationError, model: type[BaseSettings] | None = None) -> str:
+    """A validation error as one line naming each setting (by its environment name, when
+    ``model`` says which settings carry its ``GATEWAY_`` prefix)."""
+    return "; ".join(_describe_one(error, model) for error in exc.errors())
 
 
-def _describe_one(error: Any) -> str:
+def _describe_one(error: Any, model: type[BaseSettings] | None) -> str:
     message = error["msg"].removeprefix("Value error, ")
     where = ".".join(str(part) for part in error["loc"])
+    field = model.model_fields.get(where) if model is not None else None
+    if field is not None and field.validation_alias is None:
+        where = model.model_config.get("env_prefix", "") + where
     # Whole-model errors have no location, and the providers' rules name their setting.
     return message if not where or message.startswith(where) else f"{where}: {message}"
 
@@ -179,4 +190,5 @@ def load_settings(**overrides: object) -> GatewaySettings:
     try:
         return GatewaySettings(**overrides)
     except ValidationError as exc:
-        raise GatewayConfigError(f"gateway: invalid configuration: {describe(exc)}") from None
+        raise GatewayConfigError(
+            f"gateway: invalid configuration: {describe(exc, GatewaySettings)}") from None

@@ -86,3 +86,15 @@ def test_the_default_admin_address_is_loopback_and_off_the_stacks_ports():
     assert fields["ADMIN_HOST"].default == "127.0.0.1"
     taken = {8000, 8002, 6066, 6067, 6068, 3000, 8474, 8233, 7233, 9092, 9093, 55432}
     assert fields["ADMIN_PORT"].default not in taken
+
+
+@pytest.mark.parametrize(("setting", "value"), [("ADMIN_PORT", "70000"), ("ADMIN_PORT", "-1"),
+                                                ("ADMIN_HOST", " ")])
+def test_a_bad_admin_address_stops_startup_naming_the_setting(monkeypatch, setting, value):
+    from gateway_support import SECRET
+
+    from gateway.settings import GatewayConfigError, load_settings
+
+    monkeypatch.setenv(f"GATEWAY_{setting}", value)
+    with pytest.raises(GatewayConfigError, match=f"GATEWAY_{setting}"):
+        load_settings(STRIPE_WEBHOOK_SECRET=SECRET)
