@@ -52,8 +52,6 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS = 8
 # What the SDK says when bt_signature names another public key than its configured one.
 _NO_MATCHING_KEY = "no matching public key"
-
-
 # Braintree's private keys are 32 hex digits (its public keys and merchant ids are 16).
 MIN_PRIVATE_KEY_LENGTH = 32
 
