@@ -45,7 +45,7 @@ from bench.gateway_stripe import signed_requests
 STAGE = "gateway"
 entry = partial(results.entry, STAGE)
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SECRET = "whsec_bench_gateway"
+SECRET = "whsec_bench_gateway_0123456789abcdefghij"
 TARGET_RPS = 3500
 TARGET_P99_MS = 20.0
 TARGET_RATIO = 0.45
@@ -74,8 +74,10 @@ def bench_topics():
 
 
 def start_server(port: int, workers: int, log_path: Path, topic_prefix: str) -> subprocess.Popen:
+    # No admin surface: with --workers N each worker would try to bind the admin port, and
+    # the bench reads no metrics from it.
     env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "GATEWAY_BENCH_ENDPOINT": "true",
-           "GATEWAY_TOPIC_PREFIX": topic_prefix,
+           "GATEWAY_TOPIC_PREFIX": topic_prefix, "GATEWAY_ADMIN_PORT": "0",
            "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS",
                                                      "127.0.0.1:9092")}
     command = [sys.executable, "-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1",

@@ -4,6 +4,11 @@ Settings are read when uvicorn asks this module for ``app`` (see ``__getattr__``
 so a missing secret of an enabled provider (GATEWAY_PROVIDERS, default stripe) stops the
 process at startup naming the setting, while tests and tools can import ``create_app``
 without any environment.
+
+The webhook port serves the webhooks, ``/health`` and ``/ready`` only. That ``app`` also
+starts the admin surface (docs and metrics, ``gateway.admin``) on its own loopback port
+from its lifespan; ``create_app`` does so only when asked (``serve_admin``), so that
+in-process tests never bind a fixed port.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.admin import RunningAdmin, create_admin_app
 from gateway.intake import WebhookIntake, error_body
 from gateway.metrics import Metrics
 from gateway.providers import Provider, build_providers
@@ -63,6 +69,9 @@ def document_webhooks(app: FastAPI) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    admin: RunningAdmin | None = app.state.admin_server
+    if admin is not None:
+        await admin.start()  # first: a taken admin port stops startup before Kafka is tried
     await app.state.publisher.start()
     app.state.accepting = True
     log.info("gateway started", extra={"providers": sorted(app.state.providers)})
@@ -70,6 +79,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Not-ready while uvicorn drains; then stop() flushes whatever is still in flight.
     app.state.accepting = False
     await app.state.publisher.stop()
+    if admin is not None:
+        await admin.stop()
     log.info("gateway stopped")
 
 
@@ -77,8 +88,14 @@ def create_app(
     settings: GatewaySettings | None = None,
     publisher: Publisher | None = None,
     providers: dict[str, Provider] | None = None,
+    *,
+    serve_admin: bool = False,
 ) -> FastAPI:
-    """Build the app; tests inject settings and, for HTTP-only tests, a publisher."""
+    """Build the app; tests inject settings and, for HTTP-only tests, a publisher.
+
+    The admin app is always built (``app.state.admin``, for in-process tests); with
+    ``serve_admin`` and a non-zero ``GATEWAY_ADMIN_PORT`` the lifespan also serves it.
+    """
     settings = settings or load_settings()
     configure_logging("gateway", settings.LOG_LEVEL)
     _route_uvicorn_logs()
@@ -97,8 +114,10 @@ def create_app(
         metrics.kafka_connected.set_function(lambda: float(publisher.connected))
     # Metrics are Prometheus (gateway.metrics). FastAPI's native OpenTelemetry would still
     # look up the global providers on every request (~10 µs of a ~200 µs webhook).
+    # No docs on the webhook port: they are the admin app's (gateway.admin).
     app = FastAPI(title="Payment webhook gateway", version="1.0.0", lifespan=lifespan,
                   summary="Verified provider webhooks, durable in Kafka before the 2xx.",
+                  docs_url=None, redoc_url=None, openapi_url=None,
                   telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.settings = settings
     app.state.publisher = publisher
@@ -107,6 +126,10 @@ def create_app(
     app.state.accepting = False
     app.include_router(operations)
     document_webhooks(app)
+    app.state.admin = create_admin_app(app, metrics)
+    app.state.admin_server = (RunningAdmin(app.state.admin, settings.ADMIN_HOST,
+                                           settings.ADMIN_PORT)
+                              if serve_admin and settings.ADMIN_PORT else None)
     if settings.BENCH_ENDPOINT:
         app.include_router(bench)
     app.add_exception_handler(RequestValidationError, reject_invalid_request)
@@ -133,7 +156,7 @@ def _route_uvicorn_logs() -> None:
 
 def __getattr__(name: str) -> FastAPI:
     if name == "app":
-        app = create_app()
+        app = create_app(serve_admin=True)
         globals()["app"] = app
         return app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -222,15 +222,19 @@ class KafkaPublisher:
     def _fail(self, producer: AIOKafkaProducer, topic: str, exc: BaseException,
               delivered: bool) -> None:
         verdict = classify_publish_error(exc, delivered=delivered)
+        # The error class is for the log and the rebuild counter; the sender's answer
+        # carries only the reason code and plain words (nothing about our internals).
+        log.warning("kafka write failed", extra={"topic": topic, "reason": verdict.reason,
+                                                 "error": type(exc).__name__})
         if verdict.rebuild:
             self.rebuild(producer, type(exc).__name__)
         if verdict.verdict is Verdict.TOO_LARGE:
-            raise PayloadTooLargeError(verdict.reason, f"the record for this body is larger "
-                                       f"than Kafka accepts ({type(exc).__name__})") from None
+            raise PayloadTooLargeError(verdict.reason, "the record for this body is larger "
+                                       "than Kafka accepts") from None
         if isinstance(exc, TimeoutError):
             detail = f"Kafka did not acknowledge within {self._publish_timeout:g} s"
         else:
-            detail = f"Kafka refused the write: {type(exc).__name__}"
+            detail = "Kafka did not store the write; retry"
         raise PublishUnavailableError(verdict.reason, detail, topic=topic) from None
 
     async def check_ready(self) -> str | None:

@@ -1,13 +1,13 @@
-"""HTTP routes for operability: liveness, readiness and metrics.
+"""HTTP routes for operability on the webhook port: liveness and readiness.
 
-The webhook intake itself is the ASGI layer in ``gateway.intake``.
+The webhook intake itself is the ASGI layer in ``gateway.intake``; docs and metrics are on
+the admin port (``gateway.admin``).
 """
 
 from __future__ import annotations
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 operations = APIRouter(tags=["ops"])
@@ -40,13 +40,6 @@ async def get_ready(request: Request) -> Response:
     if reason is not None:
         return json_response({"status": "not_ready", "reason": reason}, 503)
     return json_response({"status": "ready"})
-
-
-@operations.get("/metrics", include_in_schema=False)
-async def get_metrics(request: Request) -> Response:
-    """Prometheus exposition of the gateway's metrics."""
-    return Response(generate_latest(request.app.state.metrics.registry),
-                    media_type=CONTENT_TYPE_LATEST)
 
 
 class WebhookAnswer(BaseModel):

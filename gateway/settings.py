@@ -7,7 +7,9 @@ Environment variables:
   that is not listed answers 404, and its settings are not read. An enabled provider's
   settings are declared by its module, ``gateway/providers/<name>.py`` (``Settings``): its
   credentials, named in ``contracts.providers.CREDENTIAL_SETTINGS``, and any ``GATEWAY_``
-  tuning of its own. A missing, blank or placeholder credential stops startup naming each.
+  tuning of its own. A missing, blank or placeholder credential, or a key shorter than its
+  provider's keys are, stops startup naming each setting and the rule (see the gateway
+  README, "Secrets and rotation").
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).
@@ -27,6 +29,10 @@ Environment variables:
   acknowledgement (measured: 16 concurrent publishes ran at a third of the rate with 2 ms).
 - ``GATEWAY_TOPIC_PREFIX``: prepended to every topic the gateway writes, default empty.
   Lets a benchmark or a second environment share a broker without feeding the pipeline.
+- ``GATEWAY_ADMIN_HOST`` / ``GATEWAY_ADMIN_PORT``: where the admin surface (``/docs``,
+  ``/redoc``, ``/openapi.json``, ``/metrics``) listens, default ``127.0.0.1:8010``; the
+  webhook port never serves it. Started by ``uvicorn gateway.app:app`` itself; 0 turns it
+  off (one admin server per process: with ``--workers N`` only one could bind the port).
 - ``GATEWAY_LOG_LEVEL``: default INFO.
 - ``GATEWAY_BENCH_ENDPOINT``: when true, adds ``POST /bench/bare`` (a bare 200 from the
   raw-ASGI intake) and ``POST /bench/bare-route`` (a bare 200 through FastAPI's router),
@@ -50,17 +56,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from contracts import providers as contract
 from contracts.limits import MAX_VALUE_BYTES
 from gateway.providers import ProviderSettings, provider_module
+from gateway.providers._secrets import is_placeholder
 
-# Values copied from docs or templates that must never reach production.
-_PLACEHOLDERS = frozenset({"changeme", "change-me", "whsec_...", "whsec_xxx", "secret", "todo"})
-# .env.example's values say "replace_me"; copying the file unedited must not start a gateway.
-_PLACEHOLDER_MARK = "replace_me"
-
-
-def is_placeholder(value: str) -> bool:
-    lowered = value.lower()
-    return lowered in _PLACEHOLDERS or _PLACEHOLDER_MARK in lowered
-
+__all__ = ["GatewayConfigError", "GatewaySettings", "describe", "is_placeholder",
+           "load_settings"]
 
 class GatewayConfigError(SystemExit):
     """Bad configuration: stops the process with a message naming the setting."""
@@ -83,6 +82,8 @@ class GatewaySettings(BaseSettings):
     TOPIC_PREFIX: str = ""
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     BENCH_ENDPOINT: bool = False
+    ADMIN_HOST: str = "127.0.0.1"
+    ADMIN_PORT: int = Field(default=8010, ge=0, le=65535)
     # Each enabled provider's own settings (its module's Settings), read with the above.
     _providers: dict[str, ProviderSettings] = PrivateAttr(default_factory=dict)
 
@@ -125,13 +126,20 @@ class GatewaySettings(BaseSettings):
                 own = declared(**{name: value for name, value in given.items()
                                   if name in declared.model_fields})
             except ValidationError as exc:
-                problems.append(describe(exc))
+                problems.append(describe(exc, declared))
                 continue
             problems += _credential_problems(provider, own) + own.problems()
             settings._providers[provider] = own
         if problems:
             raise ValueError("; ".join(problems))
         return settings
+
+    @field_validator("ADMIN_HOST")
+    @classmethod
+    def refuse_empty_admin_host(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("GATEWAY_ADMIN_HOST must name an address (default 127.0.0.1)")
+        return value.strip()
 
     @field_validator("KAFKA_BOOTSTRAP_SERVERS")
     @classmethod
@@ -161,14 +169,20 @@ def _credential_problems(provider: str, own: ProviderSettings) -> list[str]:
     return problems
 
 
-def describe(exc: ValidationError) -> str:
-    """A validation error as one line naming each setting."""
-    # Whole-model errors have no location; their message names the settings itself.
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-        if error["loc"] else error["msg"].removeprefix("Value error, ")
-        for error in exc.errors()
-    )
+def describe(exc: ValidationError, model: type[BaseSettings] | None = None) -> str:
+    """A validation error as one line naming each setting (by its environment name, when
+    ``model`` says which settings carry its ``GATEWAY_`` prefix)."""
+    return "; ".join(_describe_one(error, model) for error in exc.errors())
+
+
+def _describe_one(error: Any, model: type[BaseSettings] | None) -> str:
+    message = error["msg"].removeprefix("Value error, ")
+    where = ".".join(str(part) for part in error["loc"])
+    field = model.model_fields.get(where) if model is not None else None
+    if field is not None and field.validation_alias is None:
+        where = model.model_config.get("env_prefix", "") + where
+    # Whole-model errors have no location, and the providers' rules name their setting.
+    return message if not where or message.startswith(where) else f"{where}: {message}"
 
 
 def load_settings(**overrides: object) -> GatewaySettings:
@@ -176,4 +190,5 @@ def load_settings(**overrides: object) -> GatewaySettings:
     try:
         return GatewaySettings(**overrides)
     except ValidationError as exc:
-        raise GatewayConfigError(f"gateway: invalid configuration: {describe(exc)}") from None
+        raise GatewayConfigError(
+            f"gateway: invalid configuration: {describe(exc, GatewaySettings)}") from None

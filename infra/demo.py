@@ -22,7 +22,7 @@ from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra import stack
 from infra.reconcile import RunCounts, format_payment_states, reconcile
 from infra.servers import POSTGRES_DSN, REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
-from infra.services import AppService, all_services, demo_environment
+from infra.services import GATEWAY_ADMIN_PORT, AppService, all_services, demo_environment
 from telemetry import exit_after_flush
 
 REPORT = STATE_DIR / "demo-report.json"
@@ -31,7 +31,7 @@ UI_ADDRESSES = {
     "Dagster": "http://127.0.0.1:3000",
     "Faust normalizer (counters, dedup table)": "http://127.0.0.1:6066/counters",
     "Faust starter (counters)": "http://127.0.0.1:6067/counters",
-    "Gateway OpenAPI": "http://127.0.0.1:8000/docs",
+    "Gateway OpenAPI and metrics (admin port)": f"http://127.0.0.1:{GATEWAY_ADMIN_PORT}/docs",
     "Inference OpenAPI": "http://127.0.0.1:8002/docs",
 }
 

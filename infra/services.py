@@ -76,10 +76,14 @@ def cluster_environment() -> dict[str, str]:
             "STREAMS_TOPIC_REPLICATION_FACTOR": str(replication(len(nodes)).factor)}
 
 
+# The gateway's admin surface (docs, metrics): loopback only, never the webhook port.
+GATEWAY_ADMIN_PORT = 8010
+
+
 class AppService(Server):
     def __init__(self, name: str, argv: list[str], port: int, ready_path: str,
-                 env: dict[str, str] | None = None) -> None:
-        super().__init__(name, (port,))
+                 env: dict[str, str] | None = None, *, more_ports: tuple[int, ...] = ()) -> None:
+        super().__init__(name, (port, *more_ports))
         self.argv = argv
         self.port = port
         self.ready_url = f"http://127.0.0.1:{port}{ready_path}"
@@ -140,7 +144,10 @@ def all_services() -> list[AppService]:
         AppService("starter", [_bin("faust"), "-A", "streams.starter", "worker", "-l", "info"],
                    6067, "/ready"),
         AppService("gateway", [_bin("uvicorn"), "gateway.app:app", "--host", "127.0.0.1",
-                               "--port", "8000"], 8000, "/ready"),
+                               "--port", "8000"], 8000, "/ready",
+                   env={"GATEWAY_ADMIN_HOST": "127.0.0.1",
+                        "GATEWAY_ADMIN_PORT": str(GATEWAY_ADMIN_PORT)},
+                   more_ports=(GATEWAY_ADMIN_PORT,)),
         AppService("dagster", [_bin("dagster"), "dev", "-m", "batch.definitions",
                                "-h", "127.0.0.1", "-p", "3000"], 3000, "/server_info",
                    env={"DAGSTER_HOME": os.environ.get("DAGSTER_HOME",

@@ -8,7 +8,9 @@ declares two things:
   (no prefix: the simulator signs with the same variables), typed ``Credential``; anything
   else under ``GATEWAY_``. ``gateway.settings`` reads it only when the provider is enabled,
   and refuses to start when a credential is missing, blank or a placeholder, or when the
-  class's own ``problems()`` names one;
+  class's own validators or ``problems()`` name one. Keys are checked by its validators
+  with ``gateway.providers._secrets`` (placeholder, the provider's minimum length, a
+  comma-separated list while a key is rotated);
 - ``build(own, settings) -> Provider``: a class that satisfies ``Provider``, from its
   ``Settings`` and the gateway's.
 

@@ -39,12 +39,12 @@ import base64
 import binascii
 import hmac
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from Adyen.util import is_valid_hmac_notification
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from contracts.limits import MAX_VALUE_BYTES
 from contracts.providers import Provider, adyen_key
@@ -58,6 +58,7 @@ from gateway.providers import (
     RefusedItem,
     VerifiedEvent,
 )
+from gateway.providers._secrets import check_secret, is_placeholder, split_keys
 
 if TYPE_CHECKING:
     from gateway.settings import GatewaySettings
@@ -71,9 +72,16 @@ _MAX_ID = 255
 _HEX_KEY = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 
+# Adyen's HMAC keys are 32 bytes, shown as 64 hex digits in the Customer Area.
+MIN_HMAC_KEY_HEX = 64
+# The Basic auth password is chosen by the merchant in the Customer Area; this is ours.
+MIN_PASSWORD_LENGTH = 16
+
+
 class Settings(ProviderSettings):
-    """``ADYEN_HMAC_KEY`` (hex), ``ADYEN_BASIC_AUTH_USERNAME``, ``ADYEN_BASIC_AUTH_PASSWORD``:
-    the webhook's HMAC key and the endpoint's HTTP Basic credentials.
+    """``ADYEN_HMAC_KEY``: the webhook's HMAC key (hex, 64 digits), or several
+    comma-separated while one is rotated (each is tried). ``ADYEN_BASIC_AUTH_USERNAME``,
+    ``ADYEN_BASIC_AUTH_PASSWORD`` (16+ characters): the endpoint's HTTP Basic credentials.
     ``GATEWAY_ADYEN_MAX_ITEMS``: the most notification items one request may carry, default
     100; a request with more is refused whole (413 ``too_many_items``) before any item is
     verified."""
@@ -85,15 +93,35 @@ class Settings(ProviderSettings):
                                                   validation_alias="ADYEN_BASIC_AUTH_PASSWORD")
     ADYEN_MAX_ITEMS: int = Field(default=100, gt=0)
 
-    def problems(self) -> list[str]:
-        if self.ADYEN_HMAC_KEY is not None and _HEX_KEY.fullmatch(self.ADYEN_HMAC_KEY) is None:
-            return ["ADYEN_HMAC_KEY must be the hex key Adyen shows "
-                    "(an even number of 0-9a-f digits)"]
-        return []
+    @field_validator("ADYEN_HMAC_KEY")
+    @classmethod
+    def refuse_weak_hmac_keys(cls, value: str | None) -> str | None:
+        if value is None:
+            return None  # required, as every credential: gateway.settings says so
+        keys = split_keys("ADYEN_HMAC_KEY", value)
+        for key in keys:
+            if not is_placeholder(key) and _HEX_KEY.fullmatch(key) is None:
+                raise ValueError("ADYEN_HMAC_KEY must be the hex key Adyen shows "
+                                 "(an even number of 0-9a-f digits)")
+            check_secret("ADYEN_HMAC_KEY", key, min_length=MIN_HMAC_KEY_HEX,
+                         why="Adyen's keys are 32 bytes, 64 hex digits")
+        return ",".join(keys)
+
+    @field_validator("ADYEN_BASIC_AUTH_PASSWORD")
+    @classmethod
+    def refuse_weak_password(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_secret("ADYEN_BASIC_AUTH_PASSWORD", value, min_length=MIN_PASSWORD_LENGTH,
+                         why="the gateway's minimum for the endpoint's Basic auth")
+        return value
+
+    @property
+    def hmac_keys(self) -> tuple[str, ...]:
+        return tuple((self.ADYEN_HMAC_KEY or "").split(","))
 
 
 def build(own: Settings, settings: GatewaySettings) -> AdyenProvider:
-    return AdyenProvider(own.ADYEN_HMAC_KEY, own.ADYEN_BASIC_AUTH_USERNAME,
+    return AdyenProvider(own.hmac_keys, own.ADYEN_BASIC_AUTH_USERNAME,
                          own.ADYEN_BASIC_AUTH_PASSWORD, max_items=own.ADYEN_MAX_ITEMS)
 
 
@@ -110,12 +138,15 @@ class AdyenProvider:
     name = PROVIDER
     acknowledgement = ACKNOWLEDGEMENT
 
-    def __init__(self, hmac_key: str | None, username: str | None,
+    def __init__(self, hmac_keys: str | Sequence[str] | None, username: str | None,
                  password: str | None, *, max_items: int = 100) -> None:
-        if not (hmac_key and username and password):
+        keys = (hmac_keys,) if isinstance(hmac_keys, str) else tuple(hmac_keys or ())
+        if not (keys and all(keys) and username and password):
             raise ValueError("Adyen needs an HMAC key and Basic auth credentials")
-        binascii.a2b_hex(hmac_key)  # refuse a non-hex key here, not on the first webhook
-        self._hmac_key = hmac_key
+        for key in keys:
+            binascii.a2b_hex(key)  # refuse a non-hex key here, not on the first webhook
+        # Tried in order during a rotation: the SDK's check is a few µs per key.
+        self._hmac_keys = keys
         self._credentials = f"{username}:{password}".encode()
         self._max_items = max_items
 
@@ -159,9 +190,9 @@ class AdyenProvider:
         if problem is not None:
             reason, detail = problem
             return RefusedItem(reason, detail, event_id)
-        if not is_valid_hmac_notification(signable(item), self._hmac_key):
+        if not any(is_valid_hmac_notification(signable(item), key) for key in self._hmac_keys):
             return RefusedItem("signature_mismatch",
-                               "hmacSignature does not match the item for the configured key",
+                               "hmacSignature does not match the item for any configured key",
                                event_id)
         value = orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
         if len(value) > MAX_VALUE_BYTES:

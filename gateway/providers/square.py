@@ -16,16 +16,17 @@ What lands on Kafka:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from square.utils.webhooks_helper import verify_signature
 
 from contracts.providers import Provider
 from contracts.topics import SQUARE_PAYMENT, SQUARE_REFUND
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import Credential, Outcome, ProviderSettings, VerifiedEvent
+from gateway.providers._secrets import check_keys
 from gateway.providers._structure import parse_json_event, route_by_prefix
 
 if TYPE_CHECKING:
@@ -36,24 +37,43 @@ SIGNATURE_HEADER = "x-square-hmacsha256-signature"
 _ROUTES: tuple[tuple[str, str], ...] = (("payment.", SQUARE_PAYMENT), ("refund.", SQUARE_REFUND))
 
 
+# Square's signature keys are 16+ random bytes in URL-safe base64: 22 characters or more.
+MIN_SIGNATURE_KEY_LENGTH = 22
+
+
 class Settings(ProviderSettings):
     """``SQUARE_SIGNATURE_KEY``, ``SQUARE_NOTIFICATION_URL``: the subscription's signature key
-    and its notification URL exactly as registered with Square (the signature covers it, and
-    a proxy may change the URL the gateway sees)."""
+    (22+ characters; several comma-separated while one is rotated, each tried) and its
+    notification URL exactly as registered with Square (the signature covers it, and a
+    proxy may change the URL the gateway sees)."""
 
     SQUARE_SIGNATURE_KEY: Credential = Field(default=None, validation_alias="SQUARE_SIGNATURE_KEY")
     SQUARE_NOTIFICATION_URL: Credential = Field(default=None,
                                                 validation_alias="SQUARE_NOTIFICATION_URL")
 
-    def problems(self) -> list[str]:
-        url = self.SQUARE_NOTIFICATION_URL
-        if url is not None and not url.startswith(("https://", "http://")):
-            return ["SQUARE_NOTIFICATION_URL must be the full http(s) URL registered with Square"]
-        return []
+    @field_validator("SQUARE_SIGNATURE_KEY")
+    @classmethod
+    def refuse_weak_signature_keys(cls, value: str | None) -> str | None:
+        if value is None:
+            return None  # required, as every credential: gateway.settings says so
+        return check_keys("SQUARE_SIGNATURE_KEY", value, min_length=MIN_SIGNATURE_KEY_LENGTH,
+                          why="Square's keys are 16+ bytes of URL-safe base64")
+
+    @field_validator("SQUARE_NOTIFICATION_URL")
+    @classmethod
+    def refuse_relative_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("SQUARE_NOTIFICATION_URL must be the full http(s) URL registered "
+                             "with Square")
+        return value
+
+    @property
+    def signature_keys(self) -> tuple[str, ...]:
+        return tuple((self.SQUARE_SIGNATURE_KEY or "").split(","))
 
 
 def build(own: Settings, settings: GatewaySettings) -> SquareProvider:
-    return SquareProvider(own.SQUARE_SIGNATURE_KEY, own.SQUARE_NOTIFICATION_URL)
+    return SquareProvider(own.signature_keys, own.SQUARE_NOTIFICATION_URL)
 
 
 class SquareEvent(BaseModel):
@@ -76,10 +96,13 @@ class SquareProvider:
 
     name = PROVIDER
 
-    def __init__(self, signature_key: str | None, notification_url: str | None) -> None:
-        if not (signature_key and notification_url):
+    def __init__(self, signature_keys: str | Sequence[str] | None,
+                 notification_url: str | None) -> None:
+        keys = ((signature_keys,) if isinstance(signature_keys, str)
+                else tuple(signature_keys or ()))
+        if not (keys and all(keys) and notification_url):
             raise ValueError("Square needs a signature key and the notification URL")
-        self._key = signature_key
+        self._keys = keys
         self._url = notification_url
 
     def verify(self, raw: bytes, headers: Mapping[str, str]) -> tuple[Outcome, ...]:
@@ -102,11 +125,13 @@ class SquareProvider:
         except UnicodeDecodeError:
             raise MalformedBodyError("body_not_utf8", "body is not valid UTF-8",
                                      provider=PROVIDER) from None
-        if not verify_signature(request_body=body, signature_header=header,
-                                signature_key=self._key, notification_url=self._url):
+        # Each key in turn (several during a rotation); the SDK does the comparing.
+        if not any(verify_signature(request_body=body, signature_header=header,
+                                    signature_key=key, notification_url=self._url)
+                   for key in self._keys):
             raise SignatureError("signature_mismatch",
-                                 "the signature does not match the notification URL and body",
-                                 provider=PROVIDER)
+                                 "the signature does not match the notification URL and body "
+                                 "for any configured key", provider=PROVIDER)
 
 
 def parse_square_event(raw: bytes) -> SquareEvent:

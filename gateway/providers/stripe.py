@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from contracts.providers import Provider, stripe_raw_topic
 from gateway.errors import InvalidEventError, MalformedBodyError, SignatureError
 from gateway.providers import ProviderSettings, VerifiedEvent
+from gateway.providers._secrets import check_secret, is_placeholder, split_keys
 from gateway.providers._structure import parse_json_event
-from gateway.settings import is_placeholder
 
 if TYPE_CHECKING:
     from gateway.settings import GatewaySettings
@@ -30,25 +30,34 @@ SIGNATURE_HEADER = "stripe-signature"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
+# Stripe's endpoint secrets are ``whsec_`` then 32 characters (Dashboard) or 64 hex digits
+# (the Stripe CLI's ``stripe listen``); nothing shorter comes from Stripe.
+SECRET_PREFIX = "whsec_"
+MIN_SECRET_LENGTH = len(SECRET_PREFIX) + 32
+
+
 class Settings(ProviderSettings):
     """``STRIPE_WEBHOOK_SECRET``: one or more comma-separated Stripe signing secrets
-    (``whsec_...``). Several are accepted during a rotation; each is tried."""
+    (``whsec_`` and at least 32 characters). Several are accepted during a rotation; each
+    is tried."""
 
     STRIPE_WEBHOOK_SECRET: str | None = Field(default=None,
                                               validation_alias="STRIPE_WEBHOOK_SECRET")
 
     @field_validator("STRIPE_WEBHOOK_SECRET")
     @classmethod
-    def refuse_empty_secrets(cls, value: str | None) -> str | None:
+    def refuse_weak_secrets(cls, value: str | None) -> str | None:
         if value is None:
             return None  # required, as every credential: gateway.settings says so
-        secrets = [part.strip() for part in value.split(",")]
-        if not any(secrets):
-            raise ValueError("STRIPE_WEBHOOK_SECRET must hold at least one signing secret")
-        if any(not part for part in secrets):
-            raise ValueError("STRIPE_WEBHOOK_SECRET has an empty entry between commas")
-        if any(is_placeholder(part) for part in secrets):
-            raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
+        secrets = split_keys("STRIPE_WEBHOOK_SECRET", value)
+        for secret in secrets:
+            if is_placeholder(secret):
+                raise ValueError("STRIPE_WEBHOOK_SECRET holds a placeholder, not a real secret")
+            if not secret.startswith(SECRET_PREFIX):
+                raise ValueError("STRIPE_WEBHOOK_SECRET must be Stripe's endpoint secret, "
+                                 f"which starts {SECRET_PREFIX}")
+            check_secret("STRIPE_WEBHOOK_SECRET", secret, min_length=MIN_SECRET_LENGTH,
+                         why="whsec_ and Stripe's 32 characters")
         return ",".join(secrets)
 
     @property

@@ -33,7 +33,7 @@ class ProviderKeys:
     adyen_username: str = "adyen_ws_user"
     adyen_password: str = "adyen-ws-password"
     braintree_public_key: str = "pipeline_public_key"
-    braintree_private_key: str = "pipeline_private_key"
+    braintree_private_key: str = "pipeline_private_key_for_tests_0001"
     square_signature_key: str = "square_test_signature_key"
     square_notification_url: str = "https://gateway.test/webhooks/square"
 

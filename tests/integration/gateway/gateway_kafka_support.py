@@ -6,11 +6,15 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import os
 import struct
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
+import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -18,8 +22,38 @@ from contracts.topics import TOPIC_SPECS
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
-SECRET = "whsec_test_integration"
+SECRET = "whsec_test_integration_0123456789abcdef"
 PARTITIONS = {spec.name: spec.partitions for spec in TOPIC_SPECS}
+
+
+def gateway_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the gateway's settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if k != "STRIPE_WEBHOOK_SECRET" and not k.startswith("GATEWAY_")}
+    return {**env, **extra}
+
+
+def start_uvicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """``uvicorn gateway.app:app`` as the stack launches it, on ``port``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+async def wait_ready(proc: subprocess.Popen, client: httpx.AsyncClient,
+                     within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        assert proc.poll() is None, proc.stderr.read().decode()
+        try:
+            if (await client.get("/ready")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "gateway never became ready"
+        await asyncio.sleep(0.2)
 
 
 def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str:

@@ -129,7 +129,10 @@ async def test_readiness_is_false_while_the_producer_is_rebuilt(kafka_bootstrap,
                                              headers=signed(small))
                 assert (response.status_code, response.json()["reason"]) == (
                     503, "kafka_producer_rebuilding")
-                metrics = (await client.get("/metrics")).text
+                admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=app.state.admin),
+                                          base_url="http://gw-admin")
+                async with admin:
+                    metrics = (await admin.get("/metrics")).text
                 assert ('gateway_kafka_producer_state{gateway_kafka_producer_state='
                         '"rebuilding"} 1.0') in metrics
                 assert ('gateway_kafka_producer_rebuilds_total{error='

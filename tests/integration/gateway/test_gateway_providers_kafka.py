@@ -24,16 +24,18 @@ from contracts.topics import (
     SQUARE_PAYMENT,
     SQUARE_REFUND,
 )
+from streams.simulation.signing import ProviderKeys
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 ADYEN_KEY = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
-BT_KEYS = ("pipeline_merchant", "pipeline_public_key", "pipeline_private_key")
+BT_KEYS = ("pipeline_merchant", ProviderKeys().braintree_public_key,
+           ProviderKeys().braintree_private_key)
 SQUARE_KEY, SQUARE_URL = "square_integration_key", "https://gateway.test/webhooks/square"
 SETTINGS = {
     "PROVIDERS": "stripe,adyen,braintree,square",
     "ADYEN_HMAC_KEY": ADYEN_KEY,
     "ADYEN_BASIC_AUTH_USERNAME": "adyen_user",
-    "ADYEN_BASIC_AUTH_PASSWORD": "adyen_password",
+    "ADYEN_BASIC_AUTH_PASSWORD": "adyen_password_integration",
     "BRAINTREE_MERCHANT_ID": BT_KEYS[0],
     "BRAINTREE_PUBLIC_KEY": BT_KEYS[1],
     "BRAINTREE_PRIVATE_KEY": BT_KEYS[2],
@@ -67,7 +69,7 @@ async def test_adyen_batch_items_land_one_record_each(providers_client, kafka_bo
     forged = {**items[0], "pspReference": unique_psp()}  # keeps the first item's signature
     body = orjson.dumps({"live": "false", "notificationItems": [
         {"NotificationRequestItem": i} for i in (items[0], forged, items[1])]})
-    credentials = base64.b64encode(b"adyen_user:adyen_password").decode()
+    credentials = base64.b64encode(b"adyen_user:adyen_password_integration").decode()
     start = await end_offsets(kafka_bootstrap, [ADYEN_NOTIFICATION])
     response = await providers_client.post(
         "/webhooks/adyen", content=body,

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import subprocess
-import sys
-import time
 
 import httpx
 from gateway_kafka_support import (
-    REPO_ROOT,
     SECRET,
     end_offsets,
     free_port,
+    gateway_env,
     read_by_key,
     sign,
+    start_uvicorn,
     unique_fixture,
+    wait_ready,
 )
 
 from contracts.topics import STRIPE_REFUND
 
-
-def gateway_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k != "STRIPE_WEBHOOK_SECRET" and not k.startswith("GATEWAY_")}
-    return {**env, **extra}
-
-
-def start_uvicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "gateway.app:app", "--host", "127.0.0.1",
-         "--port", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+OLD_SECRET = "whsec_test_integration_old_0123456789abcdef"
 
 
 def test_empty_secret_stops_startup_naming_the_setting():
@@ -47,21 +32,13 @@ def test_empty_secret_stops_startup_naming_the_setting():
 
 
 async def test_uvicorn_serves_a_signed_webhook_into_kafka(kafka_bootstrap):
-    port = free_port()
-    proc = start_uvicorn(port, gateway_env(STRIPE_WEBHOOK_SECRET=f"whsec_old,{SECRET}",
-                                           KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap))
+    port, admin_port = free_port(), free_port()
+    proc = start_uvicorn(port, gateway_env(STRIPE_WEBHOOK_SECRET=f"{OLD_SECRET},{SECRET}",
+                                           KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+                                           GATEWAY_ADMIN_PORT=str(admin_port)))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                try:
-                    if (await client.get("/ready")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "gateway never became ready"
-                await asyncio.sleep(0.2)
+            await wait_ready(proc, client)
 
             event_id, body = unique_fixture("charge.refund.updated")
             start = await end_offsets(kafka_bootstrap, [STRIPE_REFUND])
@@ -75,7 +52,7 @@ async def test_uvicorn_serves_a_signed_webhook_into_kafka(kafka_bootstrap):
             assert record.value == body
             assert dict(record.headers)["request_id"] == response.headers["x-request-id"].encode()
 
-            metrics = (await client.get("/metrics")).text
+            metrics = (await client.get(f"http://127.0.0.1:{admin_port}/metrics")).text
             assert 'gateway_webhooks_total{outcome="accepted",provider="stripe"} 1.0' in metrics
             assert "gateway_kafka_publish_duration_seconds_count" in metrics
     finally:

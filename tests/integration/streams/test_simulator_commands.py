@@ -32,7 +32,7 @@ from tests.integration.streams.conftest import FAUST, REPO_ROOT, Worker, free_po
 pytestmark = pytest.mark.timeout(280)
 
 SIMULATOR = REPO_ROOT / ".venv" / "bin" / "simulator"
-SECRET = "whsec_simulator_commands_test"
+SECRET = "whsec_simulator_commands_test_0123456789"
 KEYS = ProviderKeys()
 TYPES = {"stripe": "payment_intent.succeeded", "adyen": "AUTHORISATION",
          "braintree": "transaction_settled", "square": "payment.updated"}

@@ -21,11 +21,25 @@ def publisher() -> MemoryPublisher:
 
 
 @pytest.fixture
-async def client(settings, publisher):
+async def app(settings, publisher):
     from gateway.app import create_app
 
     app = create_app(settings, publisher=publisher)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
-            yield c
+        yield app
+
+
+@pytest.fixture
+async def client(app):
+    """The webhook port."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
+        yield c
+
+
+@pytest.fixture
+async def admin_client(app):
+    """The admin port's app (docs, metrics), in process."""
+    transport = httpx.ASGITransport(app=app.state.admin, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway-admin") as c:
+        yield c

@@ -21,8 +21,8 @@ from gateway.errors import PublishUnavailableError
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
 FIXTURES = sorted(FIXTURES_DIR.glob("*.json"))
-SECRET = "whsec_test_unit_primary"
-ROTATED_SECRET = "whsec_test_unit_rotated"
+SECRET = "whsec_test_unit_primary_0123456789abcdef"
+ROTATED_SECRET = "whsec_test_unit_rotated_0123456789abcdef"
 
 
 def sign(body: bytes, secret: str = SECRET, timestamp: int | None = None) -> str:

@@ -11,15 +11,19 @@ from urllib.parse import urlencode
 
 import orjson
 
+from streams.simulation.signing import ProviderKeys
+
 PROVIDER_FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 
-# Adyen's published example key: the fixtures are signed with it (see their README).
-ADYEN_HMAC_KEY = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
-ADYEN_USER, ADYEN_PASSWORD = "adyen_ws_user", "adyen-ws-password"
+# One definition of the test keys: the simulator's (streams.simulation.signing.ProviderKeys),
+# which the fixtures are signed with (see their README). Adyen's is its published example key.
+_KEYS = ProviderKeys()
+ADYEN_HMAC_KEY = _KEYS.adyen_hmac_key
+ADYEN_USER, ADYEN_PASSWORD = _KEYS.adyen_username, _KEYS.adyen_password
 BRAINTREE_MERCHANT, BRAINTREE_PUBLIC, BRAINTREE_PRIVATE = (
-    "pipeline_merchant", "pipeline_public_key", "pipeline_private_key")
-SQUARE_KEY = "square_test_signature_key"
-SQUARE_URL = "https://gateway.test/webhooks/square"
+    "pipeline_merchant", _KEYS.braintree_public_key, _KEYS.braintree_private_key)
+SQUARE_KEY = _KEYS.square_signature_key
+SQUARE_URL = _KEYS.square_notification_url
 
 PROVIDER_SETTINGS = {
     "PROVIDERS": "stripe,adyen,braintree,square",

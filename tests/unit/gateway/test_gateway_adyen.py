@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 from Adyen.util import generate_notification_sig, is_valid_hmac_notification
+from gateway_support import SECRET
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -33,7 +34,7 @@ PUBLISHED_SIGNATURE = "coqCmt/IZ4E3CzPvMY8zTjQVL5hYJUiBRg8UU+iCWo0="
 
 @pytest.fixture
 def settings() -> GatewaySettings:
-    return GatewaySettings(STRIPE_WEBHOOK_SECRET="whsec_test_unit", LOG_LEVEL="WARNING",
+    return GatewaySettings(STRIPE_WEBHOOK_SECRET=SECRET, LOG_LEVEL="WARNING",
                            **PROVIDER_SETTINGS)
 
 
@@ -98,7 +99,8 @@ async def test_batch_is_one_record_per_item_and_answers_accepted(client, publish
         assert header_map["request_id"] == b"r-1"
 
 
-async def test_tampered_item_is_refused_and_its_siblings_are_kept(client, publisher):
+async def test_tampered_item_is_refused_and_its_siblings_are_kept(client, admin_client,
+                                                                  publisher):
     good, tampered, other = adyen_items()
     tampered["amount"]["value"] += 1
     response = await client.post(URL, content=adyen_batch(good, tampered, other),
@@ -106,7 +108,7 @@ async def test_tampered_item_is_refused_and_its_siblings_are_kept(client, publis
     assert (response.status_code, response.text) == (200, "[accepted]")
     assert [key for _, key, _, _ in publisher.records] == [
         key_of(i) for i in (good, other)]
-    metrics = (await client.get("/metrics")).text
+    metrics = (await admin_client.get("/metrics")).text
     assert 'gateway_webhook_items_total{outcome="signature_mismatch",provider="adyen"} 1.0' \
         in metrics
     assert 'gateway_webhook_items_total{outcome="accepted",provider="adyen"} 2.0' in metrics
@@ -224,10 +226,10 @@ def test_enabled_adyen_without_its_settings_stops_startup(monkeypatch, missing, 
 
 def test_providers_default_to_stripe_and_refuse_unknown_names(monkeypatch):
     monkeypatch.delenv("GATEWAY_PROVIDERS", raising=False)
-    assert load_settings(STRIPE_WEBHOOK_SECRET="whsec_a").enabled_providers == ("stripe",)
+    assert load_settings(STRIPE_WEBHOOK_SECRET=SECRET).enabled_providers == ("stripe",)
     for value in ("stripe,paypal", "stripe,,adyen", "stripe,stripe"):
         with pytest.raises(GatewayConfigError) as caught:
-            load_settings(STRIPE_WEBHOOK_SECRET="whsec_a", PROVIDERS=value)
+            load_settings(STRIPE_WEBHOOK_SECRET=SECRET, PROVIDERS=value)
         assert "GATEWAY_PROVIDERS" in str(caught.value)
 
 
@@ -243,7 +245,7 @@ async def test_disabled_provider_is_404():
 
     from gateway.app import create_app
 
-    app = create_app(GatewaySettings(STRIPE_WEBHOOK_SECRET="whsec_a", LOG_LEVEL="WARNING"),
+    app = create_app(GatewaySettings(STRIPE_WEBHOOK_SECRET=SECRET, LOG_LEVEL="WARNING"),
                      publisher=MemoryPublisher())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:

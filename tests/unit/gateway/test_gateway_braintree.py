@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from gateway_support import SECRET
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -28,7 +29,7 @@ STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
 @pytest.fixture
 def settings() -> GatewaySettings:
-    return GatewaySettings(STRIPE_WEBHOOK_SECRET="whsec_test_unit", LOG_LEVEL="WARNING",
+    return GatewaySettings(STRIPE_WEBHOOK_SECRET=SECRET, LOG_LEVEL="WARNING",
                            **PROVIDER_SETTINGS)
 
 

@@ -7,6 +7,7 @@ import time
 
 import orjson
 import pytest
+from gateway_support import SECRET
 from provider_support import (
     PROVIDER_SETTINGS,
     adyen_batch,
@@ -25,7 +26,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 @pytest.fixture
 def settings() -> GatewaySettings:
-    return GatewaySettings(STRIPE_WEBHOOK_SECRET="whsec_test_unit", LOG_LEVEL="WARNING",
+    return GatewaySettings(STRIPE_WEBHOOK_SECRET=SECRET, LOG_LEVEL="WARNING",
                            ADYEN_MAX_ITEMS=60, **PROVIDER_SETTINGS)
 
 

@@ -199,13 +199,13 @@ async def test_framework_errors_are_json(client, method, path, status):
     assert "reason" in response.json()
 
 
-async def test_health_ready_and_metrics(client):
+async def test_health_ready_and_metrics(client, admin_client):
     assert (await client.get("/health")).json() == {"status": "ok"}
     assert (await client.get("/ready")).json() == {"status": "ready"}
     body = fixture("charge.succeeded")
     await client.post(URL, content=body, headers=signed(body))
     await client.post(URL, content=body, headers=JSON)
-    metrics = (await client.get("/metrics")).text
+    metrics = (await admin_client.get("/metrics")).text
     assert 'gateway_webhooks_total{outcome="accepted",provider="stripe"} 1.0' in metrics
     assert 'gateway_webhooks_total{outcome="signature_missing",provider="stripe"} 1.0' in metrics
     assert "gateway_request_duration_seconds_bucket" in metrics
@@ -224,16 +224,18 @@ async def test_bench_endpoints_when_enabled_are_a_bare_200(settings, publisher, 
 
     app = create_app(settings.model_copy(update={"BENCH_ENDPOINT": True}), publisher=publisher)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+    admin = httpx.ASGITransport(app=app.state.admin)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client, \
+            httpx.AsyncClient(transport=admin, base_url="http://gateway-admin") as admin_client:
         response = await client.post(path, content=b"{}")
-        schema = (await client.get("/openapi.json")).json()
+        schema = (await admin_client.get("/openapi.json")).json()
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert publisher.records == []
     assert not any(p.startswith("/bench") for p in schema["paths"])
 
 
-async def test_the_webhook_contract_is_in_the_openapi_schema(client):
-    response = await client.get("/openapi.json")
+async def test_the_webhook_contract_is_in_the_openapi_schema(admin_client):
+    response = await admin_client.get("/openapi.json")
     operation = response.json()["paths"]["/webhooks/{provider}"]["post"]
     assert {"200", "400", "413", "415", "503"} <= set(operation["responses"])
 

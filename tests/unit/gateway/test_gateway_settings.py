@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from gateway_support import ROTATED_SECRET, SECRET
 
 from contracts.limits import MAX_VALUE_BYTES
 from gateway.settings import GatewayConfigError, GatewaySettings, load_settings
@@ -14,7 +15,8 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.mark.parametrize("value", [None, "", "   ", ",", "whsec_a,,whsec_b", "changeme"])
+@pytest.mark.parametrize("value", [None, "", "   ", ",", f"{SECRET},,{ROTATED_SECRET}",
+                                   "changeme"])
 def test_missing_or_empty_secret_names_the_setting(monkeypatch, value):
     if value is not None:
         monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", value)
@@ -25,10 +27,10 @@ def test_missing_or_empty_secret_names_the_setting(monkeypatch, value):
 
 
 def test_secrets_split_on_commas_and_defaults_apply(monkeypatch):
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", " whsec_a , whsec_b ")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", f" {SECRET} , {ROTATED_SECRET} ")
     monkeypatch.setenv("GATEWAY_SIGNATURE_TOLERANCE_SECONDS", "120")
     settings = load_settings()
-    assert settings.provider("stripe").secrets == ("whsec_a", "whsec_b")
+    assert settings.provider("stripe").secrets == (SECRET, ROTATED_SECRET)
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:9092"
     assert settings.SIGNATURE_TOLERANCE_SECONDS == 120
     # The body limit is the record budget's value size: a body accepted is a record stored.
@@ -44,21 +46,21 @@ def test_adyen_takes_at_most_100_items_per_request_by_default():
 
 
 def test_a_body_limit_may_be_lowered(monkeypatch):
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("GATEWAY_MAX_BODY_BYTES", "65536")
     assert load_settings().MAX_BODY_BYTES == 65536
 
 
 @pytest.mark.parametrize("value", [str(MAX_VALUE_BYTES + 1), str(1024 * 1024)])
 def test_a_body_limit_above_the_record_budget_stops_startup_naming_it(monkeypatch, value):
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("GATEWAY_MAX_BODY_BYTES", value)
     with pytest.raises(GatewayConfigError, match="GATEWAY_MAX_BODY_BYTES"):
         load_settings()
 
 
 def test_broker_address_comes_from_kafka_bootstrap_servers(monkeypatch):
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_a")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", SECRET)
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     assert GatewaySettings().KAFKA_BOOTSTRAP_SERVERS == "127.0.0.1:19092"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from gateway_support import SECRET
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ HEADER = "x-square-hmacsha256-signature"
 
 @pytest.fixture
 def settings() -> GatewaySettings:
-    return GatewaySettings(STRIPE_WEBHOOK_SECRET="whsec_test_unit", LOG_LEVEL="WARNING",
+    return GatewaySettings(STRIPE_WEBHOOK_SECRET=SECRET, LOG_LEVEL="WARNING",
                            **PROVIDER_SETTINGS)
 
 
