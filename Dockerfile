@@ -13,19 +13,20 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_NATIVE_TLS=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
+    UV_NO_CACHE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON=/usr/bin/python3 \
     PATH=/app/.venv/bin:$PATH
 
-RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends ca-certificates python3 python3-venv \
+RUN apt-get update -qq >/dev/null \
+ && apt-get install -y -qq --no-install-recommends ca-certificates python3 python3-venv >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && python3 -m venv /opt/uv && /opt/uv/bin/pip install --no-cache-dir --quiet uv \
  && ln -s /opt/uv/bin/uv /usr/local/bin/uv
 WORKDIR /app
 
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --quiet --frozen --no-dev --no-install-project
 
 COPY contracts ./contracts
 COPY telemetry ./telemetry
@@ -36,7 +37,7 @@ COPY batch ./batch
 COPY inference ./inference
 COPY infra ./infra
 COPY bench ./bench
-RUN uv sync --frozen --no-dev
+RUN uv sync --quiet --frozen --no-dev
 
 # /data is the app-data volume: Dagster's home, the Iceberg warehouse, faust's tables.
 RUN useradd --create-home --uid 10001 pipeline && mkdir -p /data && chown pipeline /data

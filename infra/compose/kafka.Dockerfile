@@ -4,10 +4,10 @@ FROM ${BASE_IMAGE}
 
 COPY infra/kafka/pom.xml /opt/kafka/pom.xml
 # Maven only resolves the jars; it and its cache leave in the same layer.
-RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends ca-certificates openjdk-17-jre-headless maven \
+RUN apt-get update -qq >/dev/null \
+ && apt-get install -y -qq --no-install-recommends ca-certificates openjdk-17-jre-headless maven >/dev/null \
  && mvn -q -B -f /opt/kafka/pom.xml dependency:copy-dependencies -Dkafka.lib.dir=/opt/kafka/libs \
- && apt-get purge -y -qq maven && apt-get autoremove -y -qq \
+ && apt-get purge -y -qq maven >/dev/null && apt-get autoremove -y -qq >/dev/null \
  && rm -rf /var/lib/apt/lists/* /root/.m2 \
  && ls /opt/kafka/libs/kafka_2.13-*.jar \
  && useradd --system --uid 10002 --home-dir /var/lib/kafka kafka \

@@ -2,8 +2,8 @@
 ARG BASE_IMAGE=debian:bookworm-slim
 FROM ${BASE_IMAGE}
 
-RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends postgresql-15 \
+RUN apt-get update -qq >/dev/null \
+ && apt-get install -y -qq --no-install-recommends postgresql-15 >/dev/null \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/lib/postgresql/data /var/run/postgresql \
  && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
