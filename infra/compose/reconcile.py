@@ -1,6 +1,6 @@
 """The compose stack's reconciliation, the `reconcile` service: `make demo`'s last steps.
 
-    python -m infra.compose.reconcile --report /data/simulator/report.json --seed 1
+    python -m infra.compose.reconcile --report /data/simulator/report.json --duration 60
 
 Runs after the `simulator` service, on the compose network: reads the simulator's report,
 waits until PostgreSQL holds every accepted event and the Dagster sensor has loaded them
@@ -43,18 +43,23 @@ def wait_for_iceberg(prefix: str, rows: int, timeout: float) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--report", type=Path, required=True, help="the simulator's --report")
-    parser.add_argument("--seed", type=int, required=True, help="the simulator's --seed")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the simulator's --seed (default: the one its report names)")
     parser.add_argument("--duration", type=float, default=60.0,
                         help="the simulator's --duration (bounds the run's quarantine window)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for PostgreSQL, then as long for Iceberg")
-    parser.add_argument("--dsn", default=os.environ["ORCHESTRATOR_POSTGRES_DSN"])
-    parser.add_argument("--temporal", default=os.environ["ORCHESTRATOR_TEMPORAL_TARGET"])
+    parser.add_argument("--dsn", default=os.environ.get("ORCHESTRATOR_POSTGRES_DSN"))
+    parser.add_argument("--temporal", default=os.environ.get("ORCHESTRATOR_TEMPORAL_TARGET"))
     parser.add_argument("--counters", default="http://normalizer:6066/counters")
     args = parser.parse_args(argv)
+    if not args.dsn or not args.temporal:
+        parser.error("--dsn and --temporal (or ORCHESTRATOR_POSTGRES_DSN and "
+                     "ORCHESTRATOR_TEMPORAL_TARGET) are needed")
 
     sim = json.loads(args.report.read_text())
-    prefix = f"evt_sim{args.seed}_"
+    seed = sim["seed"] if args.seed is None else args.seed
+    prefix = f"evt_sim{seed}_"
     # Quarantined events with no readable id are matched by time: from the run's start on.
     since = args.report.stat().st_mtime - args.duration - 60
     expected = sim["valid"] + sim["invalid"] - sim["rejected"]
