@@ -33,6 +33,8 @@ cleanup() {
     rm -f "$state/healthchecks.pid"
   fi
   "$here/engine.sh" stop "$state" || true
+  # Images that a rebuild replaced; the current ones (and their build cache) stay.
+  podman image prune -f >/dev/null 2>&1 || true
   rm -f "$state/compose.env"
   step "$([[ $rc -eq 0 ]] && echo passed || echo FAILED) in ${SECONDS}s"
   exit "$rc"
