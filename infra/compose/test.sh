@@ -16,18 +16,26 @@ compose_bin="$(.venv/bin/python -c \
 # Settings podman needs here (infra/compose/README.md says why).
 export CONTAINERS_CONF="$PWD/$here/containers.conf" DOCKER_BUILDKIT=0 \
   DOCKER_HOST="unix://$state/podman.sock"
-compose() { "$compose_bin" -p "$project" -f docker-compose.yml --env-file "$state/compose.env" "$@"; }
+compose=("$compose_bin" -p "$project" -f docker-compose.yml --env-file "$state/compose.env")
+# A long step runs in the background and is waited for, so that a signal reaches the traps
+# at once (bash runs them only after a foreground command ends); cleanup stops it first.
+child=""
+in_background() { "$@" & child=$!; wait "$child"; local rc=$?; child=""; return "$rc"; }
 step() { printf '\n== test-compose: %s (at %ss)\n' "$1" "$SECONDS"; }
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n "$child" ]]; then
+    kill "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
   if [[ $rc -ne 0 ]]; then
     step "FAILED (exit $rc): logs of the failing containers"
     "$here/logs.sh" "$project" || true
   fi
   step "down -v"
-  [[ -S "$state/podman.sock" ]] && compose down -v --remove-orphans --timeout 20 || true
+  [[ -S "$state/podman.sock" ]] && "${compose[@]}" down -v --remove-orphans --timeout 20 || true
   if [[ -f "$state/healthchecks.pid" ]]; then
     kill "$(cat "$state/healthchecks.pid")" 2>/dev/null || true
     rm -f "$state/healthchecks.pid"
@@ -54,11 +62,12 @@ echo $! > "$state/healthchecks.pid"
 
 # One image at a time: the machine has 2 cores and other work runs beside this.
 step "build"
-COMPOSE_PARALLEL_LIMIT=1 compose build
+in_background env COMPOSE_PARALLEL_LIMIT=1 "${compose[@]}" build
 step "up --build (the stack, then the simulator)"
-compose up --build --detach
+in_background "${compose[@]}" up --build --detach
 step "reconciliation"
-reconcile_id="$(compose ps --all --quiet reconcile)"
-code="$(podman wait "$reconcile_id")"
+reconcile_id="$("${compose[@]}" ps --all --quiet reconcile)"
+in_background podman wait "$reconcile_id" > "$state/reconcile.exit"
 podman logs "$reconcile_id"
+code="$(cat "$state/reconcile.exit")"
 [[ "$code" == 0 ]] || { echo "test-compose: the reconciliation failed (exit $code)" >&2; exit 1; }
