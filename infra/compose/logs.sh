@@ -8,7 +8,7 @@ all="${2:-}"
 podman ps -a --filter "label=com.docker.compose.project=$project" \
   --format '{{.Names}}|{{.Status}}' | while IFS='|' read -r name status; do
   case "$status" in
-    *"Exited (0)"*|*"(healthy)"*) [[ "$all" == --all ]] || continue ;;
+    *"Exited (0)"*|*"(healthy)"*|Created) [[ "$all" == --all ]] || continue ;;
   esac
   echo "----- $name: $status (last 80 lines)"
   podman logs --tail 80 "$name" 2>&1
