@@ -4,7 +4,7 @@
 #   2. serve podman's Docker API and run the health checks (engine.sh, healthchecks.sh);
 #   3. `docker compose build`, then `up --build`: the stack, the simulator, the reconciliation;
 #   4. whatever happened: the failing containers' logs, `down -v`, the host as it was.
-# Published ports are 127.0.0.1:COMPOSE_PORT_BASE.. (default 18000-18008), never the local stack's.
+# Published ports are 127.0.0.1:COMPOSE_PORT_BASE.. (default 18000-18010), never the local stack's.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=infra/compose
