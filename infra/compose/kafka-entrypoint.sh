@@ -6,7 +6,10 @@
 set -eu
 home=/var/lib/kafka
 config=$home/server.properties
+# One node: id 1, its own quorum, one replica of everything (as the local stack's default).
 sed -e "s|\${KAFKA_PORT}|9092|g" -e "s|\${KAFKA_CONTROLLER_PORT}|9093|g" \
+    -e "s|\${KAFKA_NODE_ID}|1|g" -e "s|\${KAFKA_QUORUM_VOTERS}|1@localhost:9093|g" \
+    -e "s|\${KAFKA_REPLICATION_FACTOR}|1|g" -e "s|\${KAFKA_MIN_INSYNC}|1|g" \
     -e "s|\${KAFKA_LOG_DIRS}|$home/data|g" \
     -e "s|\${KAFKA_MESSAGE_MAX_BYTES}|$KAFKA_MESSAGE_MAX_BYTES|g" \
     -e "s|\${KAFKA_PROXY_[A-Z]*}||g" /opt/kafka/config/server.properties.template > "$config"

@@ -119,3 +119,17 @@ def test_dagster_starts_with_its_home_and_the_sensor_running():
     dagster = rendered_services()["dagster"]
     assert dagster["command"][:2] == ["sh", "infra/compose/dagster.sh"]
     assert dagster["environment"]["DAGSTER_DISABLE_TELEMETRY"] == "1"
+
+
+def test_the_container_broker_fills_every_placeholder_of_the_stack_template():
+    """The compose broker renders infra/kafka's template with sed: a placeholder added to the
+    template for the local stack must be given a value here too, or the broker never starts."""
+    import re
+
+    template = (REPO_ROOT / "infra/kafka/server.properties.template").read_text()
+    entrypoint = (REPO_ROOT / "infra/compose/kafka-entrypoint.sh").read_text()
+    placeholders = set(re.findall(r"\$\{([A-Z_]+)\}", template))
+    filled = {name for name in placeholders
+              if f"s|\\${{{name}}}|" in entrypoint
+              or (name.startswith("KAFKA_PROXY_") and "s|\\${KAFKA_PROXY_[A-Z]*}||g" in entrypoint)}
+    assert placeholders and placeholders == filled, placeholders - filled
