@@ -7,6 +7,7 @@ import asyncio
 import os
 import time
 import uuid
+from unittest import mock
 
 import asyncpg
 import httpx
@@ -74,10 +75,12 @@ def sent_payment(pipeline, postgres_dsn):
 
 
 def settings() -> TraceSettings:
-    env = demo_environment()
-    for name, value in env.items():  # the services' own settings, e.g. a generated DSN
-        os.environ.setdefault(name, value)
-    return TraceSettings()
+    # The services' own settings (e.g. a generated DSN), for this read only: left in
+    # os.environ they would reach every later test of the session (the gateway's unit
+    # tests then saw every provider enabled).
+    own = {k: v for k, v in demo_environment().items() if k not in os.environ}
+    with mock.patch.dict(os.environ, own):
+        return TraceSettings()
 
 
 def trace_until_completed(query: str, within: float = 60):
