@@ -62,6 +62,10 @@ test-unit: venv ## Only the tests that need no server
 test-faults: up toxiproxy ## The long fault-injection runs
 	$(PY) -m pytest -m faults $(PYTEST_ARGS)
 
+.PHONY: test-compose
+test-compose: venv ## docker-compose.yml under podman: build, run, simulate, reconcile, down
+	infra/compose/test.sh
+
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation
 	$(PY) -m infra.demo $(DEMO_ARGS)
 

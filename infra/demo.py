@@ -51,8 +51,8 @@ def start_services(services: list[AppService]) -> None:
         print(f"  {service.name:22} ready  {service.address()}", flush=True)
 
 
-def normalizer_counters() -> dict[str, int]:
-    with urllib.request.urlopen("http://127.0.0.1:6066/counters", timeout=5) as response:
+def normalizer_counters(url: str = "http://127.0.0.1:6066/counters") -> dict[str, int]:
+    with urllib.request.urlopen(url, timeout=5) as response:
         per_agent = json.load(response)
     totals: dict[str, int] = {}
     for tally in per_agent.values():
@@ -73,10 +73,10 @@ def run_simulator(rate: float, duration: float, seed: int) -> dict:
     return json.loads(report.read_text())
 
 
-async def count_rows(prefix: str, since: float) -> tuple[int, int]:
+async def count_rows(prefix: str, since: float, dsn: str = POSTGRES_DSN) -> tuple[int, int]:
     import asyncpg
 
-    conn = await asyncpg.connect(POSTGRES_DSN)
+    conn = await asyncpg.connect(dsn)
     try:
         pg_rows = await conn.fetchval(
             "SELECT count(*) FROM payment_events WHERE provider_event_id LIKE $1", prefix + "%")
@@ -91,10 +91,10 @@ async def count_rows(prefix: str, since: float) -> tuple[int, int]:
     return pg_rows, quarantined
 
 
-async def count_completed_workflows(prefix: str) -> int:
+async def count_completed_workflows(prefix: str, target: str = "127.0.0.1:7233") -> int:
     from temporalio.client import Client
 
-    client = await Client.connect("127.0.0.1:7233")
+    client = await Client.connect(target)
     ids_start = workflow_id(PAYMENT_EVENT, make_event_id("stripe", prefix))  # the run's ids
     query = (f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus = 'Completed' "
              f"AND WorkflowId STARTS_WITH '{ids_start}'")
@@ -113,12 +113,13 @@ async def count_payments_by_status() -> dict[str, int]:
     return {row["status"]: row["n"] for row in rows}
 
 
-def wait_for_pipeline(prefix: str, since: float, expected: int, timeout: float) -> tuple[int, int]:
+def wait_for_pipeline(prefix: str, since: float, expected: int, timeout: float,
+                      dsn: str = POSTGRES_DSN) -> tuple[int, int]:
     """Poll until rows stop arriving or the expected number is reached, showing progress."""
     deadline = time.monotonic() + timeout
     last, stable_since = (-1, -1), time.monotonic()
     while time.monotonic() < deadline:
-        counts = asyncio.run(count_rows(prefix, since))
+        counts = asyncio.run(count_rows(prefix, since, dsn))
         print(f"\r  rows: {counts[0]} payment_events, {counts[1]} quarantined "
               f"(expecting {expected} in all)", end="", flush=True)
         if sum(counts) >= expected:
@@ -129,7 +130,7 @@ def wait_for_pipeline(prefix: str, since: float, expected: int, timeout: float) 
             break
         time.sleep(2)
     print()
-    return asyncio.run(count_rows(prefix, since))
+    return asyncio.run(count_rows(prefix, since, dsn))
 
 
 def run_batch_load() -> None:
@@ -153,11 +154,13 @@ def count_iceberg_rows(prefix: str) -> int:
 
 
 def collect_counts(sim: dict, before: dict[str, int], after: dict[str, int], prefix: str,
-                   pg_rows: int, quarantined: int, extra_invalid: int = 0) -> RunCounts:
+                   pg_rows: int, quarantined: int, extra_invalid: int = 0,
+                   temporal_target: str = "127.0.0.1:7233") -> RunCounts:
     """One run's counts: the simulator's report, the normalizer's counter deltas, and what
     Temporal, PostgreSQL and Iceberg hold for the run's event ids.
 
     ``extra_invalid`` counts bad records written straight to Kafka, past the gateway.
+    The addresses default to the local stack's; the compose stack passes its own.
     """
     return RunCounts(
         sent=sim["sent"], accepted=sim["accepted"], rejected=sim["rejected"],
@@ -165,7 +168,7 @@ def collect_counts(sim: dict, before: dict[str, int], after: dict[str, int], pre
         invalid=sim["invalid"] + extra_invalid,
         deduplicated=after.get("deduplicated", 0) - before.get("deduplicated", 0),
         dead_lettered=after.get("dead_lettered", 0) - before.get("dead_lettered", 0),
-        workflows_completed=asyncio.run(count_completed_workflows(prefix)),
+        workflows_completed=asyncio.run(count_completed_workflows(prefix, temporal_target)),
         pg_rows=pg_rows, quarantine_rows=quarantined, iceberg_rows=count_iceberg_rows(prefix),
     )
 

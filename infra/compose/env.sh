@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Write the env file of one `make test-compose` run: fresh secrets, a fresh simulator seed,
+# the local base image, and published ports that never collide with the local stack's.
+#   infra/compose/env.sh FILE
+set -euo pipefail
+file="$1"
+umask 077
+cat > "$file" <<ENV
+BASE_IMAGE=${BASE_IMAGE:-localhost/bookworm-base:latest}
+POSTGRES_PASSWORD=$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+STRIPE_WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+GATEWAY_PROVIDERS=stripe
+SIMULATOR_RATE=${SIMULATOR_RATE:-20}
+SIMULATOR_DURATION=${SIMULATOR_DURATION:-60}
+SIMULATOR_SEED=$(date +%s)
+KAFKA_HOST_PORT=${COMPOSE_PORT_BASE:-18000}
+POSTGRES_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 1))
+TEMPORAL_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 2))
+TEMPORAL_UI_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 3))
+GATEWAY_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 4))
+INFERENCE_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 5))
+NORMALIZER_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 6))
+STARTER_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 7))
+DAGSTER_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 8))
+GATEWAY_ADMIN_HOST_PORT=$((${COMPOSE_PORT_BASE:-18000} + 10))
+ENV
