@@ -53,14 +53,24 @@ stripe-mock: ## Install stripe-mock, the Stripe API emulator reconciliation is t
 
 test: up toxiproxy stripe-mock ## The whole suite, against the real servers
 	@# pytest's exit 5 means "no tests ran": a broken suite, never a pass.
-	$(PY) -m pytest -m "not faults" $(PYTEST_ARGS); rc=$$?; \
+	$(PY) -m pytest -m "not faults and not scale" $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
 
 test-unit: venv ## Only the tests that need no server
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-faults: up toxiproxy ## The long fault-injection runs
-	$(PY) -m pytest -m faults $(PYTEST_ARGS)
+	$(PY) -m pytest -m "faults and not scale" $(PYTEST_ARGS)
+
+# Three brokers and two of each worker, in a state folder of their own (the default stack
+# must be down: the same ports).
+SCALE_ENV = STACK_DIR=$(CURDIR)/.stack-scale STACK_KAFKA_BROKERS=3 \
+	DEMO_WORKERS=normalizer=2,starter=2,orchestration=2 DAGSTER_HOME=$(CURDIR)/.stack-scale/dagster
+test-scale: venv toxiproxy ## Rebalances and elections: three brokers, two of each worker
+	$(SCALE_ENV) $(PY) -m infra.stack up
+	$(SCALE_ENV) KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094 \
+	  $(PY) -m pytest -m scale tests/e2e/test_scale_faults.py $(PYTEST_ARGS); rc=$$?; \
+	  $(SCALE_ENV) $(PY) -m infra.stack down; exit $$rc
 
 .PHONY: test-compose
 test-compose: venv ## docker-compose.yml under podman: build, run, simulate, reconcile, down

@@ -12,6 +12,7 @@ from contracts.limits import MAX_RECORD_BYTES
 from infra.kafka_cluster import (
     ClusterConfigError,
     KafkaNode,
+    bootstrap,
     broker_count,
     cluster_nodes,
     quorum_voters,
@@ -39,6 +40,11 @@ def configured_nodes() -> tuple[KafkaNode, ...]:
     except ClusterConfigError as exc:
         raise StackError(str(exc)) from None
     return cluster_nodes(count, KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+
+
+def cluster_bootstrap() -> str:
+    """Every broker of the configured cluster, for clients that must outlive one of them."""
+    return bootstrap(configured_nodes())
 
 
 def kafka_server_properties(data_dir: Path, node: KafkaNode | None = None,

@@ -18,6 +18,7 @@ from pathlib import Path
 from infra.kafka_cluster import bootstrap, replication
 from infra.kafka_server import configured_nodes
 from infra.servers import STATE_DIR, VENV_BIN, Server
+from infra.worker_counts import Instance, extra_instance_of, instances, worker_counts
 
 DEMO_ENV_FILE = STATE_DIR / "demo.env"
 
@@ -134,6 +135,31 @@ def _bin(name: str) -> str:
 
 
 def all_services() -> list[AppService]:
+    """Every service of the stack, with as many workers as DEMO_WORKERS asks for, and any
+    extra worker still running from an earlier run (so that `make down` stops it too)."""
+    counts = worker_counts(os.environ)
+    for pid_file in (STATE_DIR / "pids").glob("*.pid"):
+        if (extra := extra_instance_of(pid_file.stem)) is not None:
+            counts[extra.service] = max(counts[extra.service], extra.number)
+    services = []
+    for service in _first_instances():
+        services.append(service)
+        for instance in instances(service.name, counts.get(service.name, 1))[1:]:
+            services.append(_another(service, instance))
+    return services
+
+
+def _another(first: AppService, instance: Instance) -> AppService:
+    """The n-th worker of a service: its own port (health and faust web views) and, for
+    faust, its own data directory."""
+    port = instance.port(first.port)
+    own = ({"ORCHESTRATOR_HEALTH_PORT": str(port)} if first.name == "orchestration-worker"
+           else {"STREAMS_WEB_PORT": str(port),
+                 "STREAMS_DATA_DIR": str(STATE_DIR / f"faust-{instance.number}")})
+    return AppService(instance.name, first.argv, port, "/ready", {**first.extra_env, **own})
+
+
+def _first_instances() -> list[AppService]:
     py = _bin("python")
     return [
         AppService("inference", [_bin("uvicorn"), "inference.app:app", "--host", "127.0.0.1",

@@ -60,6 +60,9 @@ class _StreamsSettings(BaseSettings):
     TOPIC_PARTITIONS: int = 3
     # Replicas of the topics faust creates itself (its changelogs); 3 on a 3-broker cluster.
     TOPIC_REPLICATION_FACTOR: int = Field(default=1, ge=1)
+    # Standby copies of each table partition on other workers, kept warm from the changelog,
+    # so a partition that moves is served again without replaying the whole changelog.
+    TABLE_STANDBY_REPLICAS: int = Field(default=1, ge=0)
 
     DEDUP_RETENTION_SECONDS: int = MIN_DEDUP_RETENTION_SECONDS
     DEDUP_PURGE_INTERVAL_SECONDS: float = 300.0
@@ -137,6 +140,7 @@ class _StreamsSettings(BaseSettings):
             datadir=str(self.app_datadir(app_id)),
             topic_partitions=self.TOPIC_PARTITIONS,
             topic_replication_factor=self.TOPIC_REPLICATION_FACTOR,
+            table_standby_replicas=self.TABLE_STANDBY_REPLICAS,
             # Our topics are created by infra; faust only declares its own changelog topic.
             topic_disable_leader=True,
             consumer_auto_offset_reset="earliest",

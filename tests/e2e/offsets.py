@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from poison import CONSUMED_TOPICS
 
-from infra.servers import KAFKA_PORT
+from infra.kafka_server import cluster_bootstrap
 from streams.settings import StreamsSettings
 
 _settings = StreamsSettings()
@@ -54,8 +54,10 @@ class StallWatch:
     """Samples every group's offsets on its own thread from `start()` (the heal) on."""
 
     def __init__(self, window: float = 60.0, every: float = 2.0,
-                 bootstrap: str = f"127.0.0.1:{KAFKA_PORT}") -> None:
-        self.window, self.every, self.bootstrap = window, every, bootstrap
+                 bootstrap: str | None = None) -> None:
+        # Every broker: on a cluster, the watch must outlive the one a fault kills.
+        self.window, self.every = window, every
+        self.bootstrap = bootstrap or cluster_bootstrap()
         self.states: dict[tuple[str, TopicPartition], PartitionState] = {}
         self.samples = 0
         self.errors = 0

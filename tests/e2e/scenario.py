@@ -68,11 +68,14 @@ def preflight(seed: int) -> None:
 def run_scenario(fault: Fault, *, seed: int, rate: float, lead: float, tail: float,
                  drain_timeout: float, flow_seconds: float | None = None,
                  stall_window: float = STALL_WINDOW_S, after_heal=None,
-                 stop_on_stall: bool = True) -> dict:
-    """Flow for `lead` s, hold the fault, heal it, flow `tail` s more; then watch the drain."""
+                 stop_on_stall: bool = True, absent: tuple[str, ...] = ()) -> dict:
+    """Flow for `lead` s, hold the fault, heal it, flow `tail` s more; then watch the drain.
+    `absent` services are stopped before the flow (a worker that joins during it)."""
     ensure_pipeline()
     wait_for_quiet_pipeline()
     preflight(seed)
+    for name in absent:
+        component(name).stop()
     before = _pids()
     duration = flow_seconds if flow_seconds is not None else lead + fault.hold + tail
     flow = BackgroundFlow(seed, rate, duration).start()

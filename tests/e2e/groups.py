@@ -1,0 +1,45 @@
+"""Consumer groups as the broker sees them: state and members, and the time until stable.
+
+After a worker joins or leaves, or a broker holding the group's coordinator dies, the group
+rebalances; until it is Stable again with every live worker a member, some partitions have
+no consumer. Read from outside with an admin client, like the stall watch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiokafka.admin import AIOKafkaAdminClient
+from offsets import GROUPS
+
+from infra.kafka_server import cluster_bootstrap
+
+
+async def group_states(bootstrap: str) -> dict[str, tuple[str, int]]:
+    """Group id -> (state, number of members)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        states = {}
+        for response in await admin.describe_consumer_groups(list(GROUPS)):
+            for group in response.groups:
+                # (error_code, group_id, state, protocol_type, protocol, members, ...)
+                states[group[1]] = (group[2], len(group[5]))
+        return states
+    finally:
+        await admin.close()
+
+
+def wait_until_stable(members: dict[str, int], timeout: float = 300) -> float | None:
+    """Seconds until every group is Stable with the given members (None: never)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            states = asyncio.run(group_states(cluster_bootstrap()))
+        except Exception:  # noqa: BLE001 - a broker may be on its way back
+            states = {}
+        if all(states.get(group) == ("Stable", count) for group, count in members.items()):
+            return round(time.monotonic() - started, 1)
+        time.sleep(1)
+    return None
