@@ -28,6 +28,7 @@ from orchestration.reconciliation.events import Window, WindowError
 from orchestration.reconciliation.runner import Held, KafkaFeeder, Report, reconcile
 from orchestration.reconciliation.settings import ReconcileSettings, SettingMissingError
 from orchestration.reconciliation.stripe import StripeEventSource
+from orchestration.replay_plan import parse_instant
 from telemetry import exit_after_flush
 
 # The providers whose API can be listed; the others would plug in here (README.md says
@@ -37,19 +38,16 @@ SOURCES = {"stripe": lambda s: StripeEventSource.connect(
 
 
 def parse_time(text: str) -> datetime:
-    """RFC 3339 / ISO 8601 with a zone (``Z`` allowed), Unix seconds, or ``now``."""
+    """RFC 3339 with an offset (``Z`` allowed, read by replay's ``parse_instant``), Unix
+    seconds, or ``now``."""
     if text == "now":
         return datetime.now(UTC)
     if text.isdigit():
         return datetime.fromtimestamp(int(text), UTC)
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO 8601 time, Unix seconds or now: {text!r}") from None
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no time zone; add Z or +00:00")
-    return moment.astimezone(UTC)
+        return parse_instant(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{err} (or Unix seconds, or now)") from None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
