@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES, RAW_TOPICS
 from orchestration.holdings import held_event_ids, quarantined_payloads
 from orchestration.replay_plan import (
@@ -200,7 +201,7 @@ async def redrive(bootstrap: str, missing: Sequence[Candidate], rate: float,
                   timeout_s: float = 30.0) -> list[Redriven]:
     """Produce each missing event's first record again, throttled, and wait for every ack."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=CLIENT_ID, acks="all",
-                                enable_idempotence=True,
+                                enable_idempotence=True, max_request_size=MAX_RECORD_BYTES,
                                 request_timeout_ms=int(timeout_s * 1000))
     await producer.start()
     try:
