@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from functools import partial
 
-import faust
 from faust.types import EventT, StreamT
 
+from streams.faust_internals import App
 from streams.publishing import send_all_confirmed, work_in_batches
 from streams.settings import StreamsSettings
 
 settings = StreamsSettings()
-app = faust.App(settings.NORMALIZER_APP_ID,
-                **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
+app = App(settings.NORMALIZER_APP_ID,
+          **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
 
 
 async def forward_batch(events: list[EventT]) -> None:

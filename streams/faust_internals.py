@@ -13,7 +13,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import faust
+from aiokafka import AIOKafkaConsumer
 from faust.streams import _current_event
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
 
 # (module or class, attribute) for every private name used below; the seam test checks them.
@@ -22,7 +24,51 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("faust.transport.drivers.aiokafka.Producer", "_ensure_producer"),
     ("faust.transport.consumer.Consumer", "_committed_offset"),
     ("faust.app.router.Router", "_route_req"),
+    ("faust.app.base.App", "_new_transport"),
+    ("faust.transport.drivers.aiokafka.Consumer", "_new_consumer_thread"),
+    ("faust.transport.drivers.aiokafka.AIOKafkaConsumerThread", "_ensure_consumer"),
 )
+
+
+async def seek_to_committed_or_beginning(consumer: AIOKafkaConsumer) -> dict:
+    """Seek every assigned partition to its committed offset, and one with nothing committed
+    (or 0) to its beginning; return the committed offsets, as aiokafka's seek_to_committed does.
+
+    faust drops the rest of a fetched batch when a rebalance starts or its flow stops, and
+    relies on this seek to read those records again. aiokafka's own seek_to_committed moves
+    only partitions whose committed offset is above 0, so on a partition nobody had committed
+    yet the dropped records were skipped: the consumer went on after them, and its next commit
+    passed them with no output (one acknowledged webhook lost in make test-scale). The
+    beginning is what consumer_auto_offset_reset="earliest" means for such a partition.
+    """
+    committed = await consumer.seek_to_committed()
+    fresh = [tp for tp, offset in committed.items() if not offset or offset <= 0]
+    if fresh:
+        await consumer.seek_to_beginning(*fresh)
+    return committed
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    async def seek_to_committed(self) -> dict:
+        return await self.call_thread(seek_to_committed_or_beginning, self._ensure_consumer())
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> _ConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class App(faust.App):
+    """faust.App whose Kafka consumer re-reads what a rebalance dropped, even on a partition
+    with nothing committed yet (see seek_to_committed_or_beginning). Every worker of ours
+    that consumes uses it."""
+
+    def _new_transport(self) -> _Transport:
+        return _Transport(self.conf.broker_consumer, self)
 
 
 @contextmanager

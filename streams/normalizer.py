@@ -26,7 +26,7 @@ from contracts.dead_letters import ValidationIssue
 from contracts.providers import Provider
 from streams import outputs, views
 from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
-from streams.faust_internals import current_event
+from streams.faust_internals import App, current_event
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
 from streams.origins import is_duplicate, is_replay
@@ -47,8 +47,8 @@ from telemetry import bind_event_id
 log = logging.getLogger(__name__)
 settings = StreamsSettings()
 
-app = faust.App(settings.NORMALIZER_APP_ID,
-                **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
+app = App(settings.NORMALIZER_APP_ID,
+          **settings.normalizer_app_options(settings.NORMALIZER_APP_ID))
 
 raw_topics = {
     name: app.topic(name, key_type=bytes, value_type=bytes,

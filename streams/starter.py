@@ -35,6 +35,7 @@ from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
 from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WorkflowTarget
 from streams import views
 from streams.codecs import build_dead_letter
+from streams.faust_internals import App
 from streams.gateway_letters import gateway_dead_letter
 from streams.logs import use_json_logs
 from streams.metrics import AgentCounters
@@ -48,7 +49,7 @@ from telemetry import bind_event_id
 log = logging.getLogger(__name__)
 settings = StreamsSettings()
 
-app = faust.App(settings.STARTER_APP_ID, **settings.starter_app_options(settings.STARTER_APP_ID))
+app = App(settings.STARTER_APP_ID, **settings.starter_app_options(settings.STARTER_APP_ID))
 
 
 # The normalizer's outputs are Records; a value that is not its topic's Record reaches the

@@ -67,3 +67,16 @@ def test_a_trusted_record_is_the_record_its_init_builds():
     assert trusted.asdict() == built.asdict()
     assert trusted.dumps() == built.dumps()
     assert trusted.errors[0].field is None
+
+
+def test_every_consuming_worker_uses_the_consumer_that_seeks_uncommitted_partitions():
+    """The normalizer, the starter and the faust floor re-read what a rebalance dropped
+    (tests/integration/streams/test_rebalance_seek.py shows the seek on the real broker)."""
+    from bench import faust_floor
+    from streams import normalizer, starter
+
+    for module in (normalizer, starter, faust_floor):
+        transport = module.app.transport
+        assert transport.Consumer is faust_internals._Consumer, module.__name__
+        thread = transport.Consumer._new_consumer_thread
+        assert thread.__qualname__.startswith("_Consumer."), module.__name__
