@@ -31,9 +31,11 @@ async def group_states(bootstrap: str) -> dict[str, tuple[str, int]]:
         await admin.close()
 
 
-def wait_until_stable(members: dict[str, int], timeout: float = 300) -> float | None:
-    """Seconds until every group is Stable with the given members (None: never)."""
-    started = time.monotonic()
+def wait_until_stable(members: dict[str, int], timeout: float = 300,
+                      since: float | None = None) -> float | None:
+    """Seconds until every group is Stable with the given members (None: never), counted
+    from `since` (a time.monotonic() reading, e.g. when a worker died) or from now."""
+    started = time.monotonic() if since is None else since
     while time.monotonic() - started < timeout:
         try:
             states = asyncio.run(group_states(cluster_bootstrap()))

@@ -10,10 +10,16 @@ import time
 
 from aiokafka.admin import AIOKafkaAdminClient
 from faults import component, kill_component, restart_component
+from groups import wait_until_stable
 from injectors import Fault
 
 from infra.demo import start_services
 from infra.kafka_server import cluster_bootstrap
+from streams.settings import StreamsSettings
+
+_streams = StreamsSettings()
+# The consumer group each faust worker joins (an orchestration worker polls Temporal instead).
+GROUP_OF = {"normalizer": _streams.NORMALIZER_APP_ID, "starter": _streams.STARTER_APP_ID}
 
 
 def join(name: str) -> Fault:
@@ -21,14 +27,31 @@ def join(name: str) -> Fault:
     return Fault("join", name, 0.0, lambda: start_services([component(name)]), lambda: None)
 
 
-def stop(name: str, downtime: float) -> Fault:
-    """SIGTERM one of two workers (a graceful leave), and start it again after `downtime`."""
+def leave(name: str, downtime: float, *, kill: bool) -> Fault:
+    """One of two workers leaves, by kill -9 or by SIGTERM (a graceful leave), and is started
+    again `downtime` s later, or once its group has settled without it if that takes longer.
+
+    `stable_without_s` is how long after it left its group was Stable again with the survivor
+    alone: until then its partitions had no consumer. A killed worker is noticed only when
+    its session times out (BROKER_SESSION_TIMEOUT_SECONDS); a stopped one says goodbye.
+    """
+    notes: dict = {}
+    group = GROUP_OF.get(name.split("-")[0])
+
     def inject() -> None:
-        component(name).stop()
-        time.sleep(downtime)
+        server = component(name)
+        if kill:
+            left_at = kill_component(server)
+        else:
+            left_at = time.monotonic()
+            server.stop()
+        if group:
+            notes["stable_without_s"] = wait_until_stable({group: 1}, timeout=120,
+                                                          since=left_at)
+        time.sleep(max(0.0, downtime - (time.monotonic() - left_at)))
         restart_component(component(name))
 
-    return Fault("stop", name, 0.0, inject, lambda: None)
+    return Fault("kill -9" if kill else "stop", name, 0.0, inject, lambda: None, notes=notes)
 
 
 def node_name(node_id: int) -> str:

@@ -203,7 +203,12 @@ COLUMNS = ("fault", "sent", "accepted", "expected", "persisted", "duplicated", "
            "stalled", "time_to_drain_s", "restarted")
 
 
+# Shown only when some run measured them (the scale-out runs of test_scale_faults.py).
+OPTIONAL_COLUMNS = ("stable_without_s", "time_to_stable_s")
+
+
 def format_table(entries: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
+    columns += tuple(c for c in OPTIONAL_COLUMNS if any(c in e for e in entries))
     rows = [[str(e.get(c, "")) for c in columns] for e in entries]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]

@@ -16,7 +16,7 @@ import pytest
 from groups import wait_until_stable
 from injectors import pause
 from offsets import GROUPS
-from scale_faults import join, kill_leader, stop
+from scale_faults import join, kill_leader, leave
 from scenario import fresh_seed, record_and_judge, run_scenario
 
 from contracts.topics import STRIPE_CHARGE
@@ -54,15 +54,13 @@ def test_a_second_worker_joins_mid_flow(pipeline, fault_table, name):
 
 @pytest.mark.parametrize("name", SECOND)
 def test_one_of_two_workers_is_killed(pipeline, fault_table, name):
-    from injectors import kill
-
-    entry = scenario(kill((name,), downtime=10), after_heal=stable_after())
+    entry = scenario(leave(name, downtime=10, kill=True), after_heal=stable_after())
     record_and_judge(fault_table, entry)
 
 
 @pytest.mark.parametrize("name", SECOND)
 def test_one_of_two_workers_leaves_gracefully(pipeline, fault_table, name):
-    entry = scenario(stop(name, downtime=10), after_heal=stable_after())
+    entry = scenario(leave(name, downtime=10, kill=False), after_heal=stable_after())
     record_and_judge(fault_table, entry)
 
 
