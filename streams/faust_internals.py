@@ -27,12 +27,17 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("faust.app.base.App", "_new_transport"),
     ("faust.transport.drivers.aiokafka.Consumer", "_new_consumer_thread"),
     ("faust.transport.drivers.aiokafka.AIOKafkaConsumerThread", "_ensure_consumer"),
+    ("faust.transport.consumer.Consumer", "_new_offset"),
+    ("faust.transport.consumer.Consumer", "_acked"),
+    ("faust.transport.consumer.Consumer", "_gap"),
 )
 
 
-async def seek_to_committed_or_beginning(consumer: AIOKafkaConsumer) -> dict:
+async def seek_to_committed_or_beginning(
+        consumer: AIOKafkaConsumer) -> tuple[dict, dict[TP, int]]:
     """Seek every assigned partition to its committed offset, and one with nothing committed
-    (or 0) to its beginning; return the committed offsets, as aiokafka's seek_to_committed does.
+    (or 0) to its beginning; return the committed offsets, as aiokafka's seek_to_committed
+    does, and the beginning offset of each partition sent there.
 
     faust drops the rest of a fetched batch when a rebalance starts or its flow stops, and
     relies on this seek to read those records again. aiokafka's own seek_to_committed moves
@@ -43,19 +48,56 @@ async def seek_to_committed_or_beginning(consumer: AIOKafkaConsumer) -> dict:
     """
     committed = await consumer.seek_to_committed()
     fresh = [tp for tp, offset in committed.items() if not offset or offset <= 0]
-    if fresh:
-        await consumer.seek_to_beginning(*fresh)
-    return committed
+    if not fresh:
+        return committed, {}
+    await consumer.seek_to_beginning(*fresh)
+    starts = await consumer.beginning_offsets(fresh)
+    return committed, {TP(tp.topic, tp.partition): offset for tp, offset in starts.items()}
+
+
+def head_is_done(acked: list[int], gap: Any, head: int | None) -> bool:
+    """Whether the offset after the committed one (`head`) was acknowledged, or is known to
+    hold no record (faust's gap tree): only then may a commit move past it.
+
+    faust's own check lets a commit pass exactly one unacknowledged record at the head, and
+    none at all while nothing is committed (faust-streaming#606); with concurrency > 1 a
+    record still being retried is passed by its neighbours' acks, and a crash then loses it.
+    A head with no record at all (retention, a transaction marker) now holds the commit, and
+    the stall watch shows it: none of our producers writes transactionally.
+    """
+    if head is None or not acked:
+        return True
+    return min(acked) <= head or gap.overlaps_point(head)
 
 
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     async def seek_to_committed(self) -> dict:
-        return await self.call_thread(seek_to_committed_or_beginning, self._ensure_consumer())
+        committed, starts = await self.call_thread(seek_to_committed_or_beginning,
+                                                   self._ensure_consumer())
+        self.consumer.starts.update(starts)
+        return committed
 
 
 class _Consumer(faust_aiokafka.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # partition -> its beginning offset, for partitions with nothing committed
+        self.starts: dict[TP, int] = {}
+
     def _new_consumer_thread(self) -> _ConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self.starts.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+    def _new_offset(self, tp: TP) -> int | None:
+        committed = self._committed_offset[tp]
+        head = committed if committed is not None else self.starts.get(tp)
+        if not head_is_done(self._acked[tp], self._gap[tp], head):
+            return None
+        return super()._new_offset(tp)
 
 
 class _Transport(faust_aiokafka.Transport):

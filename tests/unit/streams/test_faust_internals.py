@@ -80,3 +80,60 @@ def test_every_consuming_worker_uses_the_consumer_that_seeks_uncommitted_partiti
         assert transport.Consumer is faust_internals._Consumer, module.__name__
         thread = transport.Consumer._new_consumer_thread
         assert thread.__qualname__.startswith("_Consumer."), module.__name__
+
+
+@pytest.fixture
+def consumer():
+    """The normalizer app's consumer object (nothing started, no broker needed)."""
+    from streams import normalizer
+
+    return normalizer.app.consumer
+
+
+def _acked(consumer, tp, committed, offsets, start=None):
+    consumer._committed_offset[tp] = committed
+    consumer._acked[tp] = list(offsets)
+    consumer._acked_index[tp] = set(offsets)
+    if start is not None:
+        consumer.starts[tp] = start
+
+
+def test_a_commit_never_passes_a_single_unacked_record_at_the_head(consumer):
+    """faust-streaming#606: with offset 5 still being retried, faust alone commits 7."""
+    from faust.types import TP
+
+    tp = TP("webhooks.stripe.charge", 0)
+    _acked(consumer, tp, 5, [6])
+    assert consumer._new_offset(tp) is None
+    consumer._acked[tp].append(5)
+    consumer._acked_index[tp].add(5)
+    assert consumer._new_offset(tp) == 7
+
+
+def test_with_nothing_committed_the_head_is_the_partition_beginning(consumer):
+    from faust.types import TP
+
+    tp = TP("webhooks.stripe.charge", 1)
+    _acked(consumer, tp, None, [1, 2], start=0)
+    assert consumer._new_offset(tp) is None
+    _acked(consumer, tp, None, [0, 1, 2], start=0)
+    assert consumer._new_offset(tp) == 3
+
+
+def test_offsets_known_to_hold_no_record_count_as_done(consumer):
+    from faust.types import TP
+
+    tp = TP("webhooks.stripe.charge", 2)
+    _acked(consumer, tp, 5, [8, 9])
+    consumer._gap[tp].addi(5, 8)
+    assert consumer._new_offset(tp) == 10
+
+
+@pytest.mark.parametrize(("acked", "head", "done"), [
+    ([], 3, True), ([4], None, True), ([3, 4], 3, True), ([4], 3, False), ([5], 3, False),
+    ([2, 4], 3, True),
+])
+def test_head_is_done(acked, head, done):
+    from intervaltree import IntervalTree
+
+    assert faust_internals.head_is_done(acked, IntervalTree(), head) is done
