@@ -45,3 +45,44 @@ def wait_until_stable(members: dict[str, int], timeout: float = 300,
             return round(time.monotonic() - started, 1)
         time.sleep(1)
     return None
+
+
+async def _group_offsets(bootstrap: str, group: str) -> dict:
+    """Partition -> (committed, end) of one group's consumed partitions."""
+    from aiokafka import AIOKafkaConsumer
+    from offsets import read_offsets
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                request_timeout_ms=5000)
+    await admin.start()
+    await consumer.start()
+    try:
+        return {tp: v for (g, tp), v in (await read_offsets(admin, consumer)).items()
+                if g == group}
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+def committed_now(group: str) -> dict:
+    """Partition -> committed offset of the group, now (taken when a worker leaves)."""
+    return {tp: c for tp, (c, _) in asyncio.run(_group_offsets(cluster_bootstrap(), group)).items()}
+
+
+def served_again(group: str, before: dict, since: float, timeout: float = 180) -> float | None:
+    """Seconds from `since` until every partition that got records after `before` was taken
+    has its committed offset past it: a partition the leaver held (and its dedup table
+    partition) is served again only once the survivor has recovered it. To within faust's
+    commit interval (2.8 s)."""
+    while time.monotonic() - since < timeout:
+        try:
+            now = asyncio.run(_group_offsets(cluster_bootstrap(), group))
+        except Exception:  # noqa: BLE001 - a broker may be on its way back
+            now = {}
+        waiting = [tp for tp, at in before.items()
+                   if tp not in now or (now[tp][1] > at and now[tp][0] <= at)]
+        if not waiting:
+            return round(time.monotonic() - since, 1)
+        time.sleep(0.5)
+    return None

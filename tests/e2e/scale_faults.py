@@ -10,7 +10,7 @@ import time
 
 from aiokafka.admin import AIOKafkaAdminClient
 from faults import component, kill_component, restart_component
-from groups import wait_until_stable
+from groups import committed_now, served_again, wait_until_stable
 from injectors import Fault
 
 from infra.demo import start_services
@@ -34,12 +34,16 @@ def leave(name: str, downtime: float, *, kill: bool) -> Fault:
     `stable_without_s` is how long after it left its group was Stable again with the survivor
     alone: until then its partitions had no consumer. A killed worker is noticed only when
     its session times out (BROKER_SESSION_TIMEOUT_SECONDS); a stopped one says goodbye.
+    `served_again_s` is how long until every partition that got records meanwhile was
+    consumed again: for the normalizer, that includes recovering the moved partitions of its
+    dedup table (from a standby replica, or from the changelog without one).
     """
     notes: dict = {}
     group = GROUP_OF.get(name.split("-")[0])
 
     def inject() -> None:
         server = component(name)
+        before = committed_now(group) if group else {}
         if kill:
             left_at = kill_component(server)
         else:
@@ -48,6 +52,7 @@ def leave(name: str, downtime: float, *, kill: bool) -> Fault:
         if group:
             notes["stable_without_s"] = wait_until_stable({group: 1}, timeout=120,
                                                           since=left_at)
+            notes["served_again_s"] = served_again(group, before, since=left_at)
         time.sleep(max(0.0, downtime - (time.monotonic() - left_at)))
         restart_component(component(name))
 

@@ -204,7 +204,7 @@ COLUMNS = ("fault", "sent", "accepted", "expected", "persisted", "duplicated", "
 
 
 # Shown only when some run measured them (the scale-out runs of test_scale_faults.py).
-OPTIONAL_COLUMNS = ("stable_without_s", "time_to_stable_s")
+OPTIONAL_COLUMNS = ("stable_without_s", "served_again_s", "time_to_stable_s")
 
 
 def format_table(entries: list[dict], columns: tuple[str, ...] = COLUMNS) -> str:
