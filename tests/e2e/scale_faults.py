@@ -59,6 +59,27 @@ def leave(name: str, downtime: float, *, kill: bool) -> Fault:
     return Fault("kill -9" if kill else "stop", name, 0.0, inject, lambda: None, notes=notes)
 
 
+DEDUP_CHANGELOG = f"{_streams.NORMALIZER_APP_ID}-dedup-seen-changelog"
+
+
+async def _records_in(topic: str) -> int:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=cluster_bootstrap(), request_timeout_ms=5000)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        starts, ends = await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
+        return sum(ends[tp] - starts[tp] for tp in tps)
+    finally:
+        await consumer.stop()
+
+
+def dedup_changelog_records() -> int:
+    """Records in the dedup table's changelog: what a recovery without a standby replays."""
+    return asyncio.run(_records_in(DEDUP_CHANGELOG))
+
+
 def node_name(node_id: int) -> str:
     return "kafka" if node_id == 1 else f"kafka-{node_id}"
 

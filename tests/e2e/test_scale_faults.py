@@ -12,14 +12,20 @@ to be Stable again with every worker a member.
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
+from unittest import mock
+
 import pytest
+from faults import component
 from groups import wait_until_stable
 from injectors import pause
 from offsets import GROUPS
-from scale_faults import join, kill_leader, leave
+from scale_faults import dedup_changelog_records, join, kill_leader, leave
 from scenario import fresh_seed, record_and_judge, run_scenario
 
 from contracts.topics import STRIPE_CHARGE
+from infra.demo import start_services
 from infra.kafka_server import configured_nodes
 from infra.services import all_services
 
@@ -55,6 +61,8 @@ def test_a_second_worker_joins_mid_flow(pipeline, fault_table, name):
 @pytest.mark.parametrize("name", SECOND)
 def test_one_of_two_workers_is_killed(pipeline, fault_table, name):
     entry = scenario(leave(name, downtime=10, kill=True), after_heal=stable_after())
+    if name.startswith("normalizer"):
+        entry["changelog_records"] = dedup_changelog_records()
     record_and_judge(fault_table, entry)
 
 
@@ -71,4 +79,37 @@ def test_the_leader_of_a_raw_partition_is_killed(pipeline, fault_table):
 
 def test_a_broker_pauses_30s(pipeline, fault_table):
     entry = scenario(pause("kafka-2", 30), after_heal=stable_after())
+    record_and_judge(fault_table, entry)
+
+
+@contextmanager
+def standby_replicas(count: int):
+    """Both normalizers restarted with `count` standby replicas of the dedup table, and
+    restarted as configured before afterwards."""
+    normalizers = ("normalizer", "normalizer-2")
+
+    def restart() -> None:
+        for name in normalizers:
+            component(name).stop()
+        start_services([component(n) for n in normalizers])
+        wait_until_stable(ALL_MEMBERS)
+
+    with mock.patch.dict(os.environ, {"STREAMS_TABLE_STANDBY_REPLICAS": str(count)}):
+        restart()
+        try:
+            yield
+        finally:
+            os.environ.pop("STREAMS_TABLE_STANDBY_REPLICAS")
+            restart()
+
+
+def test_a_normalizer_is_killed_without_standby_replicas(pipeline, fault_table):
+    """The kill -9 of the second normalizer again, with no standby replica of the dedup
+    table: the survivor rebuilds the moved partitions from the changelog before it serves
+    them (compare served_again_s with the kill -9 row above)."""
+    with standby_replicas(0):
+        entry = scenario(leave("normalizer-2", downtime=10, kill=True),
+                         after_heal=stable_after())
+    entry["fault"] += " (no standby replicas)"
+    entry["changelog_records"] = dedup_changelog_records()
     record_and_judge(fault_table, entry)
