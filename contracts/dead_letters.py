@@ -82,8 +82,13 @@ class PayloadExcerpt:
     truncated: bool
 
 
+# The event id of a dead letter that named no event id: its coordinates. No unified event
+# has such an id, so a review can only reject such a letter (orchestration.review_rules).
+COORDINATES_ID_PREFIX = "dlq:"
+
+
 def source_event_id(topic: str, partition: int, offset: int) -> str:
-    return f"dlq:{topic}:{partition}:{offset}"
+    return f"{COORDINATES_ID_PREFIX}{topic}:{partition}:{offset}"
 
 
 def excerpt_payload(raw: bytes, limit: int = PAYLOAD_EXCERPT_BYTES) -> PayloadExcerpt:

@@ -7,7 +7,11 @@ type, id and signal names it was started with, and a completed id no longer dedu
 a redelivery. tests/unit/contracts/test_contracts_workflows.py pins the values.
 """
 
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 # The task queue the worker polls and the starter starts on, unless settings say otherwise
 # (ORCHESTRATOR_TASK_QUEUE, STREAMS_TEMPORAL_TASK_QUEUE: they must stay equal).
@@ -15,8 +19,10 @@ DEFAULT_TASK_QUEUE = "payments"
 
 # Every workflow answers this query with its status dataclass (orchestration.models).
 STATUS_QUERY = "status"
-# A reviewer's verdict on a quarantined event, sent to its DLQ review workflow.
-REVIEW_DECISION_SIGNAL = "review_decision"
+# A reviewer's verdict on a quarantined event, sent to its DLQ review workflow as a Temporal
+# *update* (a signal until issue 15): the workflow's validator refuses a decision it cannot
+# take, and the caller hears why. Its argument is a ReviewDecision (below).
+REVIEW_DECISION_UPDATE = "review_decision"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +42,47 @@ WORKFLOW_TYPES = (PAYMENT_EVENT.workflow, DLQ_REVIEW.workflow)
 def workflow_id(target: WorkflowTarget, event_id: str) -> str:
     """The one id of the event's workflow, so every delivery reaches the same run."""
     return f"{target.id_prefix}:{event_id}"
+
+
+# --- The review_decision update's argument -------------------------------------------------
+
+REVIEW_DECISIONS = ("approve", "reject")
+# Where the reviewer's name comes from: the OS account running the review CLI, or an identity
+# configured for a non-interactive caller (ORCHESTRATOR_REVIEWER_IDENTITY). Never free text
+# typed with the decision. The audit row (dlq_review_audit) records which.
+IDENTITY_SOURCES = ("os_user", "configured")
+# What a reviewer name may hold (re.fullmatch): an account name, DOMAIN\user, user@realm or
+# uid:<n> (an OS account without a passwd entry); no spaces or control characters to mislead
+# whoever reads the audit.
+REVIEWER_MAX_CHARS = 128
+REVIEWER_PATTERN = rf"^[A-Za-z0-9_][A-Za-z0-9._@+:\\$-]{{0,{REVIEWER_MAX_CHARS - 1}}}$"
+# Why: required with every decision, and bounded so a row stays small (dlq_review_audit's
+# CHECK says the same).
+REVIEW_REASON_MAX_CHARS = 1000
+
+
+@dataclass(slots=True)
+class ReviewDecision:
+    """A reviewer's verdict on one quarantined event (the ``review_decision`` update).
+
+    An approval's ``corrected_event`` must keep the dead letter's event id; when it is None
+    the dead letter's own payload is re-driven, if it already is a unified event. The
+    workflow refuses anything else, and a decision missing a field does not deserialize.
+    """
+
+    decision: str  # one of REVIEW_DECISIONS
+    reviewer: str  # the caller's identity, matching REVIEWER_PATTERN
+    identity_source: str  # one of IDENTITY_SOURCES
+    reason: str  # 1..REVIEW_REASON_MAX_CHARS characters
+    corrected_event: dict[str, Any] | None = None
+
+
+def corrected_event_sha256(event: Mapping[str, Any]) -> str:
+    """The digest the audit keeps instead of the corrected event: sha256 of canonical JSON.
+
+    Canonical means sorted keys, no whitespace, UTF-8, so the CLI, the workflow and anyone
+    re-reading ``payment_events_quarantine.corrected_event`` (jsonb) get the same digest.
+    """
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -31,7 +31,7 @@ from orchestration.models import (
     ValidationResult,
 )
 from orchestration.policies import PERSIST_BUDGET_ACTIVITY
-from orchestration.store import EventConflictError, PaymentStore
+from orchestration.store import AuditConflictError, EventConflictError, PaymentStore
 from telemetry import bind_event_id
 
 _JSON_REQUEST = {"Content-Type": "application/json"}
@@ -154,10 +154,19 @@ class QuarantineActivities:
 
     @activity.defn(name="record_review")
     async def record_review(self, outcome: ReviewOutcome) -> None:
-        """Record the review's outcome on the quarantine row."""
+        """Record the review's outcome on the quarantine row, with its audit row."""
         bind_event_id(outcome.event_id)
-        await self._store.record_review(outcome)
-        self._metrics.reviews.labels(outcome.review_status).inc()
+        try:
+            audited = await self._store.record_review(outcome)
+        except AuditConflictError as err:
+            activity.logger.error("review audit conflicts with its stored row: %s", err)
+            raise ApplicationError(str(err), err.fields, type="AuditConflict",
+                                   non_retryable=True) from err
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as err:
+            raise ApplicationError(f"the review's rows were refused: {err}",
+                                   type="RowRejected", non_retryable=True) from err
+        if audited != "duplicate":  # a retry of a committed write is not a second review
+            self._metrics.reviews.labels(outcome.review_status).inc()
 
 
 class BudgetActivities:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import DeadLetter, PaymentEvent, ValidationIssue
+from contracts.workflows import ReviewDecision
 
 
 @dataclass
@@ -86,13 +87,24 @@ class QuarantineRecord:
 
 
 @dataclass
-class ReviewDecision:
-    """The `review_decision` signal: a reviewer's verdict on a quarantined event."""
+class ReviewAudit:
+    """One dlq_review_audit row: who decided what about which dead letter, when and why.
 
-    decision: str  # "approve" or "reject"
-    reviewer: str
-    corrected_event: dict[str, Any] | None = None
-    reason: str | None = None
+    The fields are the table's columns in order (id and recorded_at aside; a unit test pins
+    them). A run takes one decision, so (workflow_id, run_id) is the row's key: a retried
+    write finds its own row. The corrected event is kept as its digest only.
+    """
+
+    workflow_id: str
+    run_id: str
+    update_id: str | None  # the Temporal update that carried it; None for an expiry
+    event_id: str  # the dead letter's
+    decision: str  # approve, reject or expire
+    reviewer: str | None  # None only for an expiry, which no one decides
+    identity_source: str | None  # contracts.workflows.IDENTITY_SOURCES; None for an expiry
+    reason: str
+    corrected_event_sha256: str | None  # contracts.workflows.corrected_event_sha256
+    decided_at: datetime  # when the workflow accepted the decision (workflow time)
 
 
 @dataclass
@@ -102,6 +114,9 @@ class ReviewOutcome:
     reviewer: str | None = None
     reason: str | None = None
     corrected_event: dict[str, Any] | None = None
+    # Written in the same transaction as the quarantine row; None only from a run that
+    # took its decision before the audit existed.
+    audit: ReviewAudit | None = None
 
 
 @dataclass
@@ -132,6 +147,7 @@ class DLQReviewStatus:
     reviewer: str | None
     dead_letters_received: int
     last_error: str | None
+    decision: str | None = None  # approve or reject, once a reviewer's decision is taken
 
 
 @dataclass
@@ -155,6 +171,7 @@ __all__ = [
     "PersistResult",
     "QuarantineRecord",
     "RetryResult",
+    "ReviewAudit",
     "ReviewDecision",
     "ReviewOutcome",
     "ValidationResult",

@@ -1,15 +1,19 @@
 """`python -m orchestration.review`: review quarantined events; re-drive failed workflows.
 
     python -m orchestration.review list [--status pending]
-    python -m orchestration.review approve <event_id> --reviewer X [--corrected-event-file f.json]
-    python -m orchestration.review reject <event_id> --reviewer X --reason "..."
+    python -m orchestration.review approve <event_id> --reason "..." [--corrected-event-file f.json]
+    python -m orchestration.review reject <event_id> --reason "..."
     python -m orchestration.review failed [--type DLQReviewWorkflow] [--task-queue payments]
     python -m orchestration.review redrive <workflow_id>... | --all [--type ...] [--task-queue ...]
 
-Decisions go to the event's DLQReviewWorkflow (id ``dlq-review:<event_id>``) as a
-``review_decision`` signal; the workflow updates the quarantine row and re-drives an
-approved event. A corrected event is checked here first, so a reviewer hears at once
-about a correction the payment_events table would refuse.
+Decisions go to the event's DLQReviewWorkflow (id ``dlq-review:<event_id>``) as the
+``review_decision`` update; the workflow writes the audit row, updates the quarantine row
+and re-drives an approved event. The reviewer is whoever runs this: the OS account of the
+real uid, or ORCHESTRATOR_REVIEWER_IDENTITY for a caller with no person behind it; there is
+no option to name one. The decision is checked here first with the workflow's own rules
+(orchestration.review_rules), so a reviewer hears at once that a corrected event does not
+keep the dead letter's event id, or would be refused by payment_events; the workflow checks
+again and its refusal is printed too.
 
 ``failed`` lists the workflows (PaymentEventWorkflow unless --type says otherwise) whose
 latest run failed, was terminated, timed out or was cancelled, with why; ``redrive``
@@ -25,21 +29,38 @@ import json
 import sys
 from pathlib import Path
 
-from temporalio.client import Client
+from pydantic import ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError
 
 from contracts import DeadLetter, ValidationIssue
 from contracts.workflows import (
     DLQ_REVIEW,
-    REVIEW_DECISION_SIGNAL,
+    REVIEW_DECISION_UPDATE,
     WORKFLOW_TYPES,
+    ReviewDecision,
+    corrected_event_sha256,
     workflow_id,
 )
-from orchestration import redrive, rules
-from orchestration.models import ReviewDecision
+from orchestration import redrive
+from orchestration.models import DLQReviewStatus
+from orchestration.review_rules import (
+    DecisionRefusedError,
+    check_decision,
+    check_reason,
+    decision_update_id,
+)
+from orchestration.reviewers import Reviewer, client_identity, resolve_reviewer
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
 from telemetry import exit_after_flush
+
+# How long a decision waits for a worker to take or refuse it.
+DECISION_TIMEOUT_SECONDS = 60
 
 
 class ReviewRefusedError(Exception):
@@ -54,14 +75,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     listing.add_argument("--status", choices=["pending", "approved", "rejected", "expired"])
     listing.add_argument("--limit", type=int, default=100)
     approve = commands.add_parser("approve", help="re-drive an event into the normal flow")
-    approve.add_argument("event_id")
-    approve.add_argument("--reviewer", required=True)
-    approve.add_argument("--corrected-event-file", type=Path)
-    approve.add_argument("--reason")
+    approve.add_argument("--corrected-event-file", type=Path,
+                         help="the corrected unified event (JSON); keeps the event id")
     reject = commands.add_parser("reject", help="close a quarantined event")
-    reject.add_argument("event_id")
-    reject.add_argument("--reviewer", required=True)
-    reject.add_argument("--reason", required=True)
+    for command in (approve, reject):
+        command.add_argument("event_id")
+        command.add_argument("--reason", required=True, help="why (kept in the audit)")
+        # Refused, not ignored: a script that still names a reviewer must learn it no longer
+        # decides who the reviewer is.
+        command.add_argument("--reviewer", help=argparse.SUPPRESS)
     failed = commands.add_parser("failed", help="workflows whose latest run did not complete")
     redriven = commands.add_parser("redrive", help="start failed workflows again, same input")
     redriven.add_argument("workflow_ids", nargs="*", metavar="workflow_id")
@@ -76,6 +98,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.command == "redrive" and bool(args.workflow_ids) == args.all:
         parser.error("redrive takes workflow ids, or --all")
+    if getattr(args, "reviewer", None) is not None:
+        parser.error("--reviewer is not taken: the reviewer is the OS account running this "
+                     "command, or ORCHESTRATOR_REVIEWER_IDENTITY")
     return args
 
 
@@ -88,21 +113,36 @@ def _dead_letter_of(row: dict) -> DeadLetter:
     )
 
 
-def check_correction(row: dict, corrected_file: Path | None) -> dict | None:
-    """The corrected event to send (None: the original payload is used as it is)."""
-    if corrected_file is None:
-        data = rules.read_original_payload(_dead_letter_of(row))
-    else:
-        data = json.loads(corrected_file.read_text())
-    event = rules.parse_payment_event(data)
-    unstorable = rules.refuses_storage(rules.check_business_rules(event))
-    if unstorable:
-        raise ReviewRefusedError("corrected event would be refused by payment_events: "
-                                 + "; ".join(i.message for i in unstorable))
-    return None if corrected_file is None else data
+def read_corrected_event(path: Path | None) -> dict | None:
+    """The corrected event file's JSON (None: approve the dead letter's own payload)."""
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise ReviewRefusedError(f"cannot read {path}: {err}") from err
+
+
+def build_decision(args: argparse.Namespace, reviewer: Reviewer, row: dict) -> ReviewDecision:
+    """The decision to send, checked with the workflow's own rules against the row."""
+    if row["review_status"] != "pending":
+        raise ReviewRefusedError(f"{args.event_id} is already {row['review_status']}")
+    corrected = read_corrected_event(getattr(args, "corrected_event_file", None))
+    decision = ReviewDecision(args.command, reviewer.name, reviewer.source,
+                              args.reason.strip(), corrected)
+    try:
+        check_decision(_dead_letter_of(row), decision)
+    except DecisionRefusedError as err:
+        raise ReviewRefusedError(f"cannot {args.command}: {err}") from err
+    return decision
 
 
 async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+    try:
+        reviewer = resolve_reviewer(settings.REVIEWER_IDENTITY)
+        check_reason(args.reason.strip())
+    except DecisionRefusedError as err:
+        raise ReviewRefusedError(f"cannot {args.command}: {err}") from err
     pool = await create_pool(settings.POSTGRES_DSN, 1, 2)
     try:
         row = await PaymentStore(pool).get_quarantine(args.event_id)
@@ -110,22 +150,27 @@ async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> st
         await pool.close()
     if row is None:
         raise ReviewRefusedError(f"{args.event_id} is not in quarantine")
-    if row["review_status"] != "pending":
-        raise ReviewRefusedError(f"{args.event_id} is already {row['review_status']}")
-    corrected = None
-    if args.command == "approve":
-        try:
-            corrected = check_correction(row, args.corrected_event_file)
-        except (rules.CorrectedEventError, ValueError) as err:
-            raise ReviewRefusedError(f"cannot approve: {err}") from err
-    decision = ReviewDecision(args.command, args.reviewer, corrected, args.reason)
-    client = await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
+    decision = build_decision(args, reviewer, row)
+    client = await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE,
+                                  identity=client_identity(reviewer))
+    handle = client.get_workflow_handle(workflow_id(DLQ_REVIEW, args.event_id))
     try:
-        await client.get_workflow_handle(workflow_id(DLQ_REVIEW, args.event_id)).signal(
-            REVIEW_DECISION_SIGNAL, decision)
+        await asyncio.wait_for(handle.execute_update(
+            REVIEW_DECISION_UPDATE, decision, id=decision_update_id(decision),
+            result_type=DLQReviewStatus), DECISION_TIMEOUT_SECONDS)
+    except WorkflowUpdateFailedError as err:
+        raise ReviewRefusedError(f"the review workflow refused it: {err.cause}") from err
     except RPCError as err:
         raise ReviewRefusedError(f"no running review workflow for {args.event_id}: {err}") from err
-    return f"{args.command} sent for {args.event_id} by {args.reviewer}"
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as err:
+        # The same command again is safe: its update id makes it the same update.
+        raise ReviewRefusedError(
+            f"no worker took the decision within {DECISION_TIMEOUT_SECONDS} s; it may still be "
+            "taken once one runs: check `list`, or send the same command again") from err
+    digest = ("" if decision.corrected_event is None else
+              f"; corrected event sha256 {corrected_event_sha256(decision.corrected_event)}")
+    return (f"{args.command} accepted for {args.event_id} by {reviewer.name} "
+            f"({reviewer.source}){digest}")
 
 
 async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
@@ -180,7 +225,12 @@ COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = OrchestratorSettings()
+    try:
+        settings = OrchestratorSettings()
+    except ValidationError as err:
+        names = ", ".join("ORCHESTRATOR_" + str(e["loc"][0]) for e in err.errors())
+        print(f"review: invalid configuration: {names}\n{err}", file=sys.stderr)
+        return 2
     command = COMMANDS[args.command]
     try:
         print(asyncio.run(command(args, settings)))

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from contracts.workflows import DEFAULT_TASK_QUEUE
+from contracts.workflows import DEFAULT_TASK_QUEUE, REVIEWER_PATTERN
 from orchestration.models import PersistBudget
 from orchestration.policies import PERSIST_ROUND_PAUSE, PERSIST_ROUNDS
 
@@ -37,6 +37,9 @@ class OrchestratorSettings(BaseSettings):
     FAILED_WORKFLOWS_SCAN_LIMIT: int = Field(1000, ge=1)
     # How long a quarantined event waits for a reviewer before it is marked expired.
     REVIEW_TIMEOUT_SECONDS: int = Field(7 * 24 * 3600, gt=0)
+    # The review CLI's reviewer when no person runs it (an automated triage job); unset, it
+    # is the OS account running the CLI. Recorded in the audit as "configured".
+    REVIEWER_IDENTITY: str | None = Field(None, pattern=REVIEWER_PATTERN)
     # Moderate on purpose: a workflow task stays open while its local activities run, and
     # on a CPU-starved box 100 open tasks outlive the 10 s task timeout and get heartbeated.
     MAX_CONCURRENT_WORKFLOW_TASKS: int = Field(20, ge=2)

@@ -11,7 +11,7 @@ non-retryable failure so that it is seen, not papered over.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, astuple, fields
 from typing import Any
 
 import asyncpg
@@ -28,7 +28,7 @@ from contracts.storage import (
     QUARANTINE_DIGEST_COLUMNS,
     QUARANTINE_LETTER_COLUMNS,
 )
-from orchestration.models import CustomerHistory, PersistInput, ReviewOutcome
+from orchestration.models import CustomerHistory, PersistInput, ReviewAudit, ReviewOutcome
 from orchestration.payment_state import merge_payment_event
 from orchestration.rules import IDENTITY_FIELDS
 
@@ -49,6 +49,15 @@ _INSERT_QUARANTINE = (
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_QUARANTINE_COLUMNS) + 1))}) "
     "ON CONFLICT (event_id) DO NOTHING"
 )
+# dlq_review_audit (migration 015): ReviewAudit's fields are its columns, in order.
+AUDIT_COLUMNS = tuple(f.name for f in fields(ReviewAudit))
+_INSERT_AUDIT = (
+    f"INSERT INTO dlq_review_audit ({', '.join(AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(AUDIT_COLUMNS) + 1))}) "
+    "ON CONFLICT (workflow_id, run_id) DO NOTHING RETURNING id"
+)
+_SELECT_AUDIT = (f"SELECT {', '.join(AUDIT_COLUMNS)} FROM dlq_review_audit "
+                 "WHERE workflow_id = $1 AND run_id = $2")
 _CUSTOMER_HISTORY = """
 WITH h AS (
     SELECT event_type = ANY($4::text[]) AS ok, amount_cents, provider_created_at
@@ -69,6 +78,16 @@ _PRIOR_FAILURES = """
 SELECT count(*) FROM payment_events
 WHERE payment_id = $1 AND event_type = $2 AND event_id <> $3 AND provider_created_at <= $4
 """
+
+
+class AuditConflictError(Exception):
+    """A run's audit row already holds a different decision (a bug: a run decides once)."""
+
+    def __init__(self, workflow_id: str, run_id: str, fields: list[str]) -> None:
+        super().__init__(f"{workflow_id} run {run_id}: audit row differs in {', '.join(fields)}")
+        self.workflow_id = workflow_id
+        self.run_id = run_id
+        self.fields = fields
 
 
 class EventConflictError(Exception):
@@ -179,18 +198,34 @@ class PaymentStore:
                 letter.event_id,
             )
 
-    async def record_review(self, outcome: ReviewOutcome) -> None:
-        """Close a pending quarantine row; a row already decided is left as it is."""
-        await self._pool.execute(
-            """
-            UPDATE payment_events_quarantine
-            SET review_status = $2, reviewer = $3, decision_reason = $4, corrected_event = $5,
-                reviewed_at = now(), updated_at = now()
-            WHERE event_id = $1 AND review_status = 'pending'
-            """,
-            outcome.event_id, outcome.review_status, outcome.reviewer, outcome.reason,
-            outcome.corrected_event,
-        )
+    async def record_review(self, outcome: ReviewOutcome) -> str | None:
+        """Close a pending quarantine row and write its audit row, in one transaction.
+
+        A row already decided is left as it is. The audit row is keyed by (workflow_id,
+        run_id), so a retried write finds its own row and returns 'duplicate' ('inserted'
+        the first time; None without an audit); a different row under that key raises
+        AuditConflictError and changes nothing.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            audited = None if outcome.audit is None else await _insert_audit(conn, outcome.audit)
+            await conn.execute(
+                """
+                UPDATE payment_events_quarantine
+                SET review_status = $2, reviewer = $3, decision_reason = $4,
+                    corrected_event = $5, reviewed_at = now(), updated_at = now()
+                WHERE event_id = $1 AND review_status = 'pending'
+                """,
+                outcome.event_id, outcome.review_status, outcome.reviewer, outcome.reason,
+                outcome.corrected_event,
+            )
+        return audited
+
+    async def list_review_audit(self, event_id: str) -> list[dict[str, Any]]:
+        """Every audit row of one dead letter, oldest first."""
+        rows = await self._pool.fetch(
+            "SELECT * FROM dlq_review_audit WHERE event_id = $1 ORDER BY decided_at, id",
+            event_id)
+        return [dict(r) for r in rows]
 
     async def list_quarantine(self, status: str | None = None,
                               limit: int = 100) -> list[dict[str, Any]]:
@@ -210,3 +245,13 @@ class PaymentStore:
         row = await self._pool.fetchrow(
             "SELECT * FROM payment_events_quarantine WHERE event_id = $1", event_id)
         return None if row is None else dict(row)
+
+
+async def _insert_audit(conn: asyncpg.Connection, audit: ReviewAudit) -> str:
+    if await conn.fetchval(_INSERT_AUDIT, *astuple(audit)) is not None:
+        return "inserted"
+    stored = await conn.fetchrow(_SELECT_AUDIT, audit.workflow_id, audit.run_id)
+    differing = [name for name in AUDIT_COLUMNS if stored[name] != getattr(audit, name)]
+    if differing:
+        raise AuditConflictError(audit.workflow_id, audit.run_id, differing)
+    return "duplicate"

@@ -1,5 +1,8 @@
 """Workflows: enrich each payment event and persist it exactly once; review dead letters.
 
+DLQReviewWorkflow lives in orchestration/review_workflows.py and is re-exported here, so the
+worker registers both from one place.
+
 Failure policy (also in orchestration/README.md):
 
 * A broken business rule never drops an event. The row is written with
@@ -30,38 +33,21 @@ A starter that sets an execution timeout should set at least 30 minutes.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import (
-    ApplicationError,
-    CancelledError,
-    FailureError,
-    WorkflowAlreadyStartedError,
-)
+from temporalio.exceptions import CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from contracts import DeadLetter, PaymentEvent
-    from contracts.workflows import (
-        DLQ_REVIEW,
-        PAYMENT_EVENT,
-        REVIEW_DECISION_SIGNAL,
-        STATUS_QUERY,
-        workflow_id,
-    )
-    from orchestration.activities import PaymentActivities, QuarantineActivities
+    from contracts import PaymentEvent
+    from contracts.workflows import PAYMENT_EVENT, STATUS_QUERY
+    from orchestration.activities import PaymentActivities
     from orchestration.enrichment import plan_models
     from orchestration.models import (
-        DLQReviewResult,
-        DLQReviewStatus,
         Enrichment,
         PaymentEventResult,
         PaymentEventStatus,
         PersistInput,
-        QuarantineRecord,
-        ReviewDecision,
-        ReviewOutcome,
         ValidationResult,
     )
     from orchestration.policies import (
@@ -76,12 +62,11 @@ with workflow.unsafe.imports_passed_through():
         persist_in_rounds,
         read_worker_budget,
     )
-    from orchestration.rules import (
-        CorrectedEventError,
-        differing_fields,
-        parse_payment_event,
-        read_original_payload,
-    )
+    from orchestration.rules import differing_fields
+
+from orchestration.review_workflows import DLQReviewWorkflow
+
+__all__ = ["DLQReviewWorkflow", "PaymentEventWorkflow"]
 
 _SCORERS = {
     "fraud": PaymentActivities.get_fraud_score,
@@ -170,106 +155,3 @@ class PaymentEventWorkflow:
                 continue
             setattr(enrichment, model, result)
         return enrichment
-
-
-@workflow.defn(name=DLQ_REVIEW.workflow)
-class DLQReviewWorkflow:
-    """Quarantine a dead letter, wait for a reviewer, then re-drive or close it."""
-
-    @workflow.init
-    def __init__(self, dead_letter: DeadLetter) -> None:
-        self._letter = dead_letter
-        self._review_status = "quarantining"
-        self._received = 0
-        self._decision: ReviewDecision | None = None
-        self._corrected: PaymentEvent | None = None
-        self._last_error: str | None = None
-
-    @workflow.signal(name=DLQ_REVIEW.signal)
-    def record_dead_letter(self, dead_letter: DeadLetter) -> None:
-        """Count a (re)delivery of the dead letter from the starter."""
-        self._received += 1
-
-    @workflow.signal(name=REVIEW_DECISION_SIGNAL)
-    def decide(self, decision: ReviewDecision) -> None:
-        """Take the first usable verdict; an unusable one is reported by `status`."""
-        if self._decision is not None:
-            self._last_error = "a decision was already taken; later ones are ignored"
-            return
-        if decision.decision not in ("approve", "reject") or not decision.reviewer:
-            self._last_error = "decision must be approve or reject, with a reviewer"
-            return
-        if decision.decision == "approve":
-            try:
-                self._corrected = parse_payment_event(
-                    decision.corrected_event if decision.corrected_event is not None
-                    else read_original_payload(self._letter))
-            except CorrectedEventError as err:
-                self._last_error = f"approve needs a valid corrected_event: {err}"
-                return
-        self._decision = decision
-        self._last_error = None
-
-    @workflow.query(name=STATUS_QUERY)
-    def status(self) -> DLQReviewStatus:
-        """The review status of this quarantined event."""
-        reviewer = self._decision.reviewer if self._decision else None
-        return DLQReviewStatus(self._letter.event_id, self._review_status, reviewer,
-                               self._received, self._last_error)
-
-    @workflow.run
-    async def run(self, dead_letter: DeadLetter) -> DLQReviewResult:
-        """Persist to quarantine, then approve (re-drive), reject or expire."""
-        record: QuarantineRecord = await persist_in_rounds(
-            lambda: workflow.execute_activity_method(
-                QuarantineActivities.persist_quarantine, dead_letter,
-                start_to_close_timeout=PERSIST_TIMEOUT, retry_policy=PERSIST_RETRY,
-            ),
-            "persist_quarantine", read_worker_budget,
-        )
-        self._review_status = record.review_status
-        if record.review_status != "pending":
-            return DLQReviewResult(dead_letter.event_id, record.review_status)
-        try:
-            await workflow.wait_condition(
-                lambda: self._decision is not None,
-                timeout=timedelta(seconds=record.review_timeout_seconds),
-            )
-        except TimeoutError:
-            await self._record(ReviewOutcome(dead_letter.event_id, "expired"))
-            return DLQReviewResult(dead_letter.event_id, "expired")
-        decision = self._decision
-        if decision is None:  # wait_condition only returns once it is set
-            raise ApplicationError("review ended without a decision", non_retryable=True)
-        if decision.decision == "reject":
-            await self._record(ReviewOutcome(dead_letter.event_id, "rejected", decision.reviewer,
-                                             decision.reason))
-            return DLQReviewResult(dead_letter.event_id, "rejected")
-        corrected = self._corrected
-        if corrected is None:  # decide() sets it with every approval
-            raise ApplicationError("approval without an event to re-drive", non_retryable=True)
-        await self._record(ReviewOutcome(dead_letter.event_id, "approved", decision.reviewer,
-                                         decision.reason, decision.corrected_event))
-        await self._redrive(corrected)
-        return DLQReviewResult(dead_letter.event_id, "approved", corrected.event_id)
-
-    async def _record(self, outcome: ReviewOutcome) -> None:
-        await persist_in_rounds(
-            lambda: workflow.execute_activity_method(
-                QuarantineActivities.record_review, outcome,
-                start_to_close_timeout=PERSIST_TIMEOUT, retry_policy=PERSIST_RETRY,
-            ),
-            "record_review", read_worker_budget,
-        )
-        self._review_status = outcome.review_status
-
-    async def _redrive(self, event: PaymentEvent) -> None:
-        try:
-            await workflow.execute_child_workflow(
-                PaymentEventWorkflow.run, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )
-        except WorkflowAlreadyStartedError:
-            # The corrected event is already in flight from another delivery; that run
-            # persists it, idempotently, so there is nothing more to do here.
-            workflow.logger.info("%s is already being processed", event.event_id)

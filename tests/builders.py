@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import uuid
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,22 @@ def make_dead_letter(**overrides: Any) -> DeadLetter:
     }
     values.update(overrides)
     return DeadLetter(**values)
+
+
+def make_bound_letter(**overrides: Any) -> tuple[DeadLetter, PaymentEvent]:
+    """A dead letter that named its event id, and a corrected event that keeps that id."""
+    event = make_payment_event()
+    letter = make_dead_letter(**{"event_id": event.event_id,
+                                 "provider_event_id": event.provider_event_id, **overrides})
+    return letter, event
+
+
+def event_json(event: PaymentEvent) -> dict[str, Any]:
+    """The event as the JSON object a reviewer writes (RFC 3339 timestamps)."""
+    data = asdict(event)
+    for key in ("provider_created_at", "processed_at"):
+        data[key] = data[key].isoformat()
+    return data
 
 
 @functools.cache

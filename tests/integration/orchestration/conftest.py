@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pwd
 import socket
 import subprocess
 import sys
@@ -16,13 +17,17 @@ import asyncpg
 import httpx
 import pytest
 
+from contracts.workflows import DLQ_REVIEW, STATUS_QUERY, workflow_id
 from orchestration.metrics import Metrics
+from orchestration.models import DLQReviewResult, DLQReviewStatus
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
 from orchestration.worker import build_worker, create_http_client
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PYTHON = sys.executable
+# Who the review CLI says is reviewing when these tests run it: the account running them.
+OS_USER = pwd.getpwuid(os.getuid()).pw_name
 
 
 def free_port() -> int:
@@ -192,3 +197,26 @@ def worker_env(postgres_dsn, temporal_target) -> dict[str, str]:
     """Environment for a `python -m orchestration.worker` subprocess."""
     return {**os.environ, "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target,
             "ORCHESTRATOR_POSTGRES_DSN": postgres_dsn}
+
+
+async def start_review(client, task_queue, letter):
+    """Start the review the way the Faust starter does: signal-with-start."""
+    handle = await client.start_workflow(
+        DLQ_REVIEW.workflow, letter, id=workflow_id(DLQ_REVIEW, letter.event_id),
+        task_queue=task_queue, result_type=DLQReviewResult, start_signal=DLQ_REVIEW.signal,
+        start_signal_args=[letter],
+    )
+    for _ in range(100):
+        status = await handle.query(STATUS_QUERY, result_type=DLQReviewStatus)
+        if status.review_status == "pending":
+            return handle
+        await asyncio.sleep(0.1)
+    raise TimeoutError("quarantine row never written")
+
+
+def review_cli(postgres_dsn, temporal_target, *args, **env) -> subprocess.CompletedProcess:
+    """The review CLI as a reviewer runs it; ``env`` adds variables (USER=... to spoof)."""
+    env = {"ORCHESTRATOR_POSTGRES_DSN": postgres_dsn,
+           "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin", **env}
+    return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=90)

@@ -14,7 +14,7 @@ from temporalio.worker import Worker as TemporalWorker
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
-from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, REVIEW_DECISION_SIGNAL, workflow_id
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, workflow_id
 from streams.codecs import build_dead_letter, encode_dead_letter, encode_event
 from tests.builders import make_payment_event
 
@@ -42,6 +42,10 @@ class StubPaymentEventWorkflow:
         self.received += 1
 
 
+# The stub's own way to end a review; the real workflow takes a decision as an update.
+FINISH_SIGNAL = "finish"
+
+
 @workflow.defn(name=DLQ_REVIEW.workflow)
 class StubDLQReviewWorkflow:
     def __init__(self) -> None:
@@ -58,8 +62,8 @@ class StubDLQReviewWorkflow:
     def dead_letter_received(self, letter: DeadLetter) -> None:
         self.received += 1
 
-    @workflow.signal(name=REVIEW_DECISION_SIGNAL)
-    def review_decision(self, decision: dict) -> None:
+    @workflow.signal(name=FINISH_SIGNAL)
+    def finish(self, decision: dict) -> None:
         self.decided = True
 
     @workflow.query(name="received")
@@ -175,7 +179,7 @@ async def test_one_workflow_per_event_even_with_redeliveries(
     assert sum(a.get("started", 0) for a in counters.values()) == 0
     assert await count_workflows(temporal_client, task_queue) == expected
     for wf_id in review_ids:
-        await temporal_client.get_workflow_handle(wf_id).signal(REVIEW_DECISION_SIGNAL, {})
+        await temporal_client.get_workflow_handle(wf_id).signal(FINISH_SIGNAL, {})
 
 
 async def _count_at_least(client, task_queue: str, n: int):
@@ -214,4 +218,4 @@ async def test_temporal_unavailable_delays_but_loses_nothing(
     assert sum(a.get("started", 0) for a in counters.values()) == expected
     for dl in letters:
         await temporal_client.get_workflow_handle(workflow_id(DLQ_REVIEW, dl.event_id)).signal(
-            REVIEW_DECISION_SIGNAL, {})
+            FINISH_SIGNAL, {})

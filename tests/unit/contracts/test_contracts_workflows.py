@@ -8,7 +8,7 @@ from contracts.workflows import (
     DEFAULT_TASK_QUEUE,
     DLQ_REVIEW,
     PAYMENT_EVENT,
-    REVIEW_DECISION_SIGNAL,
+    REVIEW_DECISION_UPDATE,
     STATUS_QUERY,
     WORKFLOW_TYPES,
     workflow_id,
@@ -23,7 +23,7 @@ def test_the_wire_names_keep_their_values():
         "PaymentEventWorkflow", "payment-event", "event_received")
     assert (DLQ_REVIEW.workflow, DLQ_REVIEW.id_prefix, DLQ_REVIEW.signal) == (
         "DLQReviewWorkflow", "dlq-review", "dead_letter_received")
-    assert (REVIEW_DECISION_SIGNAL, STATUS_QUERY, DEFAULT_TASK_QUEUE) == (
+    assert (REVIEW_DECISION_UPDATE, STATUS_QUERY, DEFAULT_TASK_QUEUE) == (
         "review_decision", "status", "payments")
     assert WORKFLOW_TYPES == ("PaymentEventWorkflow", "DLQReviewWorkflow")
 
@@ -41,7 +41,12 @@ def test_the_worker_registers_what_the_starter_addresses():
     payment, review = definition(PaymentEventWorkflow), definition(DLQReviewWorkflow)
     assert (payment.name, review.name) == WORKFLOW_TYPES
     assert set(payment.signals) == {PAYMENT_EVENT.signal}
-    assert set(review.signals) == {DLQ_REVIEW.signal, REVIEW_DECISION_SIGNAL}
+    # A decision is an update, validated by the workflow so that the caller hears a refusal;
+    # no signal can carry one past that validator.
+    assert set(review.signals) == {DLQ_REVIEW.signal}
+    assert set(review.updates) == {REVIEW_DECISION_UPDATE}
+    assert review.updates[REVIEW_DECISION_UPDATE].validator is not None
+    assert not payment.updates
     assert set(payment.queries) == set(review.queries) == {STATUS_QUERY}
 
 
