@@ -15,6 +15,10 @@ about a correction the payment_events table would refuse.
 latest run failed, was terminated, timed out or was cancelled, with why; ``redrive``
 starts a new run of each with its original input (orchestration/redrive.py). It exits 1
 if a workflow it was given could not be re-driven.
+
+Every command but ``list`` talks to Temporal through the payload codec (encryption/), so
+it needs ``TEMPORAL_CODEC_KEYS`` and ``TEMPORAL_CODEC_KEY_ID``; without them it exits 2,
+naming the setting.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -35,6 +40,7 @@ from contracts.workflows import (
     WORKFLOW_TYPES,
     workflow_id,
 )
+from encryption import CodecSettings, PayloadDecryptionError, invalid_settings
 from orchestration import redrive, rules
 from orchestration.models import ReviewDecision
 from orchestration.settings import OrchestratorSettings
@@ -44,6 +50,10 @@ from telemetry import exit_after_flush
 
 class ReviewRefusedError(Exception):
     """The decision cannot be sent; the message says why."""
+
+
+class ReviewSettingsError(ReviewRefusedError):
+    """A setting the command needs is missing or unusable; the message names it (exit 2)."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -119,7 +129,7 @@ async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> st
         except (rules.CorrectedEventError, ValueError) as err:
             raise ReviewRefusedError(f"cannot approve: {err}") from err
     decision = ReviewDecision(args.command, args.reviewer, corrected, args.reason)
-    client = await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
+    client = await _connect(settings)
     try:
         await client.get_workflow_handle(workflow_id(DLQ_REVIEW, args.event_id)).signal(
             REVIEW_DECISION_SIGNAL, decision)
@@ -171,7 +181,17 @@ async def _find_failed(client: Client, args: argparse.Namespace) -> list[redrive
 
 
 async def _connect(settings: OrchestratorSettings) -> Client:
-    return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
+    """A client that encrypts what it sends and decrypts what it reads (encryption/).
+
+    The codec's settings are read here, not in main: `list` reads PostgreSQL only, and
+    needs no key.
+    """
+    try:
+        codec = CodecSettings()
+    except ValidationError as err:
+        raise ReviewSettingsError(f"invalid configuration: {invalid_settings(err)}\n{err}") from err
+    return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE,
+                                data_converter=codec.data_converter())
 
 
 COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
@@ -184,7 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         print(asyncio.run(command(args, settings)))
-    except (ReviewRefusedError, RPCError) as err:
+    except ReviewSettingsError as err:
+        print(f"review: {err}", file=sys.stderr)
+        return 2
+    except (ReviewRefusedError, RPCError, PayloadDecryptionError) as err:
         print(f"review: {err}", file=sys.stderr)
         return 1
     return 0

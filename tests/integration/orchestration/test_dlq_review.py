@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 from dataclasses import asdict
 
@@ -12,6 +13,7 @@ from conftest import PYTHON, REPO_ROOT, count_rows
 from temporalio.worker import Worker
 
 from contracts.workflows import DLQ_REVIEW, REVIEW_DECISION_SIGNAL, STATUS_QUERY, workflow_id
+from encryption import SETTING_NAMES
 from orchestration.activities import PaymentActivities, QuarantineActivities
 from orchestration.metrics import Metrics
 from orchestration.models import DLQReviewResult, DLQReviewStatus, ReviewDecision
@@ -38,8 +40,10 @@ async def start_review(client, task_queue, letter):
 
 
 def review_cli(postgres_dsn, temporal_target, *args) -> subprocess.CompletedProcess:
+    # The payload codec's key (tests/conftest.py put the stack's in this environment).
+    codec = {name: os.environ[name] for name in SETTING_NAMES}
     env = {"ORCHESTRATOR_POSTGRES_DSN": postgres_dsn,
-           "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin"}
+           "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin", **codec}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=30)
 
