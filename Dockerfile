@@ -30,6 +30,7 @@ RUN uv sync --quiet --frozen --no-dev --no-install-project
 
 COPY contracts ./contracts
 COPY telemetry ./telemetry
+COPY encryption ./encryption
 COPY gateway ./gateway
 COPY streams ./streams
 COPY orchestration ./orchestration

@@ -76,6 +76,10 @@ test-scale: venv toxiproxy ## Rebalances and elections: three brokers, two of ea
 test-compose: venv ## docker-compose.yml under podman: build, run, simulate, reconcile, down
 	infra/compose/test.sh
 
+.PHONY: codec-server
+codec-server: venv ## The Temporal UI's codec endpoint (127.0.0.1:8089) with the stack's key
+	$(PY) -m infra.codec_server
+
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation
 	$(PY) -m infra.demo $(DEMO_ARGS)
 

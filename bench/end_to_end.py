@@ -30,7 +30,7 @@ import httpx
 
 from bench import results
 from bench.cpu import process_tree_cpu
-from bench.orchestration import measure_ceiling
+from bench.orchestration import connect_temporal, measure_ceiling
 from infra.demo import start_services
 from infra.servers import POSTGRES_DSN
 from infra.services import all_services, demo_environment
@@ -114,9 +114,8 @@ def stage_cpu() -> dict[str, float]:
 
 
 async def measure(duration: float) -> tuple[float, dict, dict]:
-    from temporalio.client import Client
 
-    client = await Client.connect("127.0.0.1:7233")
+    client = await connect_temporal("127.0.0.1:7233")
     ceiling = (await measure_ceiling(client, f"e2e{int(time.time())}"))["wf_per_s"]
     before = stage_cpu()
     saturation = await phase(rate=max(ceiling * 1.3, 5.0), duration=duration)

@@ -38,7 +38,9 @@ from bench.cpu import process_cpu
 from bench.events import make_events
 from contracts import PaymentEvent
 from contracts.workflows import PAYMENT_EVENT, workflow_id
+from encryption import CodecSettings
 from infra.migrate import apply_migrations
+from infra.services import codec_environment
 from infra.temporal_server import Temporal
 from orchestration.metrics import Metrics
 from orchestration.models import (
@@ -212,6 +214,13 @@ def start_inference(port: int) -> subprocess.Popen:
     raise RuntimeError("inference did not become ready")
 
 
+async def connect_temporal(target: str = TEMPORAL_TARGET) -> Client:
+    """A client with the pipeline's payload codec and the stack's key: the real and the
+    ceiling runs both pay for encryption, as the running pipeline does."""
+    codec = CodecSettings(**codec_environment())
+    return await Client.connect(target, data_converter=codec.data_converter())
+
+
 async def measure_all() -> dict:
     run = uuid.uuid4().hex[:8]
     scratch = f"bench_orch_{run}"
@@ -224,7 +233,7 @@ async def measure_all() -> dict:
         conn = await asyncpg.connect(dsn)
         await apply_migrations(conn)
         await conn.close()
-        client = await Client.connect(TEMPORAL_TARGET)
+        client = await connect_temporal()
         # The shared 2-core box's load drifts, so the ceiling brackets the default-setting
         # measurement (before and after) and the baseline is the mean of the two.
         ceilings = [await measure_ceiling(client, f"{run}n0")]

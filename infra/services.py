@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from encryption import KEY_ID_SETTING, KEYS_SETTING, SETTING_NAMES, new_key_entry
 from infra.kafka_cluster import bootstrap, replication
 from infra.kafka_server import configured_nodes
 from infra.servers import STATE_DIR, VENV_BIN, Server
@@ -31,9 +32,17 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+# The local stack's payload codec key id; rotation adds another (README, "Temporal payload
+# encryption").
+LOCAL_CODEC_KEY_ID = "local-1"
+
+
 def _generated_secrets() -> dict[str, str]:
-    """Fresh local credentials for every provider the gateway serves."""
+    """Fresh local credentials for every provider the gateway serves, and the key that
+    encrypts Temporal payloads (encryption/)."""
     return {
+        KEYS_SETTING: new_key_entry(LOCAL_CODEC_KEY_ID),
+        KEY_ID_SETTING: LOCAL_CODEC_KEY_ID,
         "GATEWAY_PROVIDERS": "stripe,adyen,braintree,square",
         "STRIPE_WEBHOOK_SECRET": f"whsec_{secrets.token_hex(24)}",
         "ADYEN_HMAC_KEY": secrets.token_hex(32).upper(),
@@ -65,6 +74,12 @@ def demo_environment() -> dict[str, str]:
     env.update(cluster_environment())
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     return env
+
+
+def codec_environment() -> dict[str, str]:
+    """The payload codec's settings every local service, tool and test shares (made once)."""
+    env = demo_environment()
+    return {name: env[name] for name in SETTING_NAMES}
 
 
 def cluster_environment() -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from infra.servers import (
     STATE_DIR,
     TEMPORAL_PORT,
@@ -11,6 +13,13 @@ from infra.servers import (
     StackError,
     is_port_open,
 )
+
+
+def codec_endpoint() -> str:
+    """The codec server's address for the UI (`python -m orchestration.codec_server`)."""
+    from orchestration.codec_server import DEFAULT_PORT, PORT_SETTING
+
+    return f"http://127.0.0.1:{os.environ.get(PORT_SETTING, DEFAULT_PORT)}"
 
 
 class Temporal(Server):
@@ -35,6 +44,9 @@ class Temporal(Server):
             "--sqlite-pragma", "journal_mode=wal",
             "--sqlite-pragma", "synchronous=normal",
             "--log-format", "json", "--log-level", "warn",
+            # The UI asks this endpoint to decrypt payloads; it answers only while an
+            # operator runs `make codec-server` (else the UI shows the ciphertext).
+            "--ui-codec-endpoint", codec_endpoint(),
         ])
 
     def healthy(self) -> bool:

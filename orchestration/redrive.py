@@ -6,10 +6,13 @@ worker's ``orchestration_failed_workflows`` gauge), lists them and re-drives the
 ``python -m orchestration.review failed|redrive``.
 
 Re-driving starts a new run under the same workflow id, on the original task queue, with
-exactly the original input: the payloads are passed through as ``RawValue``, never decoded
-and re-encoded. The reuse policy ALLOW_DUPLICATE_FAILED_ONLY lets the new run in after an
-unsuccessful one and refuses it if a run has completed meanwhile; the payment_events write
-is idempotent by event_id, so a re-drive never doubles a row.
+exactly the original input: the payloads are passed through as ``RawValue``, never
+converted to Python values. A history holds them as the payload codec left them
+(encrypted), so they are decoded by the client's codec first and encrypted again, under
+the current key, on the way out; the failure of a run is decoded the same way. The reuse
+policy ALLOW_DUPLICATE_FAILED_ONLY lets the new run in after an unsuccessful one and
+refuses it if a run has completed meanwhile; the payment_events write is idempotent by
+event_id, so a re-drive never doubles a row.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from temporalio.common import RawValue, WorkflowIDConflictPolicy, WorkflowIDReus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from contracts.workflows import WORKFLOW_TYPES
+from encryption import PayloadDecryptionError
 from orchestration.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -103,7 +107,12 @@ async def close_reason(client: Client, failed: FailedWorkflow) -> str:
     async for event in handle.fetch_history_events(
             event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT):
         if event.HasField("workflow_execution_failed_event_attributes"):
-            return event.workflow_execution_failed_event_attributes.failure.message
+            failure = event.workflow_execution_failed_event_attributes.failure
+            # Its message is encrypted (encoded attributes); the client's converter opens it.
+            try:
+                return str(await client.data_converter.decode_failure(failure))
+            except PayloadDecryptionError as err:
+                return f"{failure.message} ({err})"
         if event.HasField("workflow_execution_terminated_event_attributes"):
             return event.workflow_execution_terminated_event_attributes.reason
     return failed.status
@@ -125,9 +134,12 @@ async def redrive(client: Client, workflow_id: str) -> Redrive:
                 for name, field in (("execution_timeout", "workflow_execution_timeout"),
                                     ("run_timeout", "workflow_run_timeout"))
                 if started.HasField(field)}
+    payloads = list(started.input.payloads)
+    if client.data_converter.payload_codec is not None:
+        payloads = await client.data_converter.payload_codec.decode(payloads)
     try:
         new = await client.start_workflow(
-            started.workflow_type.name, args=[RawValue(p) for p in started.input.payloads],
+            started.workflow_type.name, args=[RawValue(p) for p in payloads],
             id=workflow_id, task_queue=started.task_queue.name,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL, **timeouts)

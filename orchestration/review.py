@@ -19,6 +19,10 @@ again and its refusal is printed too.
 latest run failed, was terminated, timed out or was cancelled, with why; ``redrive``
 starts a new run of each with its original input (orchestration/redrive.py). It exits 1
 if a workflow it was given could not be re-driven.
+
+Every command but ``list`` talks to Temporal through the payload codec (encryption/), so
+it needs ``TEMPORAL_CODEC_KEYS`` and ``TEMPORAL_CODEC_KEY_ID``; without them it exits 2,
+naming the setting.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from contracts.workflows import (
     corrected_event_sha256,
     workflow_id,
 )
+from encryption import CodecSettings, PayloadDecryptionError, invalid_settings
 from orchestration import redrive
 from orchestration.models import DLQReviewStatus
 from orchestration.review_rules import (
@@ -65,6 +70,10 @@ DECISION_TIMEOUT_SECONDS = 60
 
 class ReviewRefusedError(Exception):
     """The decision cannot be sent; the message says why."""
+
+
+class ReviewSettingsError(ReviewRefusedError):
+    """A setting the command needs is missing or unusable; the message names it (exit 2)."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -151,8 +160,7 @@ async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> st
     if row is None:
         raise ReviewRefusedError(f"{args.event_id} is not in quarantine")
     decision = build_decision(args, reviewer, row)
-    client = await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE,
-                                  identity=client_identity(reviewer))
+    client = await _connect(settings, identity=client_identity(reviewer))
     handle = client.get_workflow_handle(workflow_id(DLQ_REVIEW, args.event_id))
     try:
         await asyncio.wait_for(handle.execute_update(
@@ -215,8 +223,19 @@ async def _find_failed(client: Client, args: argparse.Namespace) -> list[redrive
                                                 args.limit)]
 
 
-async def _connect(settings: OrchestratorSettings) -> Client:
-    return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
+async def _connect(settings: OrchestratorSettings, identity: str | None = None) -> Client:
+    """A client that encrypts what it sends and decrypts what it reads (encryption/).
+
+    The codec's settings are read here, not in main: `list` reads PostgreSQL only, and
+    needs no key.
+    """
+    try:
+        codec = CodecSettings()
+    except ValidationError as err:
+        raise ReviewSettingsError(f"invalid configuration: {invalid_settings(err)}\n{err}") from err
+    extra = {"identity": identity} if identity else {}
+    return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE,
+                                data_converter=codec.data_converter(), **extra)
 
 
 COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
@@ -234,7 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     command = COMMANDS[args.command]
     try:
         print(asyncio.run(command(args, settings)))
-    except (ReviewRefusedError, RPCError) as err:
+    except ReviewSettingsError as err:
+        print(f"review: {err}", file=sys.stderr)
+        return 2
+    except (ReviewRefusedError, RPCError, PayloadDecryptionError) as err:
         print(f"review: {err}", file=sys.stderr)
         return 1
     return 0

@@ -21,6 +21,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from encryption import CodecSettings, invalid_settings
 from orchestration.activities import BudgetActivities, PaymentActivities, QuarantineActivities
 from orchestration.health import HealthServer
 from orchestration.metrics import Metrics
@@ -85,19 +86,20 @@ def create_http_client(settings: OrchestratorSettings) -> aiohttp.ClientSession:
     )
 
 
-async def connect_temporal(settings: OrchestratorSettings) -> Client:
+async def connect_temporal(settings: OrchestratorSettings, codec: CodecSettings) -> Client:
+    """The worker's client: every payload and failure it writes is encrypted (encryption/)."""
     options = {}
     if settings.SDK_METRICS_PORT:
         # The SDK serves its own worker metrics (poll and task latencies) on this port.
         address = f"{settings.HEALTH_HOST}:{settings.SDK_METRICS_PORT}"
         options["runtime"] = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(address)))
     return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE,
-                                **options)
+                                data_converter=codec.data_converter(), **options)
 
 
-async def serve(settings: OrchestratorSettings) -> None:
+async def serve(settings: OrchestratorSettings, codec: CodecSettings) -> None:
     """Run until SIGTERM/SIGINT, then shut down gracefully."""
-    client = await connect_temporal(settings)
+    client = await connect_temporal(settings, codec)
     pool = await create_pool(settings.POSTGRES_DSN, settings.POSTGRES_POOL_MIN,
                              settings.POSTGRES_POOL_MAX)
     http = create_http_client(settings)
@@ -144,8 +146,14 @@ def main() -> int:
         names = ", ".join("ORCHESTRATOR_" + str(e["loc"][0]) for e in err.errors())
         print(f"orchestration.worker: invalid configuration: {names}\n{err}", file=sys.stderr)
         return 2
+    try:
+        codec = CodecSettings()
+    except ValidationError as err:
+        print(f"orchestration.worker: invalid configuration: {invalid_settings(err)}\n{err}",
+              file=sys.stderr)
+        return 2
     configure_logging("orchestration-worker", settings.LOG_LEVEL)
-    asyncio.run(serve(settings))
+    asyncio.run(serve(settings, codec))
     return 0
 
 

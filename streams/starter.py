@@ -33,6 +33,7 @@ from contracts.dead_letters import DeadLetter, ValidationIssue
 from contracts.events import PaymentEvent
 from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
 from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WorkflowTarget
+from encryption import CodecSettings
 from streams import views
 from streams.codecs import build_dead_letter
 from streams.faust_internals import App
@@ -61,8 +62,12 @@ dlq_topic = app.topic(settings.TOPIC_VALIDATION_DLQ, schema=DeadLetteringSchema(
 gateway_dlq_topic = app.topic(settings.TOPIC_WEBHOOKS_DLQ, key_type=bytes, value_type=bytes,
                               key_serializer="raw", value_serializer="raw")
 counters = AgentCounters("starter")
+# Every event and dead letter is encrypted before it reaches Temporal (encryption/); a
+# missing or unusable TEMPORAL_CODEC_KEYS or TEMPORAL_CODEC_KEY_ID stops the worker here,
+# at import, naming the setting, like StreamsSettings above.
 starter = WorkflowStarter(settings.TEMPORAL_TARGET, settings.TEMPORAL_NAMESPACE,
-                          settings.TEMPORAL_TASK_QUEUE, settings.STARTER_RETRY_MAX_SECONDS)
+                          settings.TEMPORAL_TASK_QUEUE, settings.STARTER_RETRY_MAX_SECONDS,
+                          data_converter=CodecSettings().data_converter())
 PARKED = Counter(
     "streams_starter_parked_dead_letters",
     "Dead letters whose review workflow Temporal refused to start for good; each is logged "

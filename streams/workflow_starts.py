@@ -25,6 +25,7 @@ from typing import Any
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.converter import DataConverter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -95,19 +96,26 @@ def start_outcome(handle: WorkflowHandle) -> str:
 
 
 class WorkflowStarter:
-    """Signal-with-start against one namespace and task queue, with a lazily made client."""
+    """Signal-with-start against one namespace and task queue, with a lazily made client.
+
+    ``data_converter`` is required: the pipeline's one is the payload codec's
+    (``encryption.CodecSettings().data_converter()``), so that no event reaches Temporal's
+    history in the clear.
+    """
 
     def __init__(self, target: str, namespace: str, task_queue: str,
-                 retry_cap_seconds: float = 30.0) -> None:
+                 retry_cap_seconds: float = 30.0, *, data_converter: DataConverter) -> None:
         self.target, self.namespace, self.task_queue = target, namespace, task_queue
         self.retry_cap_seconds = retry_cap_seconds
+        self.data_converter = data_converter
         self._client: Client | None = None
         self._lock = asyncio.Lock()
 
     async def client(self) -> Client:
         async with self._lock:
             if self._client is None:
-                self._client = await Client.connect(self.target, namespace=self.namespace)
+                self._client = await Client.connect(self.target, namespace=self.namespace,
+                                                    data_converter=self.data_converter)
             return self._client
 
     async def check_health(self) -> bool:

@@ -20,6 +20,21 @@ os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".stack" / "dagster"))
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
 
+
+def _use_the_stacks_codec_key() -> None:
+    """Temporal payloads are encrypted (encryption/) with a key the stack generates once,
+    like its webhook secrets. Every client a test makes, and every worker, starter or review
+    CLI it starts (they inherit this environment), must hold the one the stack's own
+    services hold, so the stack's key wins over anything already set. Only the codec's two
+    settings are exported: the rest of the stack's secrets would change what unit tests see.
+    """
+    from infra.services import codec_environment
+
+    os.environ.update(codec_environment())
+
+
+_use_the_stacks_codec_key()
+
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TEMPORAL_TARGET = os.environ.get("TEMPORAL_TARGET", "127.0.0.1:7233")
 POSTGRES_DSN = os.environ.get("POSTGRES_DSN", "postgresql://payments@127.0.0.1:55432/payments")
@@ -76,9 +91,13 @@ def temporal_target(stack) -> str:
 
 @pytest.fixture(scope="session")
 async def temporal_client(temporal_target):
+    """A client with the pipeline's payload codec, as the worker, starter and CLI have."""
     from temporalio.client import Client
 
-    return await Client.connect(temporal_target, namespace="default")
+    from encryption import CodecSettings
+
+    return await Client.connect(temporal_target, namespace="default",
+                                data_converter=CodecSettings().data_converter())
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,8 @@ class TemporalReader:
     @classmethod
     async def connect(cls, target: str, namespace: str, ui_url: str,
                       within: float) -> TemporalReader:
+        # No payload codec (encryption/): a description decodes no payload, so a trace
+        # needs no key, and an operator tracing a payment is not handed one.
         try:
             client = await asyncio.wait_for(Client.connect(target, namespace=namespace), within)
         except (RPCError, RuntimeError, OSError, TimeoutError) as err:

@@ -1,9 +1,11 @@
 """The import rules every folder's README states, read from the AST of every product module.
 
 - A service (gateway, streams, orchestration, batch, inference) imports, of the project's
-  packages, only ``contracts`` and ``telemetry``: never another service, infra or bench.
+  packages, only ``contracts``, ``telemetry`` and ``encryption``: never another service,
+  infra or bench.
 - ``contracts`` imports only the standard library, so any service can depend on it.
-- ``telemetry`` imports only ``contracts`` of the project.
+- ``telemetry`` and ``encryption`` (the Temporal payload codec) import only ``contracts``
+  of the project.
 - ``infra`` and ``bench`` may import any product package (they run the services).
 - No product module imports ``tests``.
 Imports inside functions count too; relative imports stay inside their own package.
@@ -19,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = frozenset({"gateway", "streams", "orchestration", "batch", "inference"})
-SHARED = frozenset({"contracts", "telemetry"})
+SHARED = frozenset({"contracts", "telemetry", "encryption"})
 TOOLS = frozenset({"infra", "bench"})
 PRODUCT = SERVICES | SHARED | TOOLS
 PROJECT = PRODUCT | {"tests"}
@@ -28,6 +30,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     **{service: SHARED for service in SERVICES},
     "contracts": frozenset(),
     "telemetry": frozenset({"contracts"}),
+    "encryption": frozenset({"contracts"}),
     **{tool: PRODUCT for tool in TOOLS},
 }
 

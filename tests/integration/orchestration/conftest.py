@@ -215,8 +215,13 @@ async def start_review(client, task_queue, letter):
 
 
 def review_cli(postgres_dsn, temporal_target, *args, **env) -> subprocess.CompletedProcess:
-    """The review CLI as a reviewer runs it; ``env`` adds variables (USER=... to spoof)."""
+    """The review CLI as a reviewer runs it; ``env`` adds variables (USER=... to spoof).
+    It holds the payload codec's key (tests/conftest.py put the stack's in this environment)."""
+    from encryption import SETTING_NAMES
+
+    codec = {name: os.environ[name] for name in SETTING_NAMES}
     env = {"ORCHESTRATOR_POSTGRES_DSN": postgres_dsn,
-           "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin", **env}
+           "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin", **codec,
+           **env}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=90)

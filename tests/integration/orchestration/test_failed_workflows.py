@@ -73,7 +73,8 @@ async def test_a_workflow_failed_by_a_long_outage_is_counted_listed_and_redriven
     wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
     try:
         await asyncio.to_thread(wait_http_ok, f"http://127.0.0.1:{health}/health", broken)
-        starter = WorkflowStarter(temporal_target, "default", queue)
+        starter = WorkflowStarter(temporal_target, "default", queue,
+                                  data_converter=temporal_client.data_converter)
         assert await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event) == "started"
         with pytest.raises(WorkflowFailureError) as failure:
             await temporal_client.get_workflow_handle(wf_id).result()
@@ -92,8 +93,8 @@ async def test_a_workflow_failed_by_a_long_outage_is_counted_listed_and_redriven
     # The budget was read into the history: the failed run replays deterministically.
     failed_run = (await temporal_client.get_workflow_handle(wf_id).describe()).run_id
     history = await temporal_client.get_workflow_handle(wf_id, run_id=failed_run).fetch_history()
-    await Replayer(workflows=[PaymentEventWorkflow],
-                   workflow_runner=workflow_runner()).replay_workflow(history)
+    await Replayer(workflows=[PaymentEventWorkflow], workflow_runner=workflow_runner(),
+                   data_converter=temporal_client.data_converter).replay_workflow(history)
 
     review_env = {**worker_env, "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target}
     listed = await review(review_env, "failed", "--task-queue", queue)

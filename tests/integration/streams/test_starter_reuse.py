@@ -66,8 +66,9 @@ async def queue(temporal_client, unique):
 
 
 @pytest.fixture
-def starter(temporal_target, queue):
-    return WorkflowStarter(temporal_target, "default", queue, retry_cap_seconds=1)
+def starter(temporal_target, temporal_client, queue):
+    return WorkflowStarter(temporal_target, "default", queue, retry_cap_seconds=1,
+                           data_converter=temporal_client.data_converter)
 
 
 async def closed(client, wf_id: str, status: WorkflowExecutionStatus) -> str:
@@ -143,8 +144,10 @@ async def test_a_completed_run_is_already_done(starter, temporal_client, unique)
     assert (await temporal_client.get_workflow_handle(wf_id).describe()).run_id == done_run
 
 
-async def test_a_namespace_that_does_not_exist_is_refused_at_once(temporal_target, unique):
-    starter = WorkflowStarter(temporal_target, f"no-such-namespace-{unique}", "q")
+async def test_a_namespace_that_does_not_exist_is_refused_at_once(temporal_target,
+                                                                  temporal_client, unique):
+    starter = WorkflowStarter(temporal_target, f"no-such-namespace-{unique}", "q",
+                              data_converter=temporal_client.data_converter)
     event = scripted(unique, "ns", "complete")
     with pytest.raises(StartRefusedError) as refused:
         await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event,
