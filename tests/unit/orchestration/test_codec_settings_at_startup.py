@@ -33,7 +33,7 @@ def test_the_worker_stops_naming_a_key_id_outside_the_ring(monkeypatch, capsys):
 
 
 @pytest.mark.parametrize("argv", [["failed"], ["redrive", "--all"],
-                                  ["reject", "x", "--reviewer", "r", "--reason", "y"]])
+                                  ["reject", "x", "--reason", "y"]])
 def test_the_review_cli_stops_naming_a_missing_key_before_temporal(no_codec_key, capsys, argv,
                                                                    monkeypatch):
     async def no_quarantine_row_needed(args, settings):
