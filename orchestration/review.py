@@ -25,6 +25,7 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
@@ -37,7 +38,7 @@ from contracts.workflows import (
 )
 from orchestration import redrive, rules
 from orchestration.models import ReviewDecision
-from orchestration.settings import OrchestratorSettings
+from orchestration.settings import MissingSettingError, ReviewSettings
 from orchestration.store import PaymentStore, create_pool
 from telemetry import exit_after_flush
 
@@ -102,8 +103,8 @@ def check_correction(row: dict, corrected_file: Path | None) -> dict | None:
     return None if corrected_file is None else data
 
 
-async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
-    pool = await create_pool(settings.POSTGRES_DSN, 1, 2)
+async def decide(args: argparse.Namespace, settings: ReviewSettings) -> str:
+    pool = await create_pool(settings.review_dsn(), 1, 2)
     try:
         row = await PaymentStore(pool).get_quarantine(args.event_id)
     finally:
@@ -128,8 +129,8 @@ async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> st
     return f"{args.command} sent for {args.event_id} by {args.reviewer}"
 
 
-async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
-    pool = await create_pool(settings.POSTGRES_DSN, 1, 2)
+async def list_quarantine(args: argparse.Namespace, settings: ReviewSettings) -> str:
+    pool = await create_pool(settings.review_dsn(), 1, 2)
     try:
         rows = await PaymentStore(pool).list_quarantine(args.status, args.limit)
     finally:
@@ -140,7 +141,7 @@ async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettin
     return "\n".join(lines)
 
 
-async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+async def list_failed(args: argparse.Namespace, settings: ReviewSettings) -> str:
     client = await _connect(settings)
     failed = await _find_failed(client, args)
     lines = [f"{'workflow_id':<56} {'status':<10} {'closed_at':<26} {'task_queue':<16} reason"]
@@ -152,7 +153,7 @@ async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) 
     return "\n".join(lines)
 
 
-async def redrive_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+async def redrive_failed(args: argparse.Namespace, settings: ReviewSettings) -> str:
     client = await _connect(settings)
     ids = args.workflow_ids or [wf.workflow_id for wf in await _find_failed(client, args)]
     results = [await redrive.redrive(client, wf_id) for wf_id in ids]
@@ -170,7 +171,7 @@ async def _find_failed(client: Client, args: argparse.Namespace) -> list[redrive
                                                 args.limit)]
 
 
-async def _connect(settings: OrchestratorSettings) -> Client:
+async def _connect(settings: ReviewSettings) -> Client:
     return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
 
 
@@ -180,10 +181,18 @@ COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = OrchestratorSettings()
+    try:
+        settings = ReviewSettings()
+    except ValidationError as err:
+        names = ", ".join(str(e["loc"][0]) for e in err.errors())
+        print(f"review: invalid setting {names}: {err}", file=sys.stderr)
+        return 2
     command = COMMANDS[args.command]
     try:
         print(asyncio.run(command(args, settings)))
+    except MissingSettingError as err:
+        print(f"review: {err}", file=sys.stderr)
+        return 2
     except (ReviewRefusedError, RPCError) as err:
         print(f"review: {err}", file=sys.stderr)
         return 1
