@@ -50,8 +50,7 @@ class RolesSettings(BaseSettings):
 class MigrateSettings(BaseSettings):
     """The owner's DSN: migrations create and alter tables, so only the owner runs them."""
 
-    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True,
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
 
     POSTGRES_DSN: str = Field(validation_alias="MIGRATE_POSTGRES_DSN")
 

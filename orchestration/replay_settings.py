@@ -22,7 +22,7 @@ _DSN = "ORCHESTRATOR_READER_POSTGRES_DSN"
 
 class ReplaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore",
-                                      hide_input_in_errors=True, populate_by_name=True)
+                                      hide_input_in_errors=True)
 
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         default="127.0.0.1:9092",

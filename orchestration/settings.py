@@ -37,8 +37,10 @@ def setting_name(model: type[BaseSettings], field: str) -> str:
 
 
 class OrchestratorSettings(BaseSettings):
+    # No populate_by_name: a subclass that reads its DSN under another name (the review CLI,
+    # the trace) must never fall back to the worker's ORCHESTRATOR_POSTGRES_DSN.
     model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore",
-                                      hide_input_in_errors=True, populate_by_name=True)
+                                      hide_input_in_errors=True)
 
     TEMPORAL_TARGET: str = "127.0.0.1:7233"
     TEMPORAL_NAMESPACE: str = "default"

@@ -156,12 +156,13 @@ def store(pg) -> PaymentStore:
 
 
 @pytest.fixture
-async def start_worker(temporal_client, postgres_dsn, inference_url, unique):
-    """Start an in-process worker on a unique task queue; returns its task queue."""
+async def start_worker(temporal_client, role_dsn, inference_url, unique):
+    """Start an in-process worker on a unique task queue; returns its task queue. It signs in
+    as the worker role (payments_worker), so its grants are what these tests exercise."""
     stack = contextlib.AsyncExitStack()
 
     async def start(**overrides) -> str:
-        values = {"TASK_QUEUE": f"test-orch-{unique}", "POSTGRES_DSN": postgres_dsn,
+        values = {"TASK_QUEUE": f"test-orch-{unique}", "POSTGRES_DSN": role_dsn("worker"),
                   "INFERENCE_URL": inference_url, "POSTGRES_POOL_MIN": 0, **overrides}
         settings = OrchestratorSettings(**values)
         pool = await create_pool(settings.POSTGRES_DSN, settings.POSTGRES_POOL_MIN,
@@ -188,7 +189,7 @@ async def count_rows(pool: asyncpg.Pool, event_id: str) -> int:
 
 
 @pytest.fixture
-def worker_env(postgres_dsn, temporal_target) -> dict[str, str]:
-    """Environment for a `python -m orchestration.worker` subprocess."""
+def worker_env(role_dsn, temporal_target) -> dict[str, str]:
+    """Environment for a `python -m orchestration.worker` subprocess (the worker role)."""
     return {**os.environ, "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target,
-            "ORCHESTRATOR_POSTGRES_DSN": postgres_dsn}
+            "ORCHESTRATOR_POSTGRES_DSN": role_dsn("worker")}

@@ -37,8 +37,9 @@ async def start_review(client, task_queue, letter):
     raise TimeoutError("quarantine row never written")
 
 
-def review_cli(postgres_dsn, temporal_target, *args) -> subprocess.CompletedProcess:
-    env = {"ORCHESTRATOR_POSTGRES_DSN": postgres_dsn,
+def review_cli(reviewer_dsn, temporal_target, *args) -> subprocess.CompletedProcess:
+    """The CLI as a reviewer runs it: signed in as the reviewer role (payments_reviewer)."""
+    env = {"ORCHESTRATOR_REVIEW_POSTGRES_DSN": reviewer_dsn,
            "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin"}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=30)
@@ -52,16 +53,17 @@ def as_json(event) -> dict:
 
 
 async def test_approve_from_the_cli_redrives_the_corrected_event(
-        temporal_client, start_worker, store, pg, postgres_dsn, temporal_target, tmp_path):
+        temporal_client, start_worker, store, pg, role_dsn, temporal_target, tmp_path):
+    reviewer = role_dsn("reviewer")
     queue = await start_worker()
     letter = make_dead_letter()
     handle = await start_review(temporal_client, queue, letter)
-    listed = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target,
+    listed = await asyncio.to_thread(review_cli, reviewer, temporal_target,
                                      "list", "--status", "pending", "--limit", "100000")
     assert letter.event_id in listed.stdout
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(as_json(make_payment_event(amount_cents=10**9))))
-    refused = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, "approve",
+    refused = await asyncio.to_thread(review_cli, reviewer, temporal_target, "approve",
                                       letter.event_id, "--reviewer", "ana",
                                       "--corrected-event-file", str(bad))
     assert refused.returncode == 1 and "refused by payment_events" in refused.stderr
@@ -69,7 +71,7 @@ async def test_approve_from_the_cli_redrives_the_corrected_event(
     good = tmp_path / "good.json"
     good.write_text(json.dumps(as_json(corrected)))
 
-    approved = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, "approve",
+    approved = await asyncio.to_thread(review_cli, reviewer, temporal_target, "approve",
                                        letter.event_id, "--reviewer", "ana",
                                        "--corrected-event-file", str(good))
 
