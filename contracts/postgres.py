@@ -39,7 +39,7 @@ def check_password(name: str, password: str) -> str:
     if is_placeholder(password):
         raise ValueError(f"{name} holds a placeholder password, not a generated one")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f"{name}'s password must be at least {MIN_PASSWORD_LENGTH} "
+        raise ValueError(f"{name}: the password must be at least {MIN_PASSWORD_LENGTH} "
                          f"characters; it has {len(password)}")
     return password
 

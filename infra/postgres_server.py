@@ -105,7 +105,7 @@ class Postgres(Server):
 
         # initdb reads the superuser's password from a file only its user can read.
         pwfile = self.home / "initdb.pw"
-        pwfile.write_text(setting("POSTGRES_ADMIN_PASSWORD") + "\n")
+        pwfile.write_text(setting("POSTGRES_ADMIN_PASSWORD", environment=False) + "\n")
         pwfile.chmod(0o600)
         self._chown(pwfile)
         try:
@@ -144,7 +144,8 @@ class Postgres(Server):
         from infra.stack_env import ENV_FILE, setting
 
         try:
-            return postgres_ready(POSTGRES_PORT, setting("POSTGRES_ADMIN_PASSWORD"))
+            return postgres_ready(POSTGRES_PORT,
+                                  setting("POSTGRES_ADMIN_PASSWORD", environment=False))
         except (asyncpg.InvalidPasswordError,
                 asyncpg.InvalidAuthorizationSpecificationError) as err:
             raise StackError(f"postgres: the cluster in {self.data} refuses the superuser's "

@@ -53,11 +53,11 @@ async def _prepare_database(server: Postgres) -> None:
     """Roles and their passwords (as the superuser), password sign-in only, then the
     migrations and grants (as the owner); every step is idempotent."""
     from infra.migrate import migrate
-    from infra.roles import ROLES, apply_roles
-    from infra.stack_env import admin_dsn, read
+    from infra.roles import ADMIN, ROLES, apply_roles
+    from infra.stack_env import read
 
-    values = read()
-    await apply_roles(admin_dsn(), {r.password: values[r.password] for r in ROLES})
+    values = read()  # this stack's own file, never the environment's values
+    await apply_roles(values[ADMIN.dsns[0][0]], {r.password: values[r.password] for r in ROLES})
     if server.secure():
         print("postgres: every connection now signs in with its role's password")
     for migration in await migrate(values["MIGRATE_POSTGRES_DSN"]):

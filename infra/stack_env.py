@@ -123,9 +123,11 @@ def ensure(generated: Mapping[str, str] | None = None, derive: Iterable[Derive] 
         return values
 
 
-def setting(name: str, path: Path = ENV_FILE) -> str:
-    """One line of the file; the environment wins, as it does for pydantic-settings."""
-    if value := os.environ.get(name):
+def setting(name: str, path: Path = ENV_FILE, environment: bool = True) -> str:
+    """One line of the file. For tools and tests the environment wins, as it does for
+    pydantic-settings; the stack itself (``environment=False``) reads its own file only, so
+    a shell that sourced another stack's file never points it elsewhere."""
+    if environment and (value := os.environ.get(name)):
         return value
     try:
         return read(path)[name]

@@ -91,7 +91,7 @@ def service_environment(service: str) -> dict[str, str]:
 def _via(lk: Link, name: str) -> str:
     from infra.stack_env import setting
 
-    url = urlsplit(setting(name))
+    url = urlsplit(setting(name, environment=False))  # what the stack gives the service
     return urlunsplit(url._replace(netloc=f"{url.netloc.rsplit('@', 1)[0]}@127.0.0.1:"
                                           f"{lk.proxy_port}"))
 

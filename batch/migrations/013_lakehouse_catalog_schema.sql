@@ -7,5 +7,14 @@
 -- here with its rows, so the lake keeps its tables.
 
 CREATE SCHEMA IF NOT EXISTS lakehouse;
-ALTER TABLE IF EXISTS public.iceberg_tables SET SCHEMA lakehouse;
-ALTER TABLE IF EXISTS public.iceberg_namespace_properties SET SCHEMA lakehouse;
+
+DO $$
+BEGIN
+    IF to_regclass('public.iceberg_tables') IS NOT NULL THEN
+        ALTER TABLE public.iceberg_tables SET SCHEMA lakehouse;
+    END IF;
+    IF to_regclass('public.iceberg_namespace_properties') IS NOT NULL THEN
+        ALTER TABLE public.iceberg_namespace_properties SET SCHEMA lakehouse;
+    END IF;
+END
+$$;
