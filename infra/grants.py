@@ -23,6 +23,7 @@ from contracts.postgres import LAKE_CATALOG_SCHEMA
 from infra.roles import BATCH, GRANTEES, OWNER, READER, REVIEWER, WORKER, Role
 
 PRIVILEGES = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
+_ADVISORY_LOCK_KEY = 0x4752414E  # any constant, the same for every runner
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,5 +111,8 @@ async def apply_grants(conn: asyncpg.Connection, grants: tuple[Grant, ...] = GRA
     """Apply ``grant_statements`` for the connection's database, all or nothing."""
     database = await conn.fetchval("SELECT current_database()")
     async with conn.transaction():
+        # Two runners at once would both update the same catalog rows ("tuple concurrently
+        # updated"): the second waits for the first.
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _ADVISORY_LOCK_KEY)
         for statement in grant_statements(database, grants):
             await conn.execute(statement)
