@@ -42,7 +42,7 @@ class PyIcebergCatalogResource(IcebergCatalogResource):
         settings = BatchSettings()
         props = {
             "type": self.catalog_type or settings.CATALOG_TYPE,
-            "uri": self.uri or settings.CATALOG_URI,
+            "uri": self.uri or settings.catalog_uri(),
             "warehouse": self.warehouse or settings.warehouse_uri(),
         }
         props.update(settings.CATALOG_PROPERTIES)
@@ -60,4 +60,4 @@ class AdbcPostgresResource(PostgresResource):
     dsn: str = ""
 
     def connect(self):
-        return adbc.connect(self.dsn or BatchSettings().POSTGRES_DSN, autocommit=True)
+        return adbc.connect(self.dsn or BatchSettings().postgres_dsn(), autocommit=True)

@@ -36,12 +36,12 @@ from batch.loads import extract_sql, load_bronze_table, shape_rows
 from batch.resources import AdbcPostgresResource
 from batch.schemas import PAYMENT_EVENTS
 from bench.results import entry
+from infra import stack_env
 from infra.migrate import migrate
 
 DEFAULT_ROWS = int(os.environ.get("BENCH_BATCH_ROWS", "1000000"))
 TARGET_ROWS_PER_S = 200_000
 TARGET_RATIO = 0.6
-PG_HOST, PG_PORT = "127.0.0.1", 55432
 
 _GENERATE = """
 INSERT INTO payment_events (event_id, provider, provider_event_id, event_type, payment_id,
@@ -68,8 +68,10 @@ LAYOUTS = {
 }
 
 
-def _dsn(database: str, user: str = "payments") -> str:
-    return f"postgresql://{user}@{PG_HOST}:{PG_PORT}/{database}"
+def _dsn(database: str) -> str:
+    """The superuser's DSN (POSTGRES_ADMIN_DSN in .stack/env) on ``database``: the bench
+    makes scratch databases and writes COPY's file on the server, which only it may."""
+    return stack_env.admin_dsn().rsplit("/", 1)[0] + f"/{database}"
 
 
 async def _create_database(name: str, rows: int, layout: str) -> None:
@@ -97,7 +99,7 @@ async def _drop_database(name: str) -> None:
 
 async def _time_copy_to_file(name: str, path: str) -> float:
     """Seconds for the server to write the loader's SELECT to a file with COPY."""
-    conn = await asyncpg.connect(_dsn(name, user="postgres"))
+    conn = await asyncpg.connect(_dsn(name))
     try:
         sql = extract_sql(PAYMENT_EVENTS, 0, 2**62)
         # The same untimed warm-up as the loader's (_warm_up: the first 1,000 rows), so
@@ -134,8 +136,9 @@ def measure(rows: int, layout: str) -> tuple[float, float]:
     asyncio.run(_create_database(name, rows, layout))
     try:
         copy_s = asyncio.run(_time_copy_to_file(name, copy_file))
-        catalog = SqlCatalog("lakehouse", uri=f"postgresql+psycopg2://payments@{PG_HOST}:"
-                             f"{PG_PORT}/{name}", warehouse=(workdir / "warehouse").as_uri())
+        catalog = SqlCatalog("lakehouse", uri=_dsn(name).replace("postgresql://",
+                                                                 "postgresql+psycopg2://", 1),
+                             warehouse=(workdir / "warehouse").as_uri())
         postgres = AdbcPostgresResource(dsn=_dsn(name))
         _warm_up(catalog, postgres)
         start = time.perf_counter()

@@ -32,9 +32,9 @@ from bench import results
 from bench.cpu import process_tree_cpu
 from bench.orchestration import connect_temporal, measure_ceiling
 from infra.demo import start_services
-from infra.servers import POSTGRES_DSN
 from infra.services import all_services, demo_environment
 from infra.stack import all_servers
+from infra.stack_env import admin_dsn
 from streams.simulation.generator import SimulatorMix, generate_events
 from streams.simulation.signing import sign_stripe
 from streams.simulation.simulate import pace
@@ -68,7 +68,7 @@ async def send_events(rate: float, duration: float, seed: int) -> dict[str, floa
 
 async def wait_rows(prefix: str, expected: int, idle_limit: float = 60) -> dict[str, float]:
     """Provider event id -> commit time, once every row is in (or rows stop arriving)."""
-    conn = await asyncpg.connect(POSTGRES_DSN)
+    conn = await asyncpg.connect(admin_dsn())
     try:
         last_count, last_change = -1, time.monotonic()
         while True:

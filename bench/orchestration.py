@@ -39,6 +39,7 @@ from bench.events import make_events
 from contracts import PaymentEvent
 from contracts.workflows import PAYMENT_EVENT, workflow_id
 from encryption import CodecSettings
+from infra import stack_env
 from infra.migrate import apply_migrations
 from infra.services import codec_environment
 from infra.temporal_server import Temporal
@@ -59,7 +60,6 @@ from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPORAL_TARGET = os.environ.get("TEMPORAL_TARGET", "127.0.0.1:7233")
-POSTGRES_DSN = os.environ.get("POSTGRES_DSN", "postgresql://payments@127.0.0.1:55432/payments")
 PAYMENTS = int(os.environ.get("BENCH_ORCHESTRATION_PAYMENTS", "300"))
 START_CONCURRENCY = 32
 # (workflow tasks, local activities) a worker runs at once; the last is the default.
@@ -224,9 +224,12 @@ async def connect_temporal(target: str = TEMPORAL_TARGET) -> Client:
 async def measure_all() -> dict:
     run = uuid.uuid4().hex[:8]
     scratch = f"bench_orch_{run}"
-    admin = await asyncpg.connect(POSTGRES_DSN)
+    # A scratch database of the superuser's (POSTGRES_ADMIN_DSN in .stack/env): the bench
+    # measures the worker, not its grants.
+    admin_dsn = stack_env.admin_dsn()
+    admin = await asyncpg.connect(admin_dsn)
     await admin.execute(f'CREATE DATABASE "{scratch}"')
-    dsn = POSTGRES_DSN.rsplit("/", 1)[0] + f"/{scratch}"
+    dsn = admin_dsn.rsplit("/", 1)[0] + f"/{scratch}"
     inference = start_inference(port := 18000 + int(run[:3], 16) % 1000)
     results: dict = {}
     try:

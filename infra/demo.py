@@ -21,11 +21,15 @@ from contracts.events import make_event_id
 from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra import stack
 from infra.reconcile import RunCounts, format_payment_states, reconcile
-from infra.servers import POSTGRES_DSN, REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
+from infra.roles import READER
+from infra.servers import REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
 from infra.services import GATEWAY_ADMIN_PORT, AppService, all_services, demo_environment
+from infra.stack_env import setting
 from telemetry import exit_after_flush
 
 REPORT = STATE_DIR / "demo-report.json"
+# The demo's counts read as the operators' read-only role: its DSN, its catalog URI.
+READER_DSN, READER_CATALOG_URI = (name for name, _ in READER.dsns)
 UI_ADDRESSES = {
     "Temporal UI": "http://127.0.0.1:8233",
     "Dagster": "http://127.0.0.1:3000",
@@ -73,10 +77,10 @@ def run_simulator(rate: float, duration: float, seed: int) -> dict:
     return json.loads(report.read_text())
 
 
-async def count_rows(prefix: str, since: float, dsn: str = POSTGRES_DSN) -> tuple[int, int]:
+async def count_rows(prefix: str, since: float, dsn: str | None = None) -> tuple[int, int]:
     import asyncpg
 
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn or setting(READER_DSN))
     try:
         pg_rows = await conn.fetchval(
             "SELECT count(*) FROM payment_events WHERE provider_event_id LIKE $1", prefix + "%")
@@ -105,7 +109,7 @@ async def count_payments_by_status() -> dict[str, int]:
     """Every payment's current state in PostgreSQL, counted per status."""
     import asyncpg
 
-    conn = await asyncpg.connect(POSTGRES_DSN)
+    conn = await asyncpg.connect(setting(READER_DSN))
     try:
         rows = await conn.fetch("SELECT status, count(*) AS n FROM payments GROUP BY status")
     finally:
@@ -114,7 +118,7 @@ async def count_payments_by_status() -> dict[str, int]:
 
 
 def wait_for_pipeline(prefix: str, since: float, expected: int, timeout: float,
-                      dsn: str = POSTGRES_DSN) -> tuple[int, int]:
+                      dsn: str | None = None) -> tuple[int, int]:
     """Poll until rows stop arriving or the expected number is reached, showing progress."""
     deadline = time.monotonic() + timeout
     last, stable_since = (-1, -1), time.monotonic()
@@ -147,7 +151,10 @@ def count_iceberg_rows(prefix: str) -> int:
 
     from batch.resources import PyIcebergCatalogResource
 
-    table = PyIcebergCatalogResource().load().load_table(("bronze", "payment_events"))
+    # Read-only: the reader may not create the catalog's tables, so it never tries.
+    catalog = PyIcebergCatalogResource(uri=setting(READER_CATALOG_URI),
+                                       properties={"init_catalog_tables": "false"})
+    table = catalog.load().load_table(("bronze", "payment_events"))
     scan = table.scan(row_filter=StartsWith("provider_event_id", prefix),
                       selected_fields=("event_id",))
     return scan.to_arrow().num_rows

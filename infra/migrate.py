@@ -1,6 +1,6 @@
 """Applies the versioned SQL files of every package that owns tables once each, in order.
 
-    python -m infra.migrate [--dsn postgresql://...]
+    python -m infra.migrate [--dsn postgresql://...]   # default: MIGRATE_POSTGRES_DSN, the owner
 
 Each owning package keeps its files in ``<package>/migrations/`` (orchestration its payment
 tables, batch its lake-load stamps). The runner merges them into one order by version
@@ -11,6 +11,10 @@ a migrated database up to date.
 Each file runs in its own transaction together with its bookkeeping row, under an
 advisory lock, so two runners at once apply each file exactly once. A file that was
 applied and later edited is refused: migrations are append-only.
+
+After the files, ``migrate`` applies infra/grants.py's table of grants (every time, in one
+transaction), so a table a migration adds gets its grants from the same run. It runs as the
+owner role (infra/roles.py), which owns every table it creates.
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -30,7 +33,6 @@ import asyncpg
 # The packages that own tables, beside this one both in the repository and when installed.
 OWNERS = ("orchestration", "batch")
 MIGRATION_DIRS = tuple(Path(__file__).resolve().parent.parent / o / "migrations" for o in OWNERS)
-DEFAULT_DSN = "postgresql://payments@127.0.0.1:55432/payments"
 _FILENAME = re.compile(r"^(\d{3,})_([a-z0-9_]+)\.sql$")
 # Any constant works; it only has to be the same for every runner.
 _ADVISORY_LOCK_KEY = 0x5041594D
@@ -112,17 +114,32 @@ async def apply_migrations(
 
 
 async def migrate(dsn: str) -> list[Migration]:
+    """The migrations not yet applied, then the grants; returns the migrations applied."""
+    from infra.grants import apply_grants
+
     conn = await asyncpg.connect(dsn)
     try:
-        return await apply_migrations(conn)
+        applied = await apply_migrations(conn)
+        await apply_grants(conn)
+        return applied
     finally:
         await conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dsn", default=os.environ.get("ORCHESTRATOR_POSTGRES_DSN", DEFAULT_DSN))
+    parser.add_argument("--dsn", default=None, help="default: MIGRATE_POSTGRES_DSN")
     args = parser.parse_args(argv)
+    if args.dsn is None:
+        from pydantic import ValidationError
+
+        from infra.db_settings import MigrateSettings, invalid
+
+        try:
+            args.dsn = MigrateSettings().POSTGRES_DSN
+        except ValidationError as err:
+            print(f"migrate: invalid configuration: {invalid(err)}", file=sys.stderr)
+            return 2
     applied = asyncio.run(migrate(args.dsn))
     for m in applied:
         print(f"applied {m.version:03d}_{m.name}")

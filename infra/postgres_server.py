@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 from infra.servers import (
-    POSTGRES_DSN,
     POSTGRES_PORT,
     STATE_DIR,
     Server,
@@ -18,9 +17,22 @@ from infra.servers import (
     terminate_group,
 )
 
+# Every connection, over TCP or the socket, proves its role's password (SCRAM): no trust.
+HBA = """\
+# Written by infra/postgres_server.py: every connection signs in with its role's password.
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
+host  all all ::1/128 scram-sha-256
+"""
+
 
 class Postgres(Server):
-    """A throwaway PostgreSQL cluster from the machine's binaries, trusting loopback."""
+    """A throwaway PostgreSQL cluster from the machine's binaries, with password sign-in.
+
+    The superuser's password (``POSTGRES_ADMIN_PASSWORD`` in ``.stack/env``) is set by
+    initdb. A cluster made before passwords (pg_hba ``trust``) starts as it is; the stack
+    then sets every role's password and ``secure`` puts ``HBA`` in place.
+    """
 
     def __init__(self) -> None:
         super().__init__("postgres", (POSTGRES_PORT,))
@@ -68,11 +80,7 @@ class Postgres(Server):
         self.log_file.touch()
         self._chown(self.log_file)
         if not (self.data / "PG_VERSION").exists():
-            subprocess.run(
-                self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                                "--auth=trust", "-E", "UTF8", "--no-locale"]),
-                check=True, capture_output=True, text=True,
-            )
+            self._initdb(bindir)
         options = (
             f"-c listen_addresses=127.0.0.1 -p {POSTGRES_PORT} "
             f"-c unix_socket_directories={self.sockets} -c max_connections=300 "
@@ -92,12 +100,57 @@ class Postgres(Server):
                              f"{(started.stderr or started.stdout).strip()}\n"
                              + "\n".join(server_log))
 
+    def _initdb(self, bindir: Path) -> None:
+        from infra.stack_env import setting
+
+        # initdb reads the superuser's password from a file only its user can read.
+        pwfile = self.home / "initdb.pw"
+        pwfile.write_text(setting("POSTGRES_ADMIN_PASSWORD", environment=False) + "\n")
+        pwfile.chmod(0o600)
+        self._chown(pwfile)
+        try:
+            subprocess.run(
+                self._as_owner([str(bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
+                                "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
+                                "--no-locale"]),
+                check=True, capture_output=True, text=True,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        self._write_hba()
+
+    def _write_hba(self) -> None:
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(HBA)
+        hba.chmod(0o600)
+        self._chown(hba)
+
+    def secure(self) -> bool:
+        """Put ``HBA`` in place and reload the server, if it is not in place already. Call
+        once every role has its password. True if it changed."""
+        if (self.data / "pg_hba.conf").read_text() == HBA:
+            return False
+        self._write_hba()
+        subprocess.run(self._as_owner([str(self.bindir() / "pg_ctl"), "-D", str(self.data),
+                                       "reload"]), check=True, capture_output=True)
+        return True
+
     def healthy(self) -> bool:
         if not is_port_open(POSTGRES_PORT):
             return False
-        from infra.probes import postgres_ready
+        import asyncpg
 
-        return postgres_ready(POSTGRES_PORT)
+        from infra.probes import postgres_ready
+        from infra.stack_env import ENV_FILE, setting
+
+        try:
+            return postgres_ready(POSTGRES_PORT,
+                                  setting("POSTGRES_ADMIN_PASSWORD", environment=False))
+        except (asyncpg.InvalidPasswordError,
+                asyncpg.InvalidAuthorizationSpecificationError) as err:
+            raise StackError(f"postgres: the cluster in {self.data} refuses the superuser's "
+                             f"password, POSTGRES_ADMIN_PASSWORD in {ENV_FILE} ({err}); put "
+                             "back the file it was made with, or `make clean`") from None
 
     def stop(self, timeout: float = 30.0) -> None:
         if self.read_pid() is None:
@@ -112,4 +165,6 @@ class Postgres(Server):
             terminate_group(pid, 5)
 
     def address(self) -> str:
-        return f"{POSTGRES_DSN}"
+        from infra.stack_env import ENV_FILE
+
+        return f"postgresql://127.0.0.1:{POSTGRES_PORT}/payments  (roles' DSNs in {ENV_FILE})"

@@ -19,12 +19,16 @@ def temporal_ready(target: str) -> bool:
         return False
 
 
-def postgres_ready(port: int, database: str = "postgres", user: str = "postgres") -> bool:
+def postgres_ready(port: int, password: str | None, database: str = "postgres",
+                   user: str = "postgres") -> bool:
+    """Whether the server answers a query as ``user``; a refused password is an error, not
+    "not ready yet": waiting would never change it."""
     import asyncpg
 
     async def probe() -> bool:
         conn = await asyncpg.connect(
-            host="127.0.0.1", port=port, user=user, database=database, timeout=3
+            host="127.0.0.1", port=port, user=user, password=password, database=database,
+            timeout=3,
         )
         try:
             return await conn.fetchval("SELECT 1") == 1
@@ -33,5 +37,7 @@ def postgres_ready(port: int, database: str = "postgres", user: str = "postgres"
 
     try:
         return asyncio.run(probe())
-    except Exception:  # noqa: BLE001 - any failure means "not ready yet"
+    except (asyncpg.InvalidPasswordError, asyncpg.InvalidAuthorizationSpecificationError):
+        raise
+    except Exception:  # noqa: BLE001 - any other failure means "not ready yet"
         return False

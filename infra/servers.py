@@ -27,7 +27,6 @@ KAFKA_CONTROLLER_PORT = int(os.environ.get("KAFKA_CONTROLLER_PORT", "9093"))
 TEMPORAL_PORT = int(os.environ.get("TEMPORAL_PORT", "7233"))
 TEMPORAL_UI_PORT = int(os.environ.get("TEMPORAL_UI_PORT", "8233"))
 POSTGRES_PORT = int(os.environ.get("POSTGRES_PORT", "55432"))
-POSTGRES_DSN = f"postgresql://payments@127.0.0.1:{POSTGRES_PORT}/payments"
 
 
 class StackError(RuntimeError):

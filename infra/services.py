@@ -16,12 +16,12 @@ import urllib.request
 from pathlib import Path
 
 from encryption import KEY_ID_SETTING, KEYS_SETTING, SETTING_NAMES, new_key_entry
+from infra import stack_env
 from infra.kafka_cluster import bootstrap, replication
 from infra.kafka_server import configured_nodes
+from infra.roles import ADMIN, OWNER, ROLES
 from infra.servers import STATE_DIR, VENV_BIN, Server
 from infra.worker_counts import Instance, extra_instance_of, instances, worker_counts
-
-DEMO_ENV_FILE = STATE_DIR / "demo.env"
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
@@ -56,18 +56,21 @@ def _generated_secrets() -> dict[str, str]:
     }
 
 
+def stack_credentials() -> dict[str, str]:
+    """Every line of ``.stack/env`` (infra.stack_env): the credentials are made once and
+    kept (0600), the PostgreSQL roles' passwords and DSNs and the providers' secrets."""
+    return stack_env.ensure(_generated_secrets())
+
+
+# Lines of .stack/env no service reads: the roles' bare passwords, the superuser's and the
+# owner's DSNs (the roles step and migrations only).
+_NOT_FOR_SERVICES = frozenset({r.password for r in ROLES}
+                              | {name for r in (ADMIN, OWNER) for name, _ in r.dsns})
+
+
 def demo_environment() -> dict[str, str]:
-    """Settings every local service shares; the secrets are made once and kept (0600)."""
-    env: dict[str, str] = {}
-    if DEMO_ENV_FILE.exists():
-        env = dict(line.split("=", 1) for line in DEMO_ENV_FILE.read_text().splitlines()
-                   if "=" in line)
-    missing = {k: v for k, v in _generated_secrets().items() if k not in env}
-    if missing:
-        env |= missing
-        DEMO_ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
-        DEMO_ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
-        DEMO_ENV_FILE.chmod(0o600)
+    """Settings every local service shares: each one's DSN and secrets, never the admin's."""
+    env = {k: v for k, v in stack_credentials().items() if k not in _NOT_FOR_SERVICES}
     env.setdefault("DAGSTER_HOME", str(STATE_DIR / "dagster"))
     env.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     env.setdefault("STREAMS_DATA_DIR", str(STATE_DIR / "faust"))
@@ -124,8 +127,9 @@ class AppService(Server):
         from infra.toxiproxy import service_environment
 
         running = self.running_environment()
-        # Direct mode: the process inherits whatever this one has (usually nothing).
-        wanted = {**{k: os.environ.get(k) for k in service_environment(self.name)},
+        # Direct mode: what start() gives it (this environment, then .stack/env's DSNs).
+        direct = {**os.environ, **demo_environment(), **self.extra_env}
+        wanted = {**{k: direct.get(k) for k in service_environment(self.name)},
                   **link_environment(self.name)}
         return all(running.get(k) == v for k, v in wanted.items())
 

@@ -18,14 +18,13 @@ from infra.kafka_cluster import bootstrap, replication
 from infra.kafka_server import Kafka, kafka_servers
 from infra.postgres_server import Postgres
 from infra.servers import (
-    POSTGRES_DSN,
-    POSTGRES_PORT,
     STATE_DIR,
     Server,
     StackError,
     is_port_open,
     wait_until,
 )
+from infra.stack_env import ENV_FILE
 from infra.temporal_server import Temporal
 from telemetry import exit_after_flush
 
@@ -50,33 +49,24 @@ def _select(names: list[str]) -> list[Server]:
     return [s for s in servers if s.name in wanted]
 
 
-async def _prepare_database() -> None:
-    import asyncpg
+async def _prepare_database(server: Postgres) -> None:
+    """Roles and their passwords (as the superuser), password sign-in only, then the
+    migrations and grants (as the owner); every step is idempotent."""
+    from infra.migrate import migrate
+    from infra.roles import ADMIN, ROLES, apply_roles
+    from infra.stack_env import read
 
-    from infra.migrate import apply_migrations
-
-    admin = await asyncpg.connect(host="127.0.0.1", port=POSTGRES_PORT, user="postgres",
-                                  database="postgres")
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = 'payments'"):
-            await admin.execute("CREATE ROLE payments LOGIN")
-        # Tests create scratch databases as the application role.
-        await admin.execute("ALTER ROLE payments CREATEDB")
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = 'payments'"):
-            await admin.execute("CREATE DATABASE payments OWNER payments")
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(POSTGRES_DSN)
-    try:
-        for migration in await apply_migrations(conn):
-            print(f"postgres: applied migration {migration.version:03d}_{migration.name}")
-    finally:
-        await conn.close()
+    values = read()  # this stack's own file, never the environment's values
+    await apply_roles(values[ADMIN.dsns[0][0]], {r.password: values[r.password] for r in ROLES})
+    if server.secure():
+        print("postgres: every connection now signs in with its role's password")
+    for migration in await migrate(values["MIGRATE_POSTGRES_DSN"]):
+        print(f"postgres: applied migration {migration.version:03d}_{migration.name}")
 
 
 def _after_healthy(server: Server) -> None:
     if isinstance(server, Postgres):
-        asyncio.run(_prepare_database())
+        asyncio.run(_prepare_database(server))
     elif isinstance(server, Kafka) and server.node == server.nodes[-1]:
         # The last node is healthy, so the whole cluster is: now its topics can have
         # their replicas.
@@ -89,6 +79,10 @@ def _after_healthy(server: Server) -> None:
 
 
 def up(names: list[str]) -> None:
+    from infra.services import stack_credentials
+
+    # Every credential first: initdb takes the superuser's password from the file.
+    stack_credentials()
     servers = _select(names)
     started: list[Server] = []
     for server in servers:
@@ -108,6 +102,7 @@ def up(names: list[str]) -> None:
         wait_until(healthy_or_dead, timeout, server.name, server.log_file)
         _after_healthy(server)
         print(f"{server.name:9} up   {server.address()}", flush=True)
+    print(f"{'env':9} {ENV_FILE}  (every credential; set -a; . {ENV_FILE}; set +a)")
 
 
 def down(names: list[str]) -> None:
@@ -136,6 +131,7 @@ def status(names: list[str]) -> int:
         else:
             state, code = f"unhealthy (pid {pid})", 3
         print(f"{server.name:9} {state:22} {server.address()}")
+    print(f"{'env':9} {'present' if ENV_FILE.exists() else 'missing':22} {ENV_FILE}")
     kafka = [s for s in _select(names) if isinstance(s, Kafka)]
     if code == 0 and len(kafka) > 1:
         from infra.topics import describe_leaders

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -37,7 +38,9 @@ class Link:
     server: str
     proxy_port: int  # where the service connects
     upstream_port: int  # where the proxy connects
-    env: tuple[tuple[str, str], ...]  # the service's settings that point it at the proxy
+    # The service's settings that point it at the proxy. An empty value stands for the
+    # setting's DSN in .stack/env (it holds a password), with the proxy's port.
+    env: tuple[tuple[str, str], ...]
     kafka_listener: str | None = None  # the broker listener advertised as this proxy
 
     @property
@@ -67,7 +70,7 @@ LINKS: tuple[Link, ...] = (
     Link("orchestration-worker", "temporal", 29112, TEMPORAL_PORT,
          (("ORCHESTRATOR_TEMPORAL_TARGET", "127.0.0.1:29112"),)),
     Link("orchestration-worker", "postgres", 29121, POSTGRES_PORT,
-         (("ORCHESTRATOR_POSTGRES_DSN", "postgresql://payments@127.0.0.1:29121/payments"),)),
+         (("ORCHESTRATOR_POSTGRES_DSN", ""),)),
     Link("orchestration-worker", "inference", 29131, 8002,
          (("ORCHESTRATOR_INFERENCE_URL", "http://127.0.0.1:29131"),)),
 )
@@ -82,7 +85,15 @@ def link(name: str) -> Link:
 
 def service_environment(service: str) -> dict[str, str]:
     """The settings that route one service's links through their proxies."""
-    return {k: v for lk in LINKS if lk.service == service for k, v in lk.env}
+    return {k: v or _via(lk, k) for lk in LINKS if lk.service == service for k, v in lk.env}
+
+
+def _via(lk: Link, name: str) -> str:
+    from infra.stack_env import setting
+
+    url = urlsplit(setting(name, environment=False))  # what the stack gives the service
+    return urlunsplit(url._replace(netloc=f"{url.netloc.rsplit('@', 1)[0]}@127.0.0.1:"
+                                          f"{lk.proxy_port}"))
 
 
 def kafka_listeners() -> dict[str, str]:

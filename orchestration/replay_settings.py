@@ -2,7 +2,8 @@
 
 The names are the ones the rest of the pipeline already reads, so one environment serves
 them all: ``KAFKA_BOOTSTRAP_SERVERS`` (as the streams workers and the gateway read it; also
-``ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS``) and ``ORCHESTRATOR_POSTGRES_DSN`` (the worker's).
+``ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS``) and ``ORCHESTRATOR_READER_POSTGRES_DSN`` (the
+operators' read-only role, as the trace and reconcile read it).
 """
 
 from __future__ import annotations
@@ -10,20 +11,24 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.postgres import check_dsn
+
 __all__ = ["ReplaySettings", "invalid_settings"]
 
 
 _ALIASES = ("KAFKA_BOOTSTRAP_SERVERS", "ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS")
+_DSN = "ORCHESTRATOR_READER_POSTGRES_DSN"
 
 
 class ReplaySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         default="127.0.0.1:9092",
         validation_alias=AliasChoices(*_ALIASES),
     )
-    POSTGRES_DSN: str = "postgresql://payments@127.0.0.1:55432/payments"
+    POSTGRES_DSN: str = Field(validation_alias=_DSN)
     # How long one Kafka request (metadata, offsets, a fetch, an ack) may take before the
     # command gives up, rather than hanging on an unreachable broker.
     KAFKA_REQUEST_TIMEOUT_SECONDS: float = Field(30.0, gt=0)
@@ -39,10 +44,8 @@ class ReplaySettings(BaseSettings):
 
     @field_validator("POSTGRES_DSN")
     @classmethod
-    def check_dsn(cls, value: str) -> str:
-        if not value.startswith(("postgresql://", "postgres://")):
-            raise ValueError("must be a postgresql:// URL")
-        return value
+    def _check_dsn(cls, value: str) -> str:
+        return check_dsn(_DSN, value)
 
 
 def _is_host_port(server: str) -> bool:
@@ -56,6 +59,6 @@ def invalid_settings(err: ValidationError) -> str:
     for error in err.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
         # A field read through an alias is reported under the alias, already a full name.
-        name = field if field in _ALIASES else f"ORCHESTRATOR_{field}"
+        name = field if field.startswith(("ORCHESTRATOR_", *_ALIASES)) else f"ORCHESTRATOR_{field}"
         lines.append(f"{name}: {error['msg']}")
     return "; ".join(lines)

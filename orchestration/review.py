@@ -60,7 +60,7 @@ from orchestration.review_rules import (
     decision_update_id,
 )
 from orchestration.reviewers import Reviewer, client_identity, resolve_reviewer
-from orchestration.settings import OrchestratorSettings
+from orchestration.settings import MissingSettingError, ReviewSettings, setting_name
 from orchestration.store import PaymentStore, create_pool
 from telemetry import exit_after_flush
 
@@ -146,13 +146,13 @@ def build_decision(args: argparse.Namespace, reviewer: Reviewer, row: dict) -> R
     return decision
 
 
-async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+async def decide(args: argparse.Namespace, settings: ReviewSettings) -> str:
     try:
         reviewer = resolve_reviewer(settings.REVIEWER_IDENTITY)
         check_reason(args.reason.strip())
     except DecisionRefusedError as err:
         raise ReviewRefusedError(f"cannot {args.command}: {err}") from err
-    pool = await create_pool(settings.POSTGRES_DSN, 1, 2)
+    pool = await create_pool(settings.review_dsn(), 1, 2)
     try:
         row = await PaymentStore(pool).get_quarantine(args.event_id)
     finally:
@@ -181,8 +181,8 @@ async def decide(args: argparse.Namespace, settings: OrchestratorSettings) -> st
             f"({reviewer.source}){digest}")
 
 
-async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
-    pool = await create_pool(settings.POSTGRES_DSN, 1, 2)
+async def list_quarantine(args: argparse.Namespace, settings: ReviewSettings) -> str:
+    pool = await create_pool(settings.review_dsn(), 1, 2)
     try:
         rows = await PaymentStore(pool).list_quarantine(args.status, args.limit)
     finally:
@@ -193,7 +193,7 @@ async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettin
     return "\n".join(lines)
 
 
-async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+async def list_failed(args: argparse.Namespace, settings: ReviewSettings) -> str:
     client = await _connect(settings)
     failed = await _find_failed(client, args)
     lines = [f"{'workflow_id':<56} {'status':<10} {'closed_at':<26} {'task_queue':<16} reason"]
@@ -205,7 +205,7 @@ async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) 
     return "\n".join(lines)
 
 
-async def redrive_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+async def redrive_failed(args: argparse.Namespace, settings: ReviewSettings) -> str:
     client = await _connect(settings)
     ids = args.workflow_ids or [wf.workflow_id for wf in await _find_failed(client, args)]
     results = [await redrive.redrive(client, wf_id) for wf_id in ids]
@@ -223,7 +223,7 @@ async def _find_failed(client: Client, args: argparse.Namespace) -> list[redrive
                                                 args.limit)]
 
 
-async def _connect(settings: OrchestratorSettings, identity: str | None = None) -> Client:
+async def _connect(settings: ReviewSettings, identity: str | None = None) -> Client:
     """A client that encrypts what it sends and decrypts what it reads (encryption/).
 
     The codec's settings are read here, not in main: `list` reads PostgreSQL only, and
@@ -245,15 +245,15 @@ COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        settings = OrchestratorSettings()
+        settings = ReviewSettings()
     except ValidationError as err:
-        names = ", ".join("ORCHESTRATOR_" + str(e["loc"][0]) for e in err.errors())
+        names = ", ".join(setting_name(ReviewSettings, str(e["loc"][0])) for e in err.errors())
         print(f"review: invalid configuration: {names}\n{err}", file=sys.stderr)
         return 2
     command = COMMANDS[args.command]
     try:
         print(asyncio.run(command(args, settings)))
-    except ReviewSettingsError as err:
+    except (ReviewSettingsError, MissingSettingError) as err:
         print(f"review: {err}", file=sys.stderr)
         return 2
     except (ReviewRefusedError, RPCError, PayloadDecryptionError) as err:

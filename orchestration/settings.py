@@ -1,24 +1,55 @@
-"""Configuration of the orchestration worker and review CLI, from ORCHESTRATOR_* variables."""
+"""Configuration of the orchestration worker and review CLI, from ORCHESTRATOR_* variables.
+
+Each program signs in to PostgreSQL as its own role (infra/roles.py): the worker with
+``ORCHESTRATOR_POSTGRES_DSN``, the review CLI with ``ORCHESTRATOR_REVIEW_POSTGRES_DSN``, the
+trace, replay and reconcile commands with ``ORCHESTRATOR_READER_POSTGRES_DSN``. A DSN without
+its password, or with a placeholder one, stops the program naming the setting
+(contracts/postgres.py); errors never echo a value, since DSNs hold passwords.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.postgres import check_dsn
 from contracts.workflows import DEFAULT_TASK_QUEUE, REVIEWER_PATTERN
 from orchestration.models import PersistBudget
 from orchestration.policies import PERSIST_ROUND_PAUSE, PERSIST_ROUNDS
 
 
+class MissingSettingError(Exception):
+    """A setting this command needs is not set; ``setting`` names it."""
+
+    def __init__(self, setting: str, what: str) -> None:
+        super().__init__(f"{setting} is not set: {what}")
+        self.setting = setting
+
+
+def setting_name(model: type[BaseSettings], field: str) -> str:
+    """The environment variable a field is read from: its (first) alias, or prefix + name
+    (a name that is no field, e.g. an error's alias already, is returned as it is)."""
+    if field not in model.model_fields:
+        return field
+    alias = model.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return alias if isinstance(alias, str) else model.model_config.get("env_prefix", "") + field
+
+
 class OrchestratorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore")
+    # No populate_by_name: a subclass that reads its DSN under another name (the review CLI,
+    # the trace) must never fall back to the worker's ORCHESTRATOR_POSTGRES_DSN.
+    model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore",
+                                      hide_input_in_errors=True)
 
     TEMPORAL_TARGET: str = "127.0.0.1:7233"
     TEMPORAL_NAMESPACE: str = "default"
     TASK_QUEUE: str = Field(DEFAULT_TASK_QUEUE, min_length=1)
-    POSTGRES_DSN: str = "postgresql://payments@127.0.0.1:55432/payments"
+    # The worker's role (payments_worker): no default, as no password is one.
+    POSTGRES_DSN: str
     POSTGRES_POOL_MIN: int = Field(1, ge=0)
     POSTGRES_POOL_MAX: int = Field(10, ge=1)
     INFERENCE_URL: str = "http://127.0.0.1:8002"
@@ -52,5 +83,23 @@ class OrchestratorSettings(BaseSettings):
     SDK_METRICS_PORT: int = Field(0, ge=0, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
+    @field_validator("POSTGRES_DSN")
+    @classmethod
+    def _check_dsn(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_dsn(setting_name(cls, info.field_name), value)
+
     def persist_budget(self) -> PersistBudget:
         return PersistBudget(self.PERSIST_ROUNDS, self.PERSIST_ROUND_PAUSE_SECONDS)
+
+
+class ReviewSettings(OrchestratorSettings):
+    """The review CLI: the reviewer's role, needed by the commands that read quarantine
+    (``list``, ``approve``, ``reject``); ``failed`` and ``redrive`` need only Temporal."""
+
+    POSTGRES_DSN: str | None = Field(None, validation_alias="ORCHESTRATOR_REVIEW_POSTGRES_DSN")
+
+    def review_dsn(self) -> str:
+        if self.POSTGRES_DSN is None:
+            raise MissingSettingError("ORCHESTRATOR_REVIEW_POSTGRES_DSN", "the reviewer's "
+                                      "PostgreSQL DSN (.stack/env holds the local stack's)")
+        return self.POSTGRES_DSN

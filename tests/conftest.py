@@ -37,7 +37,6 @@ _use_the_stacks_codec_key()
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TEMPORAL_TARGET = os.environ.get("TEMPORAL_TARGET", "127.0.0.1:7233")
-POSTGRES_DSN = os.environ.get("POSTGRES_DSN", "postgresql://payments@127.0.0.1:55432/payments")
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
 TEMPORAL_TEST_SERVER = REPO_ROOT / ".venv" / "bin" / "temporal-test-server"
 
@@ -67,11 +66,30 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def stack():
-    """Bring the real local stack up (idempotent) for tests that need a server."""
+    """Bring the real local stack up (idempotent) for tests that need a server.
+
+    ``postgres`` is the superuser's DSN from ``.stack/env`` (POSTGRES_ADMIN_DSN, or the
+    environment's): tests read every table and make scratch databases with it.
+    """
     from infra import stack as stack_cli
+    from infra.stack_env import admin_dsn
 
     stack_cli.up([])
-    return {"kafka": KAFKA_BOOTSTRAP, "temporal": TEMPORAL_TARGET, "postgres": POSTGRES_DSN}
+    return {"kafka": KAFKA_BOOTSTRAP, "temporal": TEMPORAL_TARGET, "postgres": admin_dsn()}
+
+
+@pytest.fixture(scope="session")
+def role_dsn(stack):
+    """``role_dsn("worker")``: the DSN a role signs in with (infra/roles.py keys), from
+    ``.stack/env``; ``database=`` points it at a scratch database."""
+    from infra.roles import role
+    from infra.stack_env import setting
+
+    def dsn(key: str, database: str | None = None) -> str:
+        value = setting(role(key).dsns[0][0])
+        return value if database is None else value.rsplit("/", 1)[0] + f"/{database}"
+
+    return dsn
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,16 @@
 set -euo pipefail
 file="$1"
 umask 077
+# One per PostgreSQL role (infra/roles.py): 32 hex digits, URL- and shell-safe.
+password() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 cat > "$file" <<ENV
 BASE_IMAGE=${BASE_IMAGE:-localhost/bookworm-base:latest}
-POSTGRES_PASSWORD=$(openssl rand -hex 16 2>/dev/null || head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+POSTGRES_ADMIN_PASSWORD=$(password)
+POSTGRES_OWNER_PASSWORD=$(password)
+POSTGRES_WORKER_PASSWORD=$(password)
+POSTGRES_BATCH_PASSWORD=$(password)
+POSTGRES_REVIEWER_PASSWORD=$(password)
+POSTGRES_READER_PASSWORD=$(password)
 STRIPE_WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 GATEWAY_PROVIDERS=stripe
 TEMPORAL_CODEC_KEYS=compose-1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')

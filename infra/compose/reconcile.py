@@ -27,13 +27,16 @@ from infra.reconcile import reconcile
 def wait_for_iceberg(prefix: str, rows: int, timeout: float) -> int:
     """Poll Iceberg until it holds ``rows`` rows of the run (the sensor loads every 30 s)."""
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+    from sqlalchemy.exc import ProgrammingError
 
     deadline = time.monotonic() + timeout
     while True:
         try:
             loaded = count_iceberg_rows(prefix)
-        except (NoSuchTableError, NoSuchNamespaceError):
-            loaded = 0  # the first load has not run yet
+        except (NoSuchTableError, NoSuchNamespaceError, ProgrammingError):
+            # The first load has not run yet: no Iceberg table, or (read as the reader
+            # role, which never creates them) not even the catalog's own tables.
+            loaded = 0
         print(f"  iceberg: {loaded} of {rows} rows", flush=True)
         if loaded >= rows or time.monotonic() > deadline:
             return loaded
@@ -49,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the simulator's --duration (bounds the run's quarantine window)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for PostgreSQL, then as long for Iceberg")
-    parser.add_argument("--dsn", default=os.environ.get("ORCHESTRATOR_POSTGRES_DSN"))
+    parser.add_argument("--dsn", default=os.environ.get("ORCHESTRATOR_READER_POSTGRES_DSN"))
     parser.add_argument("--temporal", default=os.environ.get("ORCHESTRATOR_TEMPORAL_TARGET"))
     parser.add_argument("--counters", default="http://normalizer:6066/counters")
     args = parser.parse_args(argv)
     if not args.dsn or not args.temporal:
-        parser.error("--dsn and --temporal (or ORCHESTRATOR_POSTGRES_DSN and "
+        parser.error("--dsn and --temporal (or ORCHESTRATOR_READER_POSTGRES_DSN and "
                      "ORCHESTRATOR_TEMPORAL_TARGET) are needed")
 
     sim = json.loads(args.report.read_text())

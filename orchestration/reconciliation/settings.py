@@ -1,15 +1,18 @@
 """Configuration of ``python -m orchestration.reconcile``, from the environment.
 
 The names are the ones the rest of the pipeline already uses for the same things:
-``KAFKA_BOOTSTRAP_SERVERS`` (gateway, streams) and ``ORCHESTRATOR_POSTGRES_DSN``
-(the orchestration worker); the provider's API credentials are ``STRIPE_API_KEY`` and,
-for a test server such as stripe-mock, ``STRIPE_API_BASE``.
+``KAFKA_BOOTSTRAP_SERVERS`` (gateway, streams) and ``ORCHESTRATOR_READER_POSTGRES_DSN``
+(the operators' read-only role, as trace and replay read it); the provider's API
+credentials are ``STRIPE_API_KEY`` and, for a test server such as stripe-mock,
+``STRIPE_API_BASE``.
 """
 
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.postgres import check_dsn
 
 __all__ = ["ReconcileSettings", "SettingMissingError"]
 
@@ -26,15 +29,14 @@ class SettingMissingError(Exception):
 
 class ReconcileSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECONCILE_", extra="ignore",
-                                      populate_by_name=True)
+                                      populate_by_name=True, hide_input_in_errors=True)
 
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         "127.0.0.1:9092", min_length=1,
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS",
                                       "RECONCILE_KAFKA_BOOTSTRAP_SERVERS"))
-    POSTGRES_DSN: str = Field(
-        "postgresql://payments@127.0.0.1:55432/payments", min_length=1,
-        validation_alias=AliasChoices("ORCHESTRATOR_POSTGRES_DSN", "RECONCILE_POSTGRES_DSN"))
+    POSTGRES_DSN: str = Field(validation_alias=AliasChoices(
+        "ORCHESTRATOR_READER_POSTGRES_DSN", "RECONCILE_POSTGRES_DSN"))
     # A secret (sk_...) or restricted (rk_...) key that may read events.
     STRIPE_API_KEY: SecretStr | None = Field(None, validation_alias="STRIPE_API_KEY")
     # Stripe's API unless set: stripe-mock is e.g. http://127.0.0.1:12111.
@@ -44,6 +46,11 @@ class ReconcileSettings(BaseSettings):
     STRIPE_API_VERSION: str | None = Field(None, validation_alias="STRIPE_API_VERSION")
     # Listed events asked about (and fed) per batch.
     BATCH_SIZE: int = Field(500, ge=1, le=5000)
+
+    @field_validator("POSTGRES_DSN")
+    @classmethod
+    def refuse_unusable_dsns(cls, value: str) -> str:
+        return check_dsn("ORCHESTRATOR_READER_POSTGRES_DSN", value)
 
     @field_validator("STRIPE_API_KEY")
     @classmethod

@@ -1,20 +1,25 @@
-"""The trace command's settings: the worker's (ORCHESTRATOR_*: PostgreSQL, Temporal), the
-broker under the name every service reads, and the lakehouse catalog under batch's names.
+"""The trace command's settings: the worker's (ORCHESTRATOR_*: Temporal), PostgreSQL as the
+operators' read-only role (ORCHESTRATOR_READER_POSTGRES_DSN), the broker under the name
+every service reads, and the lakehouse catalog under batch's names.
 
 orchestration may not import batch, so the catalog settings are read here under the same
 environment variables as ``batch.settings.BatchSettings`` (BATCH_CATALOG_*), with the same
-defaults; tests/unit/orchestration/test_trace_settings.py pins the two equal.
+defaults; tests/unit/orchestration/test_trace_settings.py pins the two equal. The catalog's
+URI is read first as ``ORCHESTRATOR_READER_CATALOG_URI``: the reader role may read the
+catalog's tables but not write them, as batch's role may.
 """
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
+from contracts.postgres import check_catalog_uri
 from contracts.storage import LAKE_CATALOG_NAME
-from orchestration.settings import OrchestratorSettings
+from orchestration.settings import OrchestratorSettings, setting_name
 
 
 class TraceSettings(OrchestratorSettings):
+    POSTGRES_DSN: str = Field(validation_alias="ORCHESTRATOR_READER_POSTGRES_DSN")
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         "127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS",
@@ -32,11 +37,16 @@ class TraceSettings(OrchestratorSettings):
 
     ICEBERG_CATALOG_NAME: str = Field(LAKE_CATALOG_NAME, validation_alias="BATCH_CATALOG_NAME")
     ICEBERG_CATALOG_TYPE: str = Field("sql", validation_alias="BATCH_CATALOG_TYPE")
-    ICEBERG_CATALOG_URI: str = Field("postgresql+psycopg2://payments@127.0.0.1:55432/payments",
-                                     validation_alias="BATCH_CATALOG_URI")
+    ICEBERG_CATALOG_URI: str = Field(validation_alias=AliasChoices(
+        "ORCHESTRATOR_READER_CATALOG_URI", "BATCH_CATALOG_URI"))
     ICEBERG_WAREHOUSE: str = Field("", validation_alias="BATCH_WAREHOUSE")
     ICEBERG_CATALOG_PROPERTIES: dict[str, str] = Field({},
                                                         validation_alias="BATCH_CATALOG_PROPERTIES")
+
+    @field_validator("ICEBERG_CATALOG_URI")
+    @classmethod
+    def _check_catalog_uri(cls, value: str, info: ValidationInfo) -> str:
+        return check_catalog_uri(setting_name(cls, info.field_name), value)
 
     def catalog_properties(self) -> dict[str, str]:
         """PyIceberg properties for reading only: never create the catalog's tables."""

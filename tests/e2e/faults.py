@@ -22,9 +22,10 @@ import httpx
 from contracts.workflows import PAYMENT_EVENT
 from infra import stack
 from infra.demo import start_services
-from infra.servers import POSTGRES_DSN, Server, pid_alive, wait_until
+from infra.servers import Server, pid_alive, wait_until
 from infra.services import AppService, all_services, demo_environment
 from infra.stack import all_servers
+from infra.stack_env import admin_dsn
 from streams.simulation.generator import GeneratedEvent, generate_events
 from streams.simulation.signing import sign_stripe
 from streams.simulation.simulate import pace
@@ -183,7 +184,7 @@ def ensure_pipeline() -> list[str]:
 
 async def _fetch_rows(prefix: str, bodies: list[str], since: float) -> tuple[Counter, Counter,
                                                                               Counter]:
-    conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    conn = await asyncpg.connect(admin_dsn(), timeout=5)
     try:
         events = await conn.fetch(
             "SELECT provider_event_id FROM payment_events WHERE provider_event_id LIKE $1",

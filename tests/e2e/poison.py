@@ -22,7 +22,7 @@ from aiokafka.errors import CommitFailedError, UnknownMemberIdError
 
 from contracts.limits import MAX_RECORD_BYTES, MAX_VALUE_BYTES
 from contracts.topics import PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ, RAW_TOPICS, WEBHOOKS_DLQ
-from infra.servers import POSTGRES_DSN
+from infra.stack_env import admin_dsn
 
 CONSUMED_TOPICS = (*RAW_TOPICS, WEBHOOKS_DLQ, PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ)
 # Temporal refuses workflow ids longer than 1,000 characters (limit.maxIDLength).
@@ -149,7 +149,7 @@ async def quarantine_rows(records: list[PoisonRecord]) -> dict[str, list[str]]:
     the id of the record's own coordinates (a dead letter whose id is too long for a
     workflow is reviewed under them), or by the id that carries the marker (a record may
     be dead-lettered one stage later)."""
-    conn = await asyncpg.connect(POSTGRES_DSN, timeout=5)
+    conn = await asyncpg.connect(admin_dsn(), timeout=5)
     try:
         rows = await conn.fetch(
             "SELECT c.marker, q.error_codes FROM unnest($1::text[], $2::text[], $3::int[], "

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from contracts.topics import PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ, RAW_TOPICS, WEBHOOKS_DLQ
 from infra.demo import normalizer_counters
-from infra.servers import POSTGRES_DSN, STATE_DIR
+from infra.servers import STATE_DIR
 from infra.services import demo_environment, http_ok
+from infra.stack_env import admin_dsn
 from streams.simulation.signing import sign_stripe
 
 GATEWAY = "http://127.0.0.1:8000"
@@ -139,7 +140,7 @@ async def read_dlq_bodies(bootstrap: str, start: int) -> set[str]:
 
 
 async def stored_ids(ids: list[str]) -> set[str]:
-    conn = await asyncpg.connect(POSTGRES_DSN)
+    conn = await asyncpg.connect(admin_dsn())
     try:
         rows = await conn.fetch(
             "SELECT provider_event_id FROM payment_events WHERE provider_event_id = ANY($1) "
@@ -274,7 +275,7 @@ async def write_poison(bootstrap: str, tag: str) -> list[tuple[str, int, int]]:
 
 
 async def quarantined_at(coordinates: list[tuple[str, int, int]]) -> set[tuple[str, int, int]]:
-    conn = await asyncpg.connect(POSTGRES_DSN)
+    conn = await asyncpg.connect(admin_dsn())
     try:
         rows = await conn.fetch(
             "SELECT source_topic, source_partition, source_offset "

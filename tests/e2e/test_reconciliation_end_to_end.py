@@ -80,7 +80,8 @@ async def test_a_missing_event_is_fed_exactly_once(pipeline, postgres_dsn, kafka
     mock = StripeMock(tmp_path / "stripe-mock.log",
                       write_event_fixtures(tmp_path / "fixtures.json", event)).start()
     env = {"STRIPE_API_KEY": API_KEY, "STRIPE_API_BASE": mock.api_base,
-           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ORCHESTRATOR_POSTGRES_DSN": postgres_dsn}
+           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+           "ORCHESTRATOR_READER_POSTGRES_DSN": postgres_dsn}
     window = (created - timedelta(minutes=5), created + timedelta(minutes=5))
     try:
         dry = reconcile_cli(env, window)

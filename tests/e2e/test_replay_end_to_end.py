@@ -103,13 +103,14 @@ async def _command(argv: list[str], kafka: str, dsn: str) -> tuple[int, str, str
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orchestration.replay", *argv, cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka, "ORCHESTRATOR_POSTGRES_DSN": dsn})
+        env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka,
+             "ORCHESTRATOR_READER_POSTGRES_DSN": dsn})
     out, err = await asyncio.wait_for(process.communicate(), 120)
     return process.returncode, out.decode(), err.decode()
 
 
 async def _replay(kafka: str, dsn: str, argv: list[str]) -> replay.ReplayResult:
-    settings = ReplaySettings(KAFKA_BOOTSTRAP_SERVERS=kafka, POSTGRES_DSN=dsn)
+    settings = ReplaySettings(KAFKA_BOOTSTRAP_SERVERS=kafka, ORCHESTRATOR_READER_POSTGRES_DSN=dsn)
     return await replay.run(replay.parse_args(argv), settings)
 
 

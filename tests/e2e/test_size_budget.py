@@ -14,8 +14,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts.dead_letters import GATEWAY_DLQ_HEADERS
 from contracts.limits import MAX_VALUE_BYTES
 from contracts.topics import WEBHOOKS_DLQ
-from infra.servers import POSTGRES_DSN
 from infra.services import demo_environment
+from infra.stack_env import admin_dsn
 from streams.simulation.generator import SimulatorMix, generate_events
 from streams.simulation.signing import sign_stripe
 
@@ -43,7 +43,7 @@ def post(body: bytes) -> httpx.Response:
 
 
 async def wait_for_row(event_id: str, within: float) -> int:
-    conn = await asyncpg.connect(POSTGRES_DSN)
+    conn = await asyncpg.connect(admin_dsn())
     try:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:

@@ -1,4 +1,9 @@
-"""A scratch PostgreSQL database with the migrations, and a per-test Iceberg catalog."""
+"""A scratch PostgreSQL database with the migrations, and a per-test Iceberg catalog.
+
+As on the stack: the owner role owns the database and migrates it (the grants with it), the
+tests write their rows as the owner, and batch reads and keeps its catalog as the batch role
+(payments_batch), so its grants are what these tests exercise.
+"""
 
 from __future__ import annotations
 
@@ -13,23 +18,25 @@ from infra.migrate import migrate
 
 
 @pytest.fixture
-def lake(postgres_dsn, unique, tmp_path):
+def lake(postgres_dsn, role_dsn, unique, tmp_path):
+    from infra.roles import OWNER
+
     name = f"scratch_batch_{unique}"
     admin = psycopg2.connect(postgres_dsn)
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    dsn = postgres_dsn.rsplit("/", 1)[0] + f"/{name}"
+        cur.execute(f'CREATE DATABASE "{name}" OWNER "{OWNER.name}"')
+    owner, batch = role_dsn("owner", name), role_dsn("batch", name)
     try:
-        asyncio.run(migrate(dsn))
+        asyncio.run(migrate(owner))
         yield Lake(
-            dsn=dsn,
+            dsn=owner,
             catalog=PyIcebergCatalogResource(
                 name=f"lake_{unique}", catalog_type="sql",
-                uri=dsn.replace("postgresql://", "postgresql+psycopg2://", 1),
+                uri=batch.replace("postgresql://", "postgresql+psycopg2://", 1),
                 warehouse=(tmp_path / "warehouse").as_uri(),
             ),
-            postgres=AdbcPostgresResource(dsn=dsn),
+            postgres=AdbcPostgresResource(dsn=batch),
         )
     finally:
         with admin.cursor() as cur:

@@ -161,12 +161,13 @@ def store(pg) -> PaymentStore:
 
 
 @pytest.fixture
-async def start_worker(temporal_client, postgres_dsn, inference_url, unique):
-    """Start an in-process worker on a unique task queue; returns its task queue."""
+async def start_worker(temporal_client, role_dsn, inference_url, unique):
+    """Start an in-process worker on a unique task queue; returns its task queue. It signs in
+    as the worker role (payments_worker), so its grants are what these tests exercise."""
     stack = contextlib.AsyncExitStack()
 
     async def start(**overrides) -> str:
-        values = {"TASK_QUEUE": f"test-orch-{unique}", "POSTGRES_DSN": postgres_dsn,
+        values = {"TASK_QUEUE": f"test-orch-{unique}", "POSTGRES_DSN": role_dsn("worker"),
                   "INFERENCE_URL": inference_url, "POSTGRES_POOL_MIN": 0, **overrides}
         settings = OrchestratorSettings(**values)
         pool = await create_pool(settings.POSTGRES_DSN, settings.POSTGRES_POOL_MIN,
@@ -193,10 +194,10 @@ async def count_rows(pool: asyncpg.Pool, event_id: str) -> int:
 
 
 @pytest.fixture
-def worker_env(postgres_dsn, temporal_target) -> dict[str, str]:
-    """Environment for a `python -m orchestration.worker` subprocess."""
+def worker_env(role_dsn, temporal_target) -> dict[str, str]:
+    """Environment for a `python -m orchestration.worker` subprocess (the worker role)."""
     return {**os.environ, "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target,
-            "ORCHESTRATOR_POSTGRES_DSN": postgres_dsn}
+            "ORCHESTRATOR_POSTGRES_DSN": role_dsn("worker")}
 
 
 async def start_review(client, task_queue, letter):
@@ -214,13 +215,14 @@ async def start_review(client, task_queue, letter):
     raise TimeoutError("quarantine row never written")
 
 
-def review_cli(postgres_dsn, temporal_target, *args, **env) -> subprocess.CompletedProcess:
-    """The review CLI as a reviewer runs it; ``env`` adds variables (USER=... to spoof).
-    It holds the payload codec's key (tests/conftest.py put the stack's in this environment)."""
+def review_cli(reviewer_dsn, temporal_target, *args, **env) -> subprocess.CompletedProcess:
+    """The review CLI as a reviewer runs it, signed in as the reviewer role
+    (payments_reviewer); ``env`` adds variables (USER=... to spoof). It holds the payload
+    codec's key (tests/conftest.py put the stack's in this environment)."""
     from encryption import SETTING_NAMES
 
     codec = {name: os.environ[name] for name in SETTING_NAMES}
-    env = {"ORCHESTRATOR_POSTGRES_DSN": postgres_dsn,
+    env = {"ORCHESTRATOR_REVIEW_POSTGRES_DSN": reviewer_dsn,
            "ORCHESTRATOR_TEMPORAL_TARGET": temporal_target, "PATH": "/usr/bin:/bin", **codec,
            **env}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,

@@ -28,23 +28,24 @@ pytestmark = pytest.mark.timeout(90)
 
 
 async def test_approve_from_the_cli_redrives_the_corrected_event(
-        temporal_client, start_worker, store, pg, postgres_dsn, temporal_target, tmp_path):
+        temporal_client, start_worker, store, pg, role_dsn, temporal_target, tmp_path):
+    reviewer = role_dsn("reviewer")
     queue = await start_worker()
     letter, corrected = make_bound_letter()
     handle = await start_review(temporal_client, queue, letter)
-    listed = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target,
+    listed = await asyncio.to_thread(review_cli, reviewer, temporal_target,
                                      "list", "--status", "pending", "--limit", "100000")
     assert letter.event_id in listed.stdout
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(event_json(corrected) | {"amount_cents": 10**9}))
-    refused = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, "approve",
+    refused = await asyncio.to_thread(review_cli, reviewer, temporal_target, "approve",
                                       letter.event_id, "--reason", "amount fixed",
                                       "--corrected-event-file", str(bad))
     assert refused.returncode == 1 and "refused by payment_events" in refused.stderr
     good = tmp_path / "good.json"
     good.write_text(json.dumps(event_json(corrected)))
 
-    approved = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, "approve",
+    approved = await asyncio.to_thread(review_cli, reviewer, temporal_target, "approve",
                                        letter.event_id, "--reason", "amount fixed",
                                        "--corrected-event-file", str(good))
 

@@ -14,6 +14,7 @@ import asyncio
 import signal
 import subprocess
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -63,8 +64,10 @@ async def test_a_workflow_failed_by_a_long_outage_is_counted_listed_and_redriven
     queue = f"test-orch-failed-{unique}"
     health = free_port()
     closed_port = free_port()  # nothing listens there: PostgreSQL is "down" for good
+    worker_dsn = worker_env["ORCHESTRATOR_POSTGRES_DSN"]
     env = {**worker_env, "ORCHESTRATOR_TASK_QUEUE": queue,
-           "ORCHESTRATOR_POSTGRES_DSN": f"postgresql://payments@127.0.0.1:{closed_port}/payments",
+           "ORCHESTRATOR_POSTGRES_DSN": worker_dsn.replace(f":{urlsplit(worker_dsn).port}/",
+                                                           f":{closed_port}/"),
            "ORCHESTRATOR_POSTGRES_POOL_MIN": "0", "ORCHESTRATOR_PERSIST_ROUNDS": "1",
            "ORCHESTRATOR_FAILED_WORKFLOWS_POLL_SECONDS": "1",
            "ORCHESTRATOR_INFERENCE_URL": inference_url, "ORCHESTRATOR_HEALTH_PORT": str(health)}

@@ -32,10 +32,10 @@ PROVIDERS = ("stripe", "adyen", "braintree", "square")
 @pytest.fixture(scope="module")
 def server_dsn() -> str:
     from infra import stack
-    from infra.servers import POSTGRES_DSN
+    from infra.stack_env import admin_dsn
 
     stack.up(["postgres"])
-    return POSTGRES_DSN
+    return admin_dsn()
 
 
 @pytest.fixture

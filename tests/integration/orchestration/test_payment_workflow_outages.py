@@ -63,10 +63,11 @@ async def test_inference_down_for_good_persists_without_the_score(
 
 
 async def test_postgres_down_then_back_is_retried_to_one_row(
-        temporal_client, start_worker, make_proxy, postgres_dsn, pg):
-    target = urlsplit(postgres_dsn)
+        temporal_client, start_worker, make_proxy, role_dsn, pg):
+    worker_dsn = role_dsn("worker")
+    target = urlsplit(worker_dsn)
     proxy = await make_proxy(target.hostname, target.port)
-    dsn = postgres_dsn.replace(f":{target.port}/", f":{proxy.port}/")
+    dsn = worker_dsn.replace(f":{target.port}/", f":{proxy.port}/")
     queue = await start_worker(POSTGRES_DSN=dsn, POSTGRES_POOL_MIN=1)
     proxy.cut()
     attempts_before = proxy.attempts

@@ -44,7 +44,7 @@ def decide(handle, decision: ReviewDecision, update_id: str | None = None):
 
 
 async def test_an_approval_with_another_event_id_is_refused_by_the_workflow_and_the_cli(
-        temporal_client, start_worker, store, pg, postgres_dsn, temporal_target, tmp_path):
+        temporal_client, start_worker, store, pg, role_dsn, temporal_target, tmp_path):
     queue = await start_worker()
     letter, corrected = make_bound_letter()
     _, other = make_bound_letter()
@@ -60,7 +60,7 @@ async def test_an_approval_with_another_event_id_is_refused_by_the_workflow_and_
     # The CLI refuses it before sending anything.
     wrong = tmp_path / "other.json"
     wrong.write_text(json.dumps(event_json(other)))
-    cli = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, "approve",
+    cli = await asyncio.to_thread(review_cli, role_dsn("reviewer"), temporal_target, "approve",
                                   letter.event_id, "--reason", "looks fine",
                                   "--corrected-event-file", str(wrong))
     assert cli.returncode == 1 and "an approval must keep it" in cli.stderr
@@ -76,7 +76,7 @@ async def test_an_approval_with_another_event_id_is_refused_by_the_workflow_and_
 
 
 async def test_an_approval_from_the_cli_writes_one_audit_row_naming_the_os_account(
-        temporal_client, start_worker, store, postgres_dsn, temporal_target, tmp_path):
+        temporal_client, start_worker, store, role_dsn, temporal_target, tmp_path):
     queue = await start_worker()
     letter, corrected = make_bound_letter()
     handle = await start_review(temporal_client, queue, letter)
@@ -87,7 +87,7 @@ async def test_an_approval_from_the_cli_writes_one_audit_row_naming_the_os_accou
     # $USER and $LOGNAME are the caller's to set; they do not make the caller someone else.
     spoofed = {"USER": "mallory", "LOGNAME": "mallory"}
 
-    approved = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, *args,
+    approved = await asyncio.to_thread(review_cli, role_dsn("reviewer"), temporal_target, *args,
                                        **spoofed)
 
     assert approved.returncode == 0, approved.stderr
@@ -118,20 +118,20 @@ async def test_an_approval_from_the_cli_writes_one_audit_row_naming_the_os_accou
                   if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
     assert len(identities) == 1 and f"reviewer={OS_USER} (os_user)" in identities[0]
 
-    again = await asyncio.to_thread(review_cli, postgres_dsn, temporal_target, *args)
+    again = await asyncio.to_thread(review_cli, role_dsn("reviewer"), temporal_target, *args)
 
     assert again.returncode == 1 and "already approved" in again.stderr
     assert len(await store.list_review_audit(letter.event_id)) == 1
 
 
 async def test_a_configured_identity_is_recorded_as_configured(
-        temporal_client, start_worker, store, postgres_dsn, temporal_target):
+        temporal_client, start_worker, store, role_dsn, temporal_target):
     queue = await start_worker()
     letter, _ = make_bound_letter()
     handle = await start_review(temporal_client, queue, letter)
 
     rejected = await asyncio.to_thread(
-        review_cli, postgres_dsn, temporal_target, "reject", letter.event_id, "--reason",
+        review_cli, role_dsn("reviewer"), temporal_target, "reject", letter.event_id, "--reason",
         "test data from a sandbox account", ORCHESTRATOR_REVIEWER_IDENTITY="triage-bot")
 
     assert rejected.returncode == 0, rejected.stderr
@@ -142,10 +142,11 @@ async def test_a_configured_identity_is_recorded_as_configured(
 
 
 async def test_a_retried_decision_and_a_retried_write_leave_one_audit_row(
-        temporal_client, start_worker, make_proxy, postgres_dsn, store, pg):
-    target = urlsplit(postgres_dsn)
+        temporal_client, start_worker, make_proxy, role_dsn, store, pg):
+    worker_dsn = role_dsn("worker")
+    target = urlsplit(worker_dsn)
     proxy = await make_proxy(target.hostname, target.port)
-    dsn = postgres_dsn.replace(f":{target.port}/", f":{proxy.port}/")
+    dsn = worker_dsn.replace(f":{target.port}/", f":{proxy.port}/")
     queue = await start_worker(POSTGRES_DSN=dsn, POSTGRES_POOL_MIN=1,
                                PERSIST_ROUND_PAUSE_SECONDS=1)
     letter, _ = make_bound_letter()

@@ -20,8 +20,8 @@ async def scratch_db(postgres_dsn, unique):
         await admin.close()
 
 
-async def test_postgres_answers_a_query(postgres_dsn):
-    conn = await asyncpg.connect(postgres_dsn)
+async def test_postgres_answers_a_query(role_dsn):
+    conn = await asyncpg.connect(role_dsn("owner"))
     try:
         assert await conn.fetchval("SELECT current_user || '@' || current_database()") == (
             "payments@payments"

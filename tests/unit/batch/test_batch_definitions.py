@@ -1,5 +1,6 @@
 """The one Definitions loads and holds every asset, check, schedule and sensor."""
 
+import pytest
 from dagster import AssetKey
 
 from batch.definitions import defs
@@ -22,13 +23,35 @@ def test_definitions_hold_the_lakehouse():
     assert [s.name for s in repo.sensor_defs] == ["postgres_new_rows_sensor"]
 
 
+CATALOG_URI = "postgresql+psycopg2://payments_batch:unit-test-password-0123@db/payments"
+
+
 def test_the_catalog_defaults_to_a_sql_catalog_named_lakehouse(monkeypatch, tmp_path):
     monkeypatch.setenv("STACK_DIR", str(tmp_path))
     monkeypatch.delenv("BATCH_WAREHOUSE", raising=False)
+    monkeypatch.setenv("BATCH_CATALOG_URI", CATALOG_URI)
     props = PyIcebergCatalogResource().catalog_properties()
     assert props["type"] == "sql"
-    assert props["uri"].startswith("postgresql+psycopg2://")
+    assert props["uri"] == CATALOG_URI
     assert props["warehouse"] == (tmp_path / "warehouse").as_uri()
+
+
+def test_a_missing_or_password_less_connection_setting_is_named(monkeypatch):
+    from pydantic import ValidationError
+
+    from batch.resources import AdbcPostgresResource
+    from batch.settings import BatchConfigError, BatchSettings
+
+    for name in ("BATCH_CATALOG_URI", "BATCH_POSTGRES_DSN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(BatchConfigError, match="BATCH_CATALOG_URI"):
+        PyIcebergCatalogResource().catalog_properties()
+    with pytest.raises(BatchConfigError, match="BATCH_POSTGRES_DSN"):
+        AdbcPostgresResource().connect()
+    monkeypatch.setenv("BATCH_POSTGRES_DSN", "postgresql://payments_batch@db/payments")
+    with pytest.raises(ValidationError, match="BATCH_POSTGRES_DSN holds no password") as err:
+        BatchSettings()
+    assert "payments_batch@db" not in str(err.value)  # the value is never echoed
 
 
 def test_batch_settings_point_the_catalog_at_rest_and_s3(monkeypatch):

@@ -53,5 +53,7 @@ def test_the_worker_registers_what_the_starter_addresses():
 def test_starter_and_worker_default_to_the_same_task_queue(monkeypatch):
     monkeypatch.delenv("STREAMS_TEMPORAL_TASK_QUEUE", raising=False)
     monkeypatch.delenv("ORCHESTRATOR_TASK_QUEUE", raising=False)
+    monkeypatch.setenv("ORCHESTRATOR_POSTGRES_DSN",
+                       "postgresql://payments_worker:unit-test-password-0123@db/payments")
     assert StreamsSettings().TEMPORAL_TASK_QUEUE == OrchestratorSettings().TASK_QUEUE
     assert OrchestratorSettings().TASK_QUEUE == DEFAULT_TASK_QUEUE

@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 
 from encryption import KEY_ID_SETTING, KEYS_SETTING, CodecSettings
-from infra import services, temporal_server
+from infra import services, stack_env, temporal_server
 
 
 @pytest.fixture
 def env_file(tmp_path, monkeypatch):
-    path = tmp_path / "demo.env"
-    monkeypatch.setattr(services, "DEMO_ENV_FILE", path)
+    """The stack's `.stack/env` (infra/stack_env.py) on a scratch folder."""
+    path = tmp_path / "env"
+    monkeypatch.setattr(services, "stack_credentials",
+                        lambda: stack_env.ensure(services._generated_secrets(), path=path))
     return path
 
 

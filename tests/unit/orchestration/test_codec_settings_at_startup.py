@@ -16,8 +16,15 @@ def no_temporal(monkeypatch):
 
 
 @pytest.fixture
-def no_codec_key(monkeypatch):
+def no_codec_key(monkeypatch, worker_dsn):
     monkeypatch.delenv(KEYS_SETTING, raising=False)
+
+
+@pytest.fixture
+def worker_dsn(monkeypatch):
+    """A well-formed DSN, so that the codec's settings are what the worker refuses."""
+    monkeypatch.setenv("ORCHESTRATOR_POSTGRES_DSN",
+                       "postgresql://payments_worker:a-long-enough-password@127.0.0.1:1/payments")
 
 
 def test_the_worker_stops_naming_a_missing_key(no_codec_key, capsys):
@@ -26,7 +33,7 @@ def test_the_worker_stops_naming_a_missing_key(no_codec_key, capsys):
     assert "invalid configuration" in err and KEYS_SETTING in err
 
 
-def test_the_worker_stops_naming_a_key_id_outside_the_ring(monkeypatch, capsys):
+def test_the_worker_stops_naming_a_key_id_outside_the_ring(monkeypatch, capsys, worker_dsn):
     monkeypatch.setenv(KEY_ID_SETTING, "not-in-the-ring")
     assert worker.main() == 2
     assert KEY_ID_SETTING in capsys.readouterr().err

@@ -10,6 +10,8 @@ from orchestration.metrics import Metrics
 from orchestration.redrive import UNSUCCESSFUL, unsuccessful_runs_query
 from orchestration.settings import OrchestratorSettings
 
+WORKER_DSN = "postgresql://payments_worker:unit-test-password-0123@db/payments"
+
 
 def test_redrive_takes_ids_or_all_but_not_both_or_neither(capsys):
     assert review.parse_args(["redrive", "payment-event:a", "payment-event:b"]).workflow_ids == [
@@ -24,12 +26,14 @@ def test_redrive_takes_ids_or_all_but_not_both_or_neither(capsys):
 def test_the_default_budget_is_the_workflow_default(monkeypatch):
     for name in ("ORCHESTRATOR_PERSIST_ROUNDS", "ORCHESTRATOR_PERSIST_ROUND_PAUSE_SECONDS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ORCHESTRATOR_POSTGRES_DSN", WORKER_DSN)
     budget = OrchestratorSettings().persist_budget()
     assert budget.rounds == policies.PERSIST_ROUNDS
     assert budget.round_pause_seconds == policies.PERSIST_ROUND_PAUSE.total_seconds()
 
 
 def test_a_short_budget_can_be_configured(monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_POSTGRES_DSN", WORKER_DSN)
     monkeypatch.setenv("ORCHESTRATOR_PERSIST_ROUNDS", "1")
     monkeypatch.setenv("ORCHESTRATOR_PERSIST_ROUND_PAUSE_SECONDS", "2.5")
     assert OrchestratorSettings().persist_budget().rounds == 1

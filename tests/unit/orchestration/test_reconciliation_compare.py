@@ -152,8 +152,12 @@ def test_the_command_reads_times_with_a_zone_unix_seconds_or_now():
             cli.parse_args(["--provider", "stripe", "--until", "now", *bad])
 
 
+READER_DSN = "postgresql://payments_reader:unit-test-password-0123@db/payments"
+
+
 def test_a_missing_api_key_stops_the_command_naming_the_setting(monkeypatch, capsys):
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    monkeypatch.setenv("ORCHESTRATOR_READER_POSTGRES_DSN", READER_DSN)
     assert cli.main(["--provider", "stripe", "--since", "1", "--until", "2"]) == 2
     assert "STRIPE_API_KEY" in capsys.readouterr().err
     with pytest.raises(SettingMissingError):
@@ -163,18 +167,28 @@ def test_a_missing_api_key_stops_the_command_naming_the_setting(monkeypatch, cap
 @pytest.mark.parametrize("key", ["pk_test_123", "sk_test_changeme", "whsec_123"])
 def test_a_key_that_cannot_list_events_is_refused(monkeypatch, key):
     monkeypatch.setenv("STRIPE_API_KEY", key)
+    monkeypatch.setenv("ORCHESTRATOR_READER_POSTGRES_DSN", READER_DSN)
     with pytest.raises(ValidationError, match="STRIPE_API_KEY"):
         ReconcileSettings()
 
 
 def test_settings_share_the_pipelines_names(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
-    monkeypatch.setenv("ORCHESTRATOR_POSTGRES_DSN", "postgresql://x@db/payments")
+    monkeypatch.setenv("ORCHESTRATOR_READER_POSTGRES_DSN", READER_DSN)
     monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:12111/")
     settings = ReconcileSettings()
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "kafka:9092"
-    assert settings.POSTGRES_DSN == "postgresql://x@db/payments"
+    assert settings.POSTGRES_DSN == READER_DSN
     assert settings.STRIPE_API_BASE == "http://127.0.0.1:12111"
+
+
+@pytest.mark.parametrize("dsn", ["postgresql://payments_reader@db/payments",
+                                 "postgresql://payments_reader:replace_me_local_only@db/payments"])
+def test_a_dsn_without_a_real_password_stops_the_command_naming_it(monkeypatch, capsys, dsn):
+    monkeypatch.setenv("ORCHESTRATOR_READER_POSTGRES_DSN", dsn)
+    assert cli.main(["--provider", "stripe", "--since", "1", "--until", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "ORCHESTRATOR_READER_POSTGRES_DSN" in err and "replace_me" not in err
 
 
 class PagedEvents(HTTPClient):

@@ -10,6 +10,7 @@ from orchestration import replay
 from orchestration.replay_settings import ReplaySettings
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+DSN = "postgresql://payments_reader:unit-test-password-0123@h:1/db"
 
 
 def test_defaults_dry_run_at_twenty_a_second_until_now():
@@ -49,11 +50,13 @@ def test_bad_arguments_are_usage_errors(argv, message, capsys):
 
 @pytest.mark.parametrize(("name", "value"), [
     ("KAFKA_BOOTSTRAP_SERVERS", "no-port"), ("KAFKA_BOOTSTRAP_SERVERS", "host:99999"),
-    ("ORCHESTRATOR_POSTGRES_DSN", "mysql://x"),
+    ("ORCHESTRATOR_READER_POSTGRES_DSN", "mysql://x"),
+    ("ORCHESTRATOR_READER_POSTGRES_DSN", "postgresql://payments_reader@h:1/db"),
     ("ORCHESTRATOR_KAFKA_REQUEST_TIMEOUT_SECONDS", "0"),
 ])
 def test_bad_settings_stop_with_the_setting_named(name, value, monkeypatch, capsys):
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("ORCHESTRATOR_READER_POSTGRES_DSN", DSN)
     monkeypatch.setenv(name, value)
     assert replay.main(["--provider", "stripe", "--since", "2026-12-01T10:00:00Z"]) == 2
     assert name in capsys.readouterr().err
@@ -61,7 +64,7 @@ def test_bad_settings_stop_with_the_setting_named(name, value, monkeypatch, caps
 
 def test_settings_read_the_pipeline_s_own_variable_names(monkeypatch):
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "k1:9092, k2:9093")
-    monkeypatch.setenv("ORCHESTRATOR_POSTGRES_DSN", "postgresql://u@h:1/db")
+    monkeypatch.setenv("ORCHESTRATOR_READER_POSTGRES_DSN", DSN)
     settings = ReplaySettings()
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "k1:9092,k2:9093"
-    assert settings.POSTGRES_DSN == "postgresql://u@h:1/db"
+    assert settings.POSTGRES_DSN == DSN
