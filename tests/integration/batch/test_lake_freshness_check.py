@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from batch_lake import make_event_row
-from dagster import materialize
+from dagster import AssetSelection, materialize
 
 from batch.assets import payment_events
 from batch.freshness import check_freshness, payment_events_are_fresh
@@ -34,3 +34,17 @@ def test_the_check_runs_in_dagster_after_a_load(lake):
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.check_name == "payment_events_are_fresh"
     assert evaluation.passed
+
+
+def test_the_check_alone_as_its_schedule_runs_it_fails_while_loads_are_stopped(lake):
+    """lake_freshness_job runs the check without a load: a stalled loader shows."""
+    lake.add_events([make_event_row("stripe:stuck")])
+    lake.execute("UPDATE payment_events SET ingested_at = now() - interval '1 hour' "
+                 "WHERE event_id = 'stripe:stuck'")
+    result = materialize([payment_events, payment_events_are_fresh], resources=lake.resources,
+                         selection=AssetSelection.checks(payment_events_are_fresh))
+    assert result.success  # a failed check is a verdict, not a failed run
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert evaluation.metadata["rows_not_in_bronze"].value == 1
+    assert lake.event_id_counts() == {}  # the check loaded nothing
