@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from pyarrow import fs as pafs
 from pyiceberg.catalog import Catalog
+from pyiceberg.io.pyarrow import PyArrowFileIO
 from pyiceberg.table import Table
 
 from batch.loads import ConnectPostgres
@@ -77,9 +78,18 @@ def referenced_files(table: Table) -> set[str]:
     return found
 
 
-def list_files(location: str) -> Iterator[tuple[str, datetime]]:
+def table_filesystem(table: Table) -> tuple[pafs.FileSystem, str]:
+    """The file system under the table's location and the location's path in it, configured
+    as the table's own FileIO is (an S3 endpoint and keys from the catalog's properties)."""
+    if isinstance(table.io, PyArrowFileIO):
+        scheme, netloc, path = table.io.parse_location(table.location())
+        return table.io.fs_by_scheme(scheme, netloc), path
+    return pafs.FileSystem.from_uri(table.location())
+
+
+def list_files(table: Table) -> Iterator[tuple[str, datetime]]:
     """(storage key, modification time) of every file under a table's location."""
-    filesystem, root = pafs.FileSystem.from_uri(location)
+    filesystem, root = table_filesystem(table)
     selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
     for info in filesystem.get_file_info(selector):
         if info.type == pafs.FileType.File:
@@ -101,9 +111,9 @@ def remove_orphan_files(catalog: Catalog, identifier: tuple[str, ...],
     table = catalog.load_table(identifier)
     # Listed before the references are read: a file committed in between is then both
     # listed and referenced, never listed alone.
-    listed = list(list_files(table.location()))
+    listed = list(list_files(table))
     orphans = find_orphans(listed, referenced_files(catalog.load_table(identifier)), older_than)
-    filesystem, _ = pafs.FileSystem.from_uri(table.location())
+    filesystem, _ = table_filesystem(table)
     for path in orphans:
         filesystem.delete_file(path)
     return OrphanResult(".".join(identifier), len(listed), orphans)

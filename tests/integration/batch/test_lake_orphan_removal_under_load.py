@@ -19,7 +19,7 @@ TWO_DAYS_AGO = time.time() - 2 * 86_400
 
 
 def table_files(lake) -> set[str]:
-    return {path for path, _ in list_files(lake.catalog.load().load_table(ID).location())}
+    return {path for path, _ in list_files(lake.catalog.load().load_table(ID))}
 
 
 def leave_a_failed_load(lake, monkeypatch) -> None:
