@@ -19,7 +19,10 @@ def test_definitions_hold_the_lakehouse():
     assert "payment_events_have_unique_event_ids" in check_names
     assert "daily_payments_sum_back_to_bronze" in check_names
     assert "silver_payments_match_postgres_payments" in check_names
-    assert [s.name for s in repo.schedule_defs] == ["lakehouse_hourly_schedule"]
+    assert "payment_events_are_fresh" in check_names
+    assert {s.name for s in repo.schedule_defs} == {
+        "lakehouse_hourly_schedule", "lake_freshness_schedule", "lake_compaction_schedule",
+        "lake_snapshot_expiry_schedule", "lake_orphan_removal_schedule"}
     assert [s.name for s in repo.sensor_defs] == ["postgres_new_rows_sensor"]
 
 
