@@ -51,6 +51,7 @@ from batch.upkeep.cleanup import expire_table_snapshots
 from batch.upkeep.compaction import compact_table
 from batch.upkeep.files import partition_layout
 from bench.results import entry
+from infra import stack_env
 from infra.migrate import migrate
 
 DEFAULT_SECONDS = float(os.environ.get("BENCH_FRESHNESS_SECONDS", "300"))
@@ -59,7 +60,6 @@ GOAL_P95_S = 60.0
 GOAL_COMMITS_PER_MINUTE = 4.0
 TICK_S = 0.1
 TAIL_TICKS = 3  # loads after the inserts stop, until every row is readable
-PG_HOST, PG_PORT = "127.0.0.1", 55432
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # no log line per step
 ID = PAYMENT_EVENTS.identifier
 
@@ -89,7 +89,8 @@ class Load:
 
 
 def _dsn(database: str) -> str:
-    return f"postgresql://payments@{PG_HOST}:{PG_PORT}/{database}"
+    """The stack's admin on `database` (a scratch database of this run), as bench/batch.py."""
+    return stack_env.admin_dsn().rsplit("/", 1)[0] + f"/{database}"
 
 
 async def _admin(sql: str) -> None:
@@ -177,7 +178,7 @@ def measure(seconds: float, rate: float) -> dict:
         asyncio.run(migrate(_dsn(name)))
         catalog = PyIcebergCatalogResource(
             name=name, catalog_type="sql",
-            uri=f"postgresql+psycopg2://payments@{PG_HOST}:{PG_PORT}/{name}",
+            uri=_dsn(name).replace("postgresql://", "postgresql+psycopg2://", 1),
             warehouse=(workdir / "warehouse").as_uri())
         postgres = AdbcPostgresResource(dsn=_dsn(name))
         resources = {"catalog": catalog, "postgres": postgres}
