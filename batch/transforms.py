@@ -25,6 +25,14 @@ _OUTCOME = (
 )
 
 
+# The columns each layer's transforms read, so a scan reads no other column.
+BRONZE_COLUMNS_FOR_SILVER = ("event_id", "provider", "event_type", "provider_created_at",
+                             "merchant_id", "customer_id", "currency", "amount_cents", "status",
+                             "failure_code", "fraud_risk_level", "validation_status")
+SILVER_COLUMNS_FOR_GOLD = ("event_date", "provider", "outcome", "merchant_id", "currency",
+                           "amount_cents", "failure_code", "fraud_risk_level")
+
+
 def run_sql(sql: str, **tables: pa.Table) -> pa.Table:
     con = duckdb.connect()
     try:
@@ -73,20 +81,20 @@ def build_daily_payments(silver: pa.Table) -> pa.Table:
 
 
 def build_failure_rates(silver: pa.Table) -> pa.Table:
-    """Share of each provider's payment attempts that failed with each failure code."""
+    """Each day, the share of each provider's payment attempts that failed with each code."""
     return run_sql(
         """
         WITH attempts AS (
-            SELECT provider, count(*) AS attempts FROM silver
-            WHERE outcome IN ('succeeded', 'failed') GROUP BY provider
+            SELECT event_date, provider, count(*) AS attempts FROM silver
+            WHERE outcome IN ('succeeded', 'failed') GROUP BY event_date, provider
         )
-        SELECT s.provider, coalesce(s.failure_code, 'unknown') AS failure_code,
+        SELECT s.event_date, s.provider, coalesce(s.failure_code, 'unknown') AS failure_code,
                count(*)::BIGINT AS failures, a.attempts::BIGINT AS attempts,
                count(*) / a.attempts AS failure_rate
-        FROM silver s JOIN attempts a USING (provider)
+        FROM silver s JOIN attempts a USING (event_date, provider)
         WHERE s.outcome = 'failed'
-        GROUP BY s.provider, coalesce(s.failure_code, 'unknown'), a.attempts
-        ORDER BY s.provider, failure_code
+        GROUP BY s.event_date, s.provider, coalesce(s.failure_code, 'unknown'), a.attempts
+        ORDER BY s.event_date, s.provider, failure_code
         """,
         silver=silver,
     )

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from contracts.events import make_event_id
 from contracts.workflows import PAYMENT_EVENT, workflow_id
@@ -30,6 +31,7 @@ from telemetry import exit_after_flush
 REPORT = STATE_DIR / "demo-report.json"
 # The demo's counts read as the operators' read-only role: its DSN, its catalog URI.
 READER_DSN, READER_CATALOG_URI = (name for name, _ in READER.dsns)
+CHARTS_DIR = STATE_DIR / "charts"
 UI_ADDRESSES = {
     "Temporal UI": "http://127.0.0.1:8233",
     "Dagster": "http://127.0.0.1:3000",
@@ -146,6 +148,15 @@ def run_batch_load() -> None:
     )
 
 
+def write_mart_charts() -> list[Path]:
+    """The gold marts' charts, as their assets attach them, as PNG files under .stack/charts."""
+    from batch.assets import GOLD_MARTS
+    from batch.marts import write_charts
+    from batch.resources import PyIcebergCatalogResource
+
+    return write_charts(PyIcebergCatalogResource().load(), GOLD_MARTS, CHARTS_DIR)
+
+
 def count_iceberg_rows(prefix: str) -> int:
     from pyiceberg.expressions import StartsWith
 
@@ -207,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         after = normalizer_counters()
         print("4/5 the batch load into Iceberg", flush=True)
         run_batch_load()
+        for path in write_mart_charts():
+            print(f"  chart: {path}", flush=True)
         print("5/5 reconciliation", flush=True)
         counts = collect_counts(sim, before, after, prefix, pg_rows, quarantined)
         by_status = asyncio.run(count_payments_by_status())

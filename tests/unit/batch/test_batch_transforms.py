@@ -60,6 +60,19 @@ def test_failure_rates_divide_by_each_providers_attempts():
     assert [(r["provider"], r["failure_code"], r["failures"], r["attempts"], r["failure_rate"])
             for r in rates] == [("adyen", "expired_card", 1, 4, 0.25),
                                 ("stripe", "unknown", 1, 1, 1.0)]
+    assert {str(r["event_date"]) for r in rates} == {"2026-01-02"}
+
+
+def test_failure_rates_are_per_day():
+    next_day = datetime(2026, 1, 3, 8, tzinfo=UTC)
+    bronze = make_bronze([
+        {"event_type": "payment.failed", "failure_code": "card_declined"}, {},
+        {"event_type": "payment.failed", "failure_code": "card_declined",
+         "provider_created_at": next_day},
+    ])
+    rates = build_failure_rates(build_silver_payment_events(bronze)).to_pylist()
+    assert [(str(r["event_date"]), r["failures"], r["attempts"], r["failure_rate"])
+            for r in rates] == [("2026-01-02", 1, 2, 0.5), ("2026-01-03", 1, 1, 1.0)]
 
 
 def test_unscored_events_have_their_own_fraud_risk_level():
