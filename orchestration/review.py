@@ -1,11 +1,14 @@
 """`python -m orchestration.review`: review quarantined events; re-drive failed workflows.
 
     python -m orchestration.review list [--status pending]
+    python -m orchestration.review show <event_id> [--output original.bin]
     python -m orchestration.review approve <event_id> --reviewer X [--corrected-event-file f.json]
     python -m orchestration.review reject <event_id> --reviewer X --reason "..."
     python -m orchestration.review failed [--type DLQReviewWorkflow] [--task-queue payments]
     python -m orchestration.review redrive <workflow_id>... | --all [--type ...] [--task-queue ...]
 
+Quarantine keeps a redacted excerpt of each payload; ``show`` reads the original from its
+raw-topic coordinates while the topic keeps it (orchestration/review_show.py).
 Decisions go to the event's DLQReviewWorkflow (id ``dlq-review:<event_id>``) as a
 ``review_decision`` signal; the workflow updates the quarantine row and re-drives an
 approved event. A corrected event is checked here first, so a reviewer hears at once
@@ -35,8 +38,9 @@ from contracts.workflows import (
     WORKFLOW_TYPES,
     workflow_id,
 )
-from orchestration import redrive, rules
+from orchestration import redrive, review_show, rules
 from orchestration.models import ReviewDecision
+from orchestration.replay_settings import ReplaySettings
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
 from telemetry import exit_after_flush
@@ -53,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     listing = commands.add_parser("list", help="quarantined events")
     listing.add_argument("--status", choices=["pending", "approved", "rejected", "expired"])
     listing.add_argument("--limit", type=int, default=100)
+    show = commands.add_parser("show", help="the original payload, read from its raw topic")
+    show.add_argument("event_id")
+    show.add_argument("--output", type=Path, help="write the original's exact bytes here")
     approve = commands.add_parser("approve", help="re-drive an event into the normal flow")
     approve.add_argument("event_id")
     approve.add_argument("--reviewer", required=True)
@@ -85,6 +92,8 @@ def _dead_letter_of(row: dict) -> DeadLetter:
         source_partition=row["source_partition"], source_offset=row["source_offset"],
         payload=row["original_payload"], payload_encoding=row["payload_encoding"],
         errors=[ValidationIssue(**e) for e in row["errors"]], failed_at=row["quarantined_at"],
+        payload_sha256=row["payload_sha256"], payload_length=row["payload_length"],
+        payload_truncated=row["payload_truncated"], payload_redaction=row["payload_redaction"],
     )
 
 
@@ -140,6 +149,28 @@ async def list_quarantine(args: argparse.Namespace, settings: OrchestratorSettin
     return "\n".join(lines)
 
 
+async def show_original(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
+    """The quarantined event's original, from its source coordinates (not from quarantine)."""
+    pool = await create_pool(settings.POSTGRES_DSN, 1, 2)
+    try:
+        row = await PaymentStore(pool).get_quarantine(args.event_id)
+    finally:
+        await pool.close()
+    if row is None:
+        raise ReviewRefusedError(f"{args.event_id} is not in quarantine")
+    kafka = ReplaySettings()
+    try:
+        original = await review_show.read_original(
+            kafka.KAFKA_BOOTSTRAP_SERVERS, row["source_topic"], row["source_partition"],
+            row["source_offset"], kafka.KAFKA_REQUEST_TIMEOUT_SECONDS)
+    except review_show.OriginalUnavailableError as err:
+        raise ReviewRefusedError(f"the original of {args.event_id} cannot be read: {err}; "
+                                 "quarantine keeps only its redacted excerpt") from err
+    if args.output is not None:
+        return review_show.save(original, args.output)
+    return review_show.render(row, original)
+
+
 async def list_failed(args: argparse.Namespace, settings: OrchestratorSettings) -> str:
     client = await _connect(settings)
     failed = await _find_failed(client, args)
@@ -174,8 +205,8 @@ async def _connect(settings: OrchestratorSettings) -> Client:
     return await Client.connect(settings.TEMPORAL_TARGET, namespace=settings.TEMPORAL_NAMESPACE)
 
 
-COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
-            "failed": list_failed, "redrive": redrive_failed}
+COMMANDS = {"list": list_quarantine, "show": show_original, "approve": decide,
+            "reject": decide, "failed": list_failed, "redrive": redrive_failed}
 
 
 def main(argv: list[str] | None = None) -> int:
