@@ -60,7 +60,7 @@ def redact_document(text: str) -> Redaction:
         if candidate is None:
             continue
         try:
-            document = json.loads(candidate)
+            document = json.loads(candidate, object_pairs_hook=_Members)
         except (ValueError, RecursionError):
             continue
         try:
@@ -73,12 +73,24 @@ def redact_document(text: str) -> Redaction:
     return Redaction(*redact_text(text))
 
 
+class _Members(list):
+    """A JSON object's members in order, a repeated key kept: a dict would keep only the last
+    of two equal keys, and hide the first one's value from redaction."""
+
+
+def _members(value: Any) -> list[tuple[str, Any]] | None:
+    if isinstance(value, _Members):
+        return value
+    return list(value.items()) if isinstance(value, dict) else None
+
+
 def redact_value(value: Any) -> tuple[Any, int]:
     """A parsed JSON value with every masked key's value masked, at any depth."""
-    if isinstance(value, dict):
+    members = _members(value)
+    if members is not None:
         out: dict[str, Any] = {}
         count = 0
-        for key, item in value.items():
+        for key, item in members:
             new_key, n = redact_text(key)
             count += n
             if is_masked_key(key):
@@ -100,10 +112,14 @@ def redact_value(value: Any) -> tuple[Any, int]:
 
 def mask_value(value: Any) -> tuple[Any, int]:
     """Every value beneath a masked key, masked; the shape, nulls and empty strings stay."""
-    if isinstance(value, dict):
-        items = {key: mask_value(item) for key, item in value.items()}
-        return {key: item for key, (item, _) in items.items()}, sum(
-            n for _, n in items.values())
+    members = _members(value)
+    if members is not None:
+        out: dict[str, Any] = {}
+        count = 0
+        for key, item in members:
+            out[_unique(out, key)], n = mask_value(item)
+            count += n
+        return out, count
     if isinstance(value, list):
         items = [mask_value(item) for item in value]
         return [item for item, _ in items], sum(n for _, n in items)

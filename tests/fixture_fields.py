@@ -14,7 +14,6 @@ import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,8 +24,10 @@ from contracts import PaymentEvent
 from contracts.data_map import Category, Treatment
 from contracts.data_map_index import classify
 from contracts.privacy import protect_event
+from gateway.providers.braintree import BraintreeProvider
 from streams.providers import PROVIDER_STREAMS
-from streams.simulation.signing import adyen_record
+from streams.rules import InvalidEventError
+from streams.simulation.signing import ProviderKeys, adyen_record
 from tests.builders import STRIPE_FIXTURES
 from tests.lifecycles import PROCESSED_AT, PROVIDER_FIXTURES
 
@@ -66,26 +67,29 @@ def braintree_fields(form: bytes) -> Iterator[tuple[str, Any]]:
             yield name, value
 
 
+def record_of(provider: str, name: str, key: bytes, value: bytes) -> FixtureRecord:
+    """A raw record of the provider (a fixture, or one renamed or changed from it)."""
+    found = braintree_fields(value) if provider == "braintree" else walk(orjson.loads(value))
+    return FixtureRecord(provider, name, key, value, tuple(found))
+
+
 def fixture_records() -> list[FixtureRecord]:
     records = []
     for path in sorted(STRIPE_FIXTURES.glob("*.json")):
         body = orjson.loads(path.read_bytes())
         body["id"] = f"evt_{path.stem.replace('.', '_')}"  # the fixtures share one id
-        records.append(_record("stripe", path, body["id"].encode(), orjson.dumps(body),
-                               walk(body)))
+        records.append(record_of("stripe", path.name, body["id"].encode(), orjson.dumps(body)))
     for path in sorted((PROVIDER_FIXTURES / "adyen").glob("*.json")):
         for n, wrapped in enumerate(orjson.loads(path.read_bytes())["notificationItems"]):
             key, value = adyen_record(wrapped["NotificationRequestItem"])
-            records.append(_record("adyen", path, key.encode(), value,
-                                   walk(orjson.loads(value)), f"[{n}]"))
+            records.append(record_of("adyen", f"{path.name}[{n}]", key.encode(), value))
     for path in sorted((PROVIDER_FIXTURES / "braintree").glob("*.form")):
         form = path.read_bytes()
-        records.append(_record("braintree", path, _braintree_key(form), form,
-                               braintree_fields(form)))
+        records.append(record_of("braintree", path.name, braintree_key(form), form))
     for path in sorted((PROVIDER_FIXTURES / "square").glob("*.json")):
         body = orjson.loads(path.read_bytes())
-        records.append(_record("square", path, body["event_id"].encode(), path.read_bytes(),
-                               walk(body)))
+        records.append(record_of("square", path.name, body["event_id"].encode(),
+                                 path.read_bytes()))
     return records
 
 
@@ -101,8 +105,13 @@ def event_texts(event: PaymentEvent) -> set[str]:
 
 
 def sensitive_values(record: FixtureRecord, kept: set[str] | None = None) -> set[str]:
-    """The record's values the data map masks in copies, less those the event keeps."""
-    kept = event_texts(mapped_event(record)) if kept is None else kept
+    """The record's values the data map masks in copies, less those the event keeps (none,
+    for a record the normalizer dead-letters)."""
+    if kept is None:
+        try:
+            kept = event_texts(mapped_event(record))
+        except InvalidEventError:
+            kept = set()
     found = set()
     for path, value in record.fields:
         rule = classify(record.provider, path)
@@ -116,9 +125,11 @@ def sensitive_values(record: FixtureRecord, kept: set[str] | None = None) -> set
 
 
 def found_in(needle: str, text: str) -> bool:
-    """Whether the needle stands in the text as a whole value (not inside a longer id: the
-    fingerprint ``00000000000000`` is not in ``ch_00000000000000``)."""
-    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(needle)}(?![A-Za-z0-9_])", text) is not None
+    """Whether the needle stands in the text as a whole value: not inside a longer id (the
+    fingerprint ``00000000000000`` is not in ``ch_00000000000000``) and, for digits, not
+    the fraction of a timestamp (BIN ``555555`` is not in ``12:00:01.555555``)."""
+    before = r"[A-Za-z0-9_.]" if needle.isdigit() else r"[A-Za-z0-9_]"
+    return re.search(rf"(?<!{before}){re.escape(needle)}(?![A-Za-z0-9_])", text) is not None
 
 
 def distinctive(text: str) -> bool:
@@ -126,16 +137,9 @@ def distinctive(text: str) -> bool:
     return len(text) >= 5 and not (text.isdigit() and len(text) < 6)
 
 
-def _record(provider: str, path: Path, key: bytes, value: bytes,
-            found: Iterator[tuple[str, Any]], suffix: str = "") -> FixtureRecord:
-    return FixtureRecord(provider, path.name + suffix, key, value, tuple(found))
-
-
-def _braintree_key(form: bytes) -> bytes:
-    from gateway.providers.braintree import BraintreeProvider
-    from streams.simulation.signing import ProviderKeys
-
-    keys = ProviderKeys()
+def braintree_key(form: bytes, keys: ProviderKeys | None = None) -> bytes:
+    """The raw key the gateway derives for a form signed with ``keys`` (the test keys)."""
+    keys = keys or ProviderKeys()
     [verified] = BraintreeProvider("pipeline_merchant", keys.braintree_public_key,
                                    keys.braintree_private_key).verify(form, {})
     return verified.event_id.encode()

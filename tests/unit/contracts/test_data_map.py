@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts import PaymentEvent
+from contracts import PROVIDER_NAMES, PaymentEvent
 from contracts.data_map import FIELD_RULES, Category, Treatment
 from contracts.data_map_index import MASKED_KEYS, classify, normalize_key
 from contracts.data_map_markdown import BEGIN, END, render_markdown
@@ -77,6 +77,12 @@ def test_no_field_that_looks_personal_is_left_to_a_fallback():
             and LOOKS_PERSONAL.search(key := normalize_key(path.rsplit(".", 1)[-1]))
             and key not in NOT_PERSONAL}
     assert not left
+
+
+def test_every_provider_has_its_rules_down_to_a_fallback():
+    # A new provider's fields are in the map before it ships (README, "Adding a provider").
+    for name in PROVIDER_NAMES:
+        assert any(r.provider == name and r.fallback and r.paths == ("*",) for r in FIELD_RULES)
 
 
 def test_card_personal_and_credential_fields_are_masked_and_never_kept_whole():

@@ -152,3 +152,11 @@ def test_unchanged_text_is_kept_as_it_was():
     body = b'{\n  "id": "evt_1",\n  "type": "payment_intent.unheard_of"\n}'
     assert redact_payload(body).text == body.decode()
     assert redact_payload(b'{"id": "evt_1", "type": ').text == '{"id": "evt_1", "type": '
+
+
+def test_a_repeated_key_cannot_hide_a_value_from_redaction():
+    # A parse into a dict keeps only the last of two equal keys; the first is still masked.
+    redacted = redact_payload(b'{"name": "QXZ Jenny", "name": null}')
+    assert MARK not in redacted.text and redacted.masked == 1
+    cut = redact_payload(b'{"card": {"bin": "QXZ1", "b')  # "b" closes as a second key
+    assert MARK not in cut.text
