@@ -55,10 +55,22 @@ def protect_event(event: PaymentEvent) -> PaymentEvent:
     return replace(event, **changes) if changes else event
 
 
+def protect_event_json(data: Mapping[str, object]) -> dict[str, object]:
+    """``protect_event`` for an event as a JSON object (a reviewer's correction), before it
+    is parsed: the same metadata cut and masked free text, every other key left as given."""
+    out = dict(data)
+    if isinstance(out.get("metadata"), Mapping):
+        out["metadata"] = filter_metadata(out["metadata"])  # type: ignore[arg-type]
+    for name in _FREE_TEXT_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = redact_text(out[name])[0]  # type: ignore[arg-type]
+    return out
+
+
 def _json_size(value: object) -> int:
     # surrogatepass: a lone surrogate still has a size, and never breaks the measure.
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"))
                .encode("utf-8", "surrogatepass"))
 
 
-__all__ = ["filter_metadata", "protect_event"]
+__all__ = ["filter_metadata", "protect_event", "protect_event_json"]

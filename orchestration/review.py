@@ -32,6 +32,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from contracts import DeadLetter, ValidationIssue
+from contracts.privacy import protect_event_json
 from contracts.workflows import (
     DLQ_REVIEW,
     REVIEW_DECISION_SIGNAL,
@@ -103,6 +104,8 @@ def check_correction(row: dict, corrected_file: Path | None) -> dict | None:
         data = rules.read_original_payload(_dead_letter_of(row))
     else:
         data = json.loads(corrected_file.read_text())
+        if isinstance(data, dict):  # the review's history keeps only what an event may keep
+            data = protect_event_json(data)
     event = rules.parse_payment_event(data)
     unstorable = rules.refuses_storage(rules.check_business_rules(event))
     if unstorable:

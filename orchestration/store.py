@@ -24,7 +24,7 @@ from contracts import (
     PaymentEvent,
 )
 from contracts.dead_letters import redact_letter
-from contracts.privacy import protect_event
+from contracts.privacy import protect_event, protect_event_json
 from contracts.storage import (
     ENRICHMENT_COLUMNS,
     QUARANTINE_DIGEST_COLUMNS,
@@ -191,7 +191,10 @@ class PaymentStore:
             )
 
     async def record_review(self, outcome: ReviewOutcome) -> None:
-        """Close a pending quarantine row; a row already decided is left as it is."""
+        """Close a pending quarantine row; a row already decided is left as it is. A corrected
+        event is kept as the data map lets an event be kept, as payment_events keeps it."""
+        corrected = (protect_event_json(outcome.corrected_event)
+                     if isinstance(outcome.corrected_event, dict) else outcome.corrected_event)
         await self._pool.execute(
             """
             UPDATE payment_events_quarantine
@@ -200,7 +203,7 @@ class PaymentStore:
             WHERE event_id = $1 AND review_status = 'pending'
             """,
             outcome.event_id, outcome.review_status, outcome.reviewer, outcome.reason,
-            outcome.corrected_event,
+            corrected,
         )
 
     async def list_quarantine(self, status: str | None = None,

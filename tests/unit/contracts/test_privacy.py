@@ -14,7 +14,7 @@ from contracts.data_map import (
     METADATA_MAX_BYTES,
     METADATA_MAX_VALUE_CHARS,
 )
-from contracts.privacy import filter_metadata, protect_event
+from contracts.privacy import filter_metadata, protect_event, protect_event_json
 from tests.builders import make_failed_event, make_payment_event
 
 keys = st.sampled_from(METADATA_ALLOWED_KEYS) | st.text(max_size=12)
@@ -51,3 +51,11 @@ def test_free_text_loses_card_numbers_and_addresses_and_keeps_brand_and_last_fou
     assert protected.metadata == {"order_id": "o-2"}
     assert (protected.card_brand, protected.card_last_four) == ("visa", "4242")
     assert protect_event(protected) is protected
+
+
+def test_a_reviewers_correction_is_cut_as_an_event_is():
+    corrected = {"event_id": "stripe:evt_1", "metadata": {"order_id": "o", "email": "a@b.co"},
+                 "failure_message": "card 4242424242424242", "amount_cents": 5}
+    assert protect_event_json(corrected) == {
+        "event_id": "stripe:evt_1", "metadata": {"order_id": "o"},
+        "failure_message": f"card {MASK}", "amount_cents": 5}

@@ -1,6 +1,7 @@
 """Every dead letter the streams build or read carries its payload redacted by the data map:
 the normalizer's, the gateway's (webhooks.dlq), and one any client wrote to the open
-payments.validation.dlq, whatever it claims. The original's sha256 and coordinates stay."""
+payments.validation.dlq, whatever it claims. The original's sha256 and coordinates stay.
+The normalized event carries only what the data map keeps."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ import pytest
 
 from contracts.dead_letters import DeadLetter, ValidationIssue
 from streams import starter
-from streams.codecs import build_dead_letter, decode_dead_letter
+from streams.codecs import build_dead_letter, decode_dead_letter, decode_event
 from streams.gateway_letters import gateway_dead_letter
+from streams.outputs import OutputTopics, build_output
+from streams.providers import PROVIDER_STREAMS
 from streams.records import to_letter
 from streams.schemas import DeadLetteringSchema
 from tests.fixture_fields import fixture_records, found_in, sensitive_values
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
+PROVIDER_MAPPERS = {streams.provider: streams.mapper for streams in PROVIDER_STREAMS}
 RECORDS = [r for r in fixture_records() if sensitive_values(r)]
 
 
@@ -63,3 +67,15 @@ def test_a_letter_someone_else_wrote_is_redacted_when_read(record, claim):
         assert not leaks(letter, record)
         assert letter.payload_redaction == "redacted" and letter.payload_sha256 == "0" * 64
         assert letter.error_codes == ["x"]  # read as the letter it is, not as poison
+
+
+def test_the_normalizer_publishes_the_event_the_data_map_keeps(stripe_event):
+    payload = stripe_event("charge.succeeded", metadata={"order_id": "o-1", "email": "a@b.co",
+                                                         "customer_name": "Jenny Rosen"})
+    message = Message(orjson.dumps(payload))
+    message.topic = "webhooks.stripe.charge"
+    out = build_output(message, "stripe", PROVIDER_MAPPERS["stripe"], NOW,
+                       OutputTopics("payments.normalized", "payments.validation.dlq"))
+    event = decode_event(out.value)
+    assert out.topic == "payments.normalized" and event.metadata == {"order_id": "o-1"}
+    assert (event.card_brand, event.card_last_four) == ("visa", "4242")
