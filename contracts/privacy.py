@@ -33,7 +33,7 @@ def filter_metadata(metadata: Mapping[str, object]) -> dict[str, str]:
         if key not in _ALLOWED or not isinstance(value, str):
             continue
         text = redact_text(value)[0][:METADATA_MAX_VALUE_CHARS]
-        entry = _json_size({key: text}) - len(b"{}") + (1 if kept else 0)  # and a comma
+        entry = len(key) + _json_text_size(text) + 3 + (1 if kept else 0)  # "":, and a comma
         if size + entry <= METADATA_MAX_BYTES:
             kept[key] = text
             size += entry
@@ -67,10 +67,12 @@ def protect_event_json(data: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
-def _json_size(value: object) -> int:
+def _json_text_size(text: str) -> int:
+    """The bytes of a JSON string's content, as compact JSON writes it (no quotes)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text)  # the common case, measured without encoding
     # surrogatepass: a lone surrogate still has a size, and never breaks the measure.
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-               .encode("utf-8", "surrogatepass"))
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass")) - 2
 
 
 __all__ = ["filter_metadata", "protect_event", "protect_event_json"]
