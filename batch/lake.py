@@ -14,8 +14,9 @@ from pyiceberg.io.pyarrow import pyarrow_to_schema, write_file
 from pyiceberg.manifest import DataFile
 from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
 from pyiceberg.table import Table, WriteTask
+from pyiceberg.types import StringType
 
-from batch.schemas import BronzeTable
+from batch.schemas import JSON_TEXT, BronzeTable
 
 # The xid below which every PostgreSQL row version is in this table. It is a table
 # property written in the same Iceberg commit as the rows, so the two move together.
@@ -31,10 +32,25 @@ _BRONZE_PROPERTIES = {
 
 def ensure_bronze_table(catalog: Catalog, spec: BronzeTable) -> Table:
     catalog.create_namespace_if_not_exists(spec.identifier[0])
-    return catalog.create_table_if_not_exists(
+    table = catalog.create_table_if_not_exists(
         spec.identifier, schema=spec.schema, partition_spec=spec.partition_spec,
         properties=_BRONZE_PROPERTIES,
     )
+    return add_missing_columns(table, spec)
+
+
+def add_missing_columns(table: Table, spec: BronzeTable) -> Table:
+    """Add the spec's columns a table made by an older version lacks, as optional columns
+    at the end (Iceberg gives them new ids; rows written before read them as null). The
+    loader writes the spec's columns, so a table without them could not take its files."""
+    present = set(table.schema().column_names)
+    missing = [(name, kind) for name, kind, _ in spec.columns if name not in present]
+    if not missing:
+        return table
+    with table.update_schema() as update:
+        for name, kind in missing:
+            update.add_column(name, StringType() if kind == JSON_TEXT else kind)
+    return table
 
 
 def read_watermark(table: Table) -> int:

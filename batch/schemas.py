@@ -82,6 +82,10 @@ _LAKE_TYPES: dict[str, tuple[IcebergType | str, bool]] = {
     "corrected_event": (JSON_TEXT, False),
     "quarantined_at": (TimestamptzType(), True),
     "reviewed_at": (TimestamptzType(), False),
+    # Added after the table was first made (issue 15), so optional: rows loaded before have
+    # none. The sha256 is the original's; the payload beside it is redacted.
+    "payload_sha256": (StringType(), False),
+    "payload_redaction": (StringType(), False),
 }
 
 

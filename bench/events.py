@@ -29,5 +29,5 @@ def make_events(count: int, tag: str) -> list[PaymentEvent]:
             provider_created_at=_AT, processed_at=_AT, payment_id=f"pi_{uuid.uuid4().hex[:16]}",
             merchant_id="acct_test", customer_id=f"cus_bench_{tag}_{i % 40}",
             payment_method_type="card", card_brand="visa", card_last_four="4242",
-            metadata={"order": "o-1"}, **(_DECLINED if i % 5 == 4 else _SUCCEEDED)))
+            metadata={"order_id": "o-1"}, **(_DECLINED if i % 5 == 4 else _SUCCEEDED)))
     return events

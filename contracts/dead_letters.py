@@ -4,16 +4,18 @@ the envelope of the gateway's ``webhooks.dlq`` records, which the starter turns 
 It is also the input of ``DLQReviewWorkflow`` and the source of a
 ``payment_events_quarantine`` row, so it is defined here, once.
 
-A dead letter never copies its payload whole: it keeps an excerpt of at most
-``PAYLOAD_EXCERPT_BYTES``, the sha256 and length of the full payload, and the source
-coordinates that address the full bytes on the raw topic. Its issues are capped too, so
-a hostile input cannot make a dead letter too big to write (see ``contracts.limits``).
+A dead letter never copies its payload: it keeps the payload *redacted* by the data map
+(``contracts.redaction``: card data and personal data masked), cut to at most
+``PAYLOAD_EXCERPT_BYTES``, the sha256 and length of the original, and the source coordinates
+that address the original on its raw topic, which is the only place it stays whole. Its issues
+are capped too, so a hostile input cannot make a dead letter too big to write (see
+``contracts.limits``).
 """
 
 import base64
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from contracts.limits import (
@@ -24,6 +26,7 @@ from contracts.limits import (
     cut_utf8,
     headers_size,
 )
+from contracts.redaction import REDACTED, WITHHELD, redact_payload
 
 # Codes and field names are ours, short by design; the caps only stop a bug from growing one.
 ISSUE_CODE_MAX_CHARS = 128
@@ -43,11 +46,13 @@ class DeadLetter:
 
     ``event_id`` is the unified id when the payload (or, failing that, the record's key)
     named one, else ``dlq:<topic>:<partition>:<offset>``, which is just as stable under
-    redelivery. ``payload`` is an excerpt of the payload (``payload_truncated`` says
-    whether it is all of it); ``payload_sha256`` and ``payload_length`` describe the full
-    payload, which stays on ``source_topic`` at ``source_partition``/``source_offset``.
-    The three are None only in letters written before excerpts existed, which carried
-    the whole payload.
+    redelivery. ``payload`` is the payload redacted (``payload_redaction`` "redacted") or
+    nothing of it (``"withheld"``: bytes that are not text cannot be redacted), cut to an
+    excerpt (``payload_truncated`` says whether it is all of the redacted text);
+    ``payload_sha256`` and ``payload_length`` describe the original payload, which stays on
+    ``source_topic`` at ``source_partition``/``source_offset``. The digest is None only in
+    letters written before excerpts existed, which carried the whole payload, and the
+    redaction only in letters written before redaction; readers redact both on the way in.
     """
 
     event_id: str
@@ -65,6 +70,7 @@ class DeadLetter:
     payload_sha256: str | None = None
     payload_length: int | None = None
     payload_truncated: bool = False
+    payload_redaction: str | None = None
 
     def __post_init__(self) -> None:
         if not self.error_codes:
@@ -80,6 +86,7 @@ class PayloadExcerpt:
     sha256: str
     length: int
     truncated: bool
+    redaction: str | None = None  # set by redacted_excerpt: REDACTED or WITHHELD
 
 
 # The event id of a dead letter that named no event id: its coordinates. No unified event
@@ -110,6 +117,38 @@ def excerpt_payload(raw: bytes, limit: int = PAYLOAD_EXCERPT_BYTES) -> PayloadEx
     kept = raw[:limit * 3 // 4]
     return PayloadExcerpt(base64.b64encode(kept).decode("ascii"), "base64", digest, length,
                           len(kept) < length)
+
+
+def redacted_excerpt(raw: bytes, limit: int = PAYLOAD_EXCERPT_BYTES) -> PayloadExcerpt:
+    """What a dead letter keeps of a payload: its redaction cut to ``limit`` bytes, with the
+    sha256 and length of the original. Unreadable bytes are withheld: nothing is kept."""
+    digest, length = hashlib.sha256(raw).hexdigest(), len(raw)
+    redaction = redact_payload(raw)
+    if redaction.text is None:
+        return PayloadExcerpt("", "base64", digest, length, length > 0, WITHHELD)
+    # Redacted text is UTF-8 without NUL, so the cut keeps it as text.
+    cut = excerpt_payload(redaction.text.encode("utf-8"), limit)
+    return PayloadExcerpt(cut.text, cut.encoding, digest, length, cut.truncated, REDACTED)
+
+
+def redact_letter(letter: DeadLetter, limit: int = PAYLOAD_EXCERPT_BYTES) -> DeadLetter:
+    """The letter with its payload redacted, whoever wrote it (the topics are open, and
+    letters written before redaction carry payload excerpts as they were). Idempotent: a
+    redacted letter comes back equal."""
+    if letter.payload_redaction == WITHHELD:
+        return replace(letter, payload="", payload_encoding="base64")
+    try:
+        raw = decode_payload(letter.payload, letter.payload_encoding)
+    except ValueError:  # base64 that is not: nothing of it can be read
+        return replace(letter, payload="", payload_encoding="base64",
+                       payload_truncated=True, payload_redaction=WITHHELD)
+    excerpt = redacted_excerpt(raw, limit)
+    return replace(
+        letter, payload=excerpt.text, payload_encoding=excerpt.encoding,
+        payload_truncated=letter.payload_truncated or excerpt.truncated,
+        payload_redaction=excerpt.redaction,
+        payload_sha256=letter.payload_sha256 or excerpt.sha256,
+        payload_length=excerpt.length if letter.payload_length is None else letter.payload_length)
 
 
 def bound_text(text: str, max_chars: int) -> str:

@@ -33,14 +33,17 @@ QUARANTINE_REVIEW_COLUMNS = (
 )
 # ... then, since migration 011, what describes the full payload behind the excerpt.
 QUARANTINE_DIGEST_COLUMNS = ("payload_sha256", "payload_length", "payload_truncated")
+# ... then, since migration 014, how original_payload was redacted (contracts.redaction:
+# 'redacted' or 'withheld'; NULL only for a row a writer from before redaction inserted).
+QUARANTINE_REDACTION_COLUMNS = ("payload_redaction",)
 QUARANTINE_COLUMNS = (QUARANTINE_LETTER_COLUMNS + QUARANTINE_REVIEW_COLUMNS
-                      + QUARANTINE_DIGEST_COLUMNS)
+                      + QUARANTINE_DIGEST_COLUMNS + QUARANTINE_REDACTION_COLUMNS)
 
 # The PostgreSQL quarantine columns bronze.payment_events_quarantine leaves out. The lake
-# table predates migration 011, and adding columns changes its schema for every reader;
-# it keeps the excerpt and the source coordinates, which address the full payload on its
-# raw topic, and the digest stays in PostgreSQL.
-LAKE_OMITS_QUARANTINE = QUARANTINE_DIGEST_COLUMNS
+# keeps the redacted excerpt, the source coordinates that address the original on its raw
+# topic, the original's sha256 and how the excerpt was redacted (both added to the lake
+# table by batch when it loads, issue 15); length and truncation stay in PostgreSQL.
+LAKE_OMITS_QUARANTINE = ("payload_length", "payload_truncated")
 
 # payments (migration 012): one row per (provider, payment_id), the current state that
 # contracts.payment_state folds from its events. merge_state is the writer's lattice; the

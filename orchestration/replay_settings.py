@@ -20,7 +20,9 @@ _ALIASES = ("KAFKA_BOOTSTRAP_SERVERS", "ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS")
 _DSN = "ORCHESTRATOR_READER_POSTGRES_DSN"
 
 
-class ReplaySettings(BaseSettings):
+class KafkaReadSettings(BaseSettings):
+    """Where an operator's command reads the raw topics (replay; the review CLI's `show`)."""
+
     model_config = SettingsConfigDict(env_prefix="ORCHESTRATOR_", extra="ignore",
                                       hide_input_in_errors=True)
 
@@ -28,7 +30,6 @@ class ReplaySettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices(*_ALIASES),
     )
-    POSTGRES_DSN: str = Field(validation_alias=_DSN)
     # How long one Kafka request (metadata, offsets, a fetch, an ack) may take before the
     # command gives up, rather than hanging on an unreachable broker.
     KAFKA_REQUEST_TIMEOUT_SECONDS: float = Field(30.0, gt=0)
@@ -41,6 +42,10 @@ class ReplaySettings(BaseSettings):
         if not servers or bad:
             raise ValueError(f"must be host:port[,host:port...]; not {', '.join(bad) or value!r}")
         return ",".join(servers)
+
+
+class ReplaySettings(KafkaReadSettings):
+    POSTGRES_DSN: str = Field(validation_alias=_DSN)
 
     @field_validator("POSTGRES_DSN")
     @classmethod

@@ -1,19 +1,21 @@
 """`python -m orchestration.review`: review quarantined events; re-drive failed workflows.
 
     python -m orchestration.review list [--status pending]
+    python -m orchestration.review show <event_id> [--output original.bin]
     python -m orchestration.review approve <event_id> --reason "..." [--corrected-event-file f.json]
     python -m orchestration.review reject <event_id> --reason "..."
     python -m orchestration.review failed [--type DLQReviewWorkflow] [--task-queue payments]
     python -m orchestration.review redrive <workflow_id>... | --all [--type ...] [--task-queue ...]
 
-Decisions go to the event's DLQReviewWorkflow (id ``dlq-review:<event_id>``) as the
-``review_decision`` update; the workflow writes the audit row, updates the quarantine row
-and re-drives an approved event. The reviewer is whoever runs this: the OS account of the
-real uid, or ORCHESTRATOR_REVIEWER_IDENTITY for a caller with no person behind it; there is
-no option to name one. The decision is checked here first with the workflow's own rules
-(orchestration.review_rules), so a reviewer hears at once that a corrected event does not
-keep the dead letter's event id, or would be refused by payment_events; the workflow checks
-again and its refusal is printed too.
+``show`` reads a payload's original at its raw-topic coordinates while the topic keeps it
+(quarantine keeps it redacted). Decisions go to the event's DLQReviewWorkflow (id ``dlq-
+review:<event_id>``) as the ``review_decision`` update; the workflow writes the audit row,
+updates the quarantine row and re-drives an approved event. The reviewer is whoever runs
+this: the OS account of the real uid, or ORCHESTRATOR_REVIEWER_IDENTITY for a caller with no
+person behind it; there is no option to name one. The decision is checked here first with
+the workflow's own rules (orchestration.review_rules), so a reviewer hears at once that a
+corrected event does not keep the dead letter's event id, or would be refused by
+payment_events; the workflow checks again and its refusal is printed too.
 
 ``failed`` lists the workflows (PaymentEventWorkflow unless --type says otherwise) whose
 latest run failed, was terminated, timed out or was cancelled, with why; ``redrive``
@@ -42,6 +44,7 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from contracts import DeadLetter, ValidationIssue
+from contracts.privacy import protect_event_json
 from contracts.workflows import (
     DLQ_REVIEW,
     REVIEW_DECISION_UPDATE,
@@ -51,8 +54,9 @@ from contracts.workflows import (
     workflow_id,
 )
 from encryption import CodecSettings, PayloadDecryptionError, invalid_settings
-from orchestration import redrive
+from orchestration import redrive, review_show
 from orchestration.models import DLQReviewStatus
+from orchestration.replay_settings import KafkaReadSettings
 from orchestration.review_rules import (
     DecisionRefusedError,
     check_decision,
@@ -83,6 +87,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     listing = commands.add_parser("list", help="quarantined events")
     listing.add_argument("--status", choices=["pending", "approved", "rejected", "expired"])
     listing.add_argument("--limit", type=int, default=100)
+    show = commands.add_parser("show", help="the original payload, read from its raw topic")
+    show.add_argument("event_id")
+    show.add_argument("--output", type=Path, help="write the original's exact bytes here")
     approve = commands.add_parser("approve", help="re-drive an event into the normal flow")
     approve.add_argument("--corrected-event-file", type=Path,
                          help="the corrected unified event (JSON); keeps the event id")
@@ -119,6 +126,8 @@ def _dead_letter_of(row: dict) -> DeadLetter:
         source_partition=row["source_partition"], source_offset=row["source_offset"],
         payload=row["original_payload"], payload_encoding=row["payload_encoding"],
         errors=[ValidationIssue(**e) for e in row["errors"]], failed_at=row["quarantined_at"],
+        payload_sha256=row["payload_sha256"], payload_length=row["payload_length"],
+        payload_truncated=row["payload_truncated"], payload_redaction=row["payload_redaction"],
     )
 
 
@@ -127,9 +136,11 @@ def read_corrected_event(path: Path | None) -> dict | None:
     if path is None:
         return None
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ReviewRefusedError(f"cannot read {path}: {err}") from err
+    # The review's history and audit keep only what an event may keep (contracts/privacy.py).
+    return protect_event_json(data) if isinstance(data, dict) else data
 
 
 def build_decision(args: argparse.Namespace, reviewer: Reviewer, row: dict) -> ReviewDecision:
@@ -193,6 +204,28 @@ async def list_quarantine(args: argparse.Namespace, settings: ReviewSettings) ->
     return "\n".join(lines)
 
 
+async def show_original(args: argparse.Namespace, settings: ReviewSettings) -> str:
+    """The quarantined event's original, from its source coordinates (not from quarantine)."""
+    pool = await create_pool(settings.review_dsn(), 1, 2)
+    try:
+        row = await PaymentStore(pool).get_quarantine(args.event_id)
+    finally:
+        await pool.close()
+    if row is None:
+        raise ReviewRefusedError(f"{args.event_id} is not in quarantine")
+    kafka = KafkaReadSettings()
+    try:
+        original = await review_show.read_original(
+            kafka.KAFKA_BOOTSTRAP_SERVERS, row["source_topic"], row["source_partition"],
+            row["source_offset"], kafka.KAFKA_REQUEST_TIMEOUT_SECONDS)
+    except review_show.OriginalUnavailableError as err:
+        raise ReviewRefusedError(f"the original of {args.event_id} cannot be read: {err}; "
+                                 "quarantine keeps only its redacted excerpt") from err
+    if args.output is not None:
+        return review_show.save(original, args.output)
+    return review_show.render(row, original)
+
+
 async def list_failed(args: argparse.Namespace, settings: ReviewSettings) -> str:
     client = await _connect(settings)
     failed = await _find_failed(client, args)
@@ -238,8 +271,8 @@ async def _connect(settings: ReviewSettings, identity: str | None = None) -> Cli
                                 data_converter=codec.data_converter(), **extra)
 
 
-COMMANDS = {"list": list_quarantine, "approve": decide, "reject": decide,
-            "failed": list_failed, "redrive": redrive_failed}
+COMMANDS = {"list": list_quarantine, "show": show_original, "approve": decide,
+            "reject": decide, "failed": list_failed, "redrive": redrive_failed}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,10 +23,13 @@ from contracts import (
     DeadLetter,
     PaymentEvent,
 )
+from contracts.dead_letters import redact_letter
+from contracts.privacy import protect_event, protect_event_json
 from contracts.storage import (
     ENRICHMENT_COLUMNS,
     QUARANTINE_DIGEST_COLUMNS,
     QUARANTINE_LETTER_COLUMNS,
+    QUARANTINE_REDACTION_COLUMNS,
 )
 from orchestration.models import CustomerHistory, PersistInput, ReviewAudit, ReviewOutcome
 from orchestration.payment_state import merge_payment_event
@@ -43,7 +46,8 @@ _INSERT_EVENT = (
 )
 _SELECT_EVENT = f"SELECT {', '.join(COMPARED_FIELDS)} FROM payment_events WHERE event_id = $1"
 # A dead letter's columns; review_status and the rest take their defaults.
-_QUARANTINE_COLUMNS = QUARANTINE_LETTER_COLUMNS + QUARANTINE_DIGEST_COLUMNS
+_QUARANTINE_COLUMNS = (QUARANTINE_LETTER_COLUMNS + QUARANTINE_DIGEST_COLUMNS
+                       + QUARANTINE_REDACTION_COLUMNS)
 _INSERT_QUARANTINE = (
     f"INSERT INTO payment_events_quarantine ({', '.join(_QUARANTINE_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_QUARANTINE_COLUMNS) + 1))}) "
@@ -132,12 +136,16 @@ class PaymentStore:
         """Write the row once; 'inserted' or 'duplicate' (an identical row already there).
 
         A new row also merges the event into its payment's ``payments`` row, in the same
-        transaction (orchestration.payment_state); a duplicate changes neither table.
+        transaction (orchestration.payment_state); a duplicate changes neither table. What
+        is written, and compared, is the event as the data map lets it be kept
+        (``contracts.privacy``): the normalizer publishes it so already, and any other
+        writer of payments.normalized or a reviewer's correction gets no further.
         """
+        event = protect_event(request.event)
         e = request.enrichment
         fraud, retry, churn = e.fraud, e.retry, e.churn
         errors = [asdict(issue) for issue in request.validation.errors]
-        values = _event_values(request.event) + [
+        values = _event_values(event) + [
             fraud and fraud.fraud_score, fraud and fraud.risk_level, fraud and fraud.model_version,
             retry and retry.action, retry and retry.delay_seconds, retry and retry.model_version,
             churn and churn.churn_score, churn and churn.risk_level, churn and churn.model_version,
@@ -147,12 +155,12 @@ class PaymentStore:
             # The payment's current state commits with its new event row, or neither does.
             async with conn.transaction():
                 if await conn.fetchval(_INSERT_EVENT, *values) is not None:
-                    await merge_payment_event(conn, request.event)
+                    await merge_payment_event(conn, event)
                     return "inserted"
-            stored = await conn.fetchrow(_SELECT_EVENT, request.event.event_id)
-        differing = diff_fields(dict(stored), request.event)
+            stored = await conn.fetchrow(_SELECT_EVENT, event.event_id)
+        differing = diff_fields(dict(stored), event)
         if differing:
-            raise EventConflictError(request.event.event_id, differing)
+            raise EventConflictError(event.event_id, differing)
         return "duplicate"
 
     async def load_customer_history(self, event: PaymentEvent) -> CustomerHistory:
@@ -181,9 +189,11 @@ class PaymentStore:
     async def insert_quarantine(self, letter: DeadLetter) -> str:
         """Quarantine the dead letter once; returns the row's current review_status.
 
-        original_payload holds the letter's excerpt; sha256, length and truncated describe
-        the full payload, which its source coordinates address on the raw topic.
+        original_payload holds the letter's redacted excerpt (redacted here again, as a
+        review workflow may be started by anyone who reaches Temporal); sha256, length and
+        truncated describe the original, which its source coordinates address on its topic.
         """
+        letter = redact_letter(letter)
         errors = [asdict(issue) for issue in letter.errors]
         async with self._pool.acquire() as conn:
             await conn.execute(
@@ -192,6 +202,7 @@ class PaymentStore:
                 letter.source_partition, letter.source_offset, letter.payload,
                 letter.payload_encoding, list(letter.error_codes), errors,
                 letter.payload_sha256, letter.payload_length, letter.payload_truncated,
+                letter.payload_redaction,
             )
             return await conn.fetchval(
                 "SELECT review_status FROM payment_events_quarantine WHERE event_id = $1",
@@ -204,8 +215,11 @@ class PaymentStore:
         A row already decided is left as it is. The audit row is keyed by (workflow_id,
         run_id), so a retried write finds its own row and returns 'duplicate' ('inserted'
         the first time; None without an audit); a different row under that key raises
-        AuditConflictError and changes nothing.
+        AuditConflictError and changes nothing. A corrected event is kept as the data map
+        lets an event be kept, as payment_events keeps it.
         """
+        corrected = (protect_event_json(outcome.corrected_event)
+                     if isinstance(outcome.corrected_event, dict) else outcome.corrected_event)
         async with self._pool.acquire() as conn, conn.transaction():
             audited = None if outcome.audit is None else await _insert_audit(conn, outcome.audit)
             await conn.execute(
@@ -216,7 +230,7 @@ class PaymentStore:
                 WHERE event_id = $1 AND review_status = 'pending'
                 """,
                 outcome.event_id, outcome.review_status, outcome.reviewer, outcome.reason,
-                outcome.corrected_event,
+                corrected,
             )
         return audited
 
@@ -232,7 +246,8 @@ class PaymentStore:
         rows = await self._pool.fetch(
             """
             SELECT event_id, provider, source_topic, source_partition, source_offset,
-                   error_codes, review_status, reviewer, quarantined_at, reviewed_at
+                   error_codes, review_status, reviewer, quarantined_at, reviewed_at,
+                   payload_sha256, payload_redaction
             FROM payment_events_quarantine
             WHERE $1::text IS NULL OR review_status = $1
             ORDER BY quarantined_at LIMIT $2

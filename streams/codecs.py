@@ -18,7 +18,8 @@ from contracts.dead_letters import (
     bound_issues,
     bound_text,
     decode_payload,
-    excerpt_payload,
+    redact_letter,
+    redacted_excerpt,
     source_event_id,
 )
 from contracts.events import PAYMENT_EVENT_FIELDS, PaymentEvent, make_event_id
@@ -63,7 +64,8 @@ def decode_dead_letter(raw: bytes) -> DeadLetter:
         letter = DeadLetter(**data)
     except (KeyError, TypeError, ValueError) as exc:
         raise UndecodableMessageError(f"not a DeadLetter: {exc!r}") from exc
-    return letter if letter.payload_sha256 is not None else bound_legacy(letter)
+    # Whoever wrote it, it is read redacted: the topic is open, and older letters are not.
+    return redact_letter(letter) if letter.payload_sha256 is not None else bound_legacy(letter)
 
 
 # Issue codes of a body the mapper could not read at all. Only such a body is filed under
@@ -102,9 +104,10 @@ def build_dead_letter(
 ) -> DeadLetter:
     """Keyed by the unified id when one was named (and fits a key), else by coordinates.
 
-    The payload becomes a bounded excerpt with the full payload's sha256 and length, the
-    issues are capped, and the encoded letter is checked against its budget: issues are
-    left out from the end (the last one kept says how many) until it fits.
+    The payload is redacted by the data map and cut to a bounded excerpt, with the
+    original's sha256 and length; the issues are capped, and the encoded letter is checked
+    against its budget: issues are left out from the end (the last one kept says how many)
+    until it fits.
     """
     provider = None if provider is None else bound_text(provider, _NAME_MAX_CHARS)
     if provider_event_id is not None and not fits_key(f"{provider}:{provider_event_id}"):
@@ -114,7 +117,7 @@ def build_dead_letter(
                   *issues]
         provider_event_id = None
     issues = bound_issues(issues)
-    excerpt = excerpt_payload(raw)
+    excerpt = redacted_excerpt(raw)
     letter = DeadLetter(
         event_id=(make_event_id(provider, provider_event_id) if provider and provider_event_id
                   else source_event_id(topic, partition, offset)),
@@ -131,6 +134,7 @@ def build_dead_letter(
         payload_sha256=excerpt.sha256,
         payload_length=excerpt.length,
         payload_truncated=excerpt.truncated,
+        payload_redaction=excerpt.redaction,
     )
     return _fit_budget(letter)
 

@@ -1,8 +1,10 @@
 """What one raw message becomes: the normalized event or a dead letter, within the budget.
 
 Pure (no app, no I/O), so the normalizer's agents stay thin: they build outputs here,
-produce them, and mark them seen. Values are the bytes of the topics' Records
-(``NormalizedEvent``, ``DeadLetterRecord``, streams/records.py). Every output fits a
+produce them, and mark them seen. A normalized event carries only what the data map keeps
+(``contracts.privacy``); a dead letter carries its payload redacted (``streams.codecs``).
+Values are the bytes of the topics' Records (``NormalizedEvent``, ``DeadLetterRecord``,
+streams/records.py). Every output fits a
 record: a normalized event over the value budget, or under a key too long to be one, is
 dead-lettered as ``output.too_large`` before the broker is ever asked.
 """
@@ -17,6 +19,7 @@ from faust.types import Message
 
 from contracts.dead_letters import ValidationIssue
 from contracts.limits import MAX_KEY_BYTES, MAX_VALUE_BYTES
+from contracts.privacy import protect_event
 from streams.codecs import build_dead_letter, dead_letter_from_error, key_event_id
 from streams.providers import Mapper
 from streams.records import dead_letter_value, normalized_value
@@ -56,7 +59,9 @@ def build_output(message: Message, provider: str, mapper: Mapper, now: datetime,
     key = message.key if isinstance(message.key, bytes) or message.key is None \
         else str(message.key).encode()
     try:
-        payment = mapper(key, raw, now)
+        # The data map's cut of the event (metadata allow-list, free text redacted) is what
+        # leaves the normalizer: payments.normalized and every store after it see no more.
+        payment = protect_event(mapper(key, raw, now))
     except InvalidEventError as exc:
         letter = dead_letter_from_error(raw, exc, topic=message.topic, partition=message.partition,
                                         offset=message.offset, failed_at=now, provider=provider,

@@ -108,6 +108,7 @@ class DeadLetterRecord(
     payload_sha256: Optional[str] = None  # noqa: UP045
     payload_length: Optional[int] = None  # noqa: UP045
     payload_truncated: bool = False
+    payload_redaction: Optional[str] = None  # noqa: UP045
 
 
 DEAD_LETTER_FIELDS: tuple[str, ...] = tuple(DeadLetterRecord._options.fields)

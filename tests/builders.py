@@ -45,7 +45,7 @@ def make_payment_event(**overrides: Any) -> PaymentEvent:
         "payment_method_type": "card",
         "card_brand": "visa",
         "card_last_four": "4242",
-        "metadata": {"order": "o-1"},
+        "metadata": {"order_id": "o-1"},
     }
     values.update(overrides)
     return PaymentEvent(**values)

@@ -8,6 +8,7 @@ that got a 2xx must be in PostgreSQL exactly once, whatever was killed meanwhile
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import signal
 import threading
@@ -182,22 +183,27 @@ def ensure_pipeline() -> list[str]:
     return dead
 
 
-async def _fetch_rows(prefix: str, bodies: list[str], since: float) -> tuple[Counter, Counter,
-                                                                              Counter]:
+def body_digest(body: bytes) -> str:
+    """How quarantine names a body: its payload is redacted, its sha256 is the original's."""
+    return hashlib.sha256(body).hexdigest()
+
+
+async def _fetch_rows(prefix: str, digests: list[str], since: float) -> tuple[Counter, Counter,
+                                                                               Counter]:
     conn = await asyncpg.connect(admin_dsn(), timeout=5)
     try:
         events = await conn.fetch(
             "SELECT provider_event_id FROM payment_events WHERE provider_event_id LIKE $1",
             prefix + "%")
         quarantined = await conn.fetch(
-            "SELECT provider_event_id, original_payload FROM payment_events_quarantine "
+            "SELECT provider_event_id, payload_sha256 FROM payment_events_quarantine "
             "WHERE provider_event_id LIKE $1 OR (quarantined_at >= to_timestamp($3) "
-            "AND original_payload = ANY($2::text[]))", prefix + "%", bodies, since)
+            "AND payload_sha256 = ANY($2::text[]))", prefix + "%", digests, since)
     finally:
         await conn.close()
     return (Counter(r["provider_event_id"] for r in events),
             Counter(r["provider_event_id"] for r in quarantined),
-            Counter(r["original_payload"] for r in quarantined))
+            Counter(r["payload_sha256"] for r in quarantined))
 
 
 @dataclass
@@ -220,10 +226,11 @@ def account(flow: BackgroundFlow, results: list[Sent]) -> Accounting:
     """Match every 2xx'd webhook to its row: payment_events by id, quarantine by body."""
     acked = [s for s in results if s.acknowledged]
     valid = {s.event.key for s in acked if s.event.kind != "invalid"}
-    # Ids of invalid events may be unreadable, so their quarantine row is found by payload.
-    invalid = {s.event.body.decode() for s in acked
+    # Ids of invalid events may be unreadable, so their quarantine row is found by the
+    # original body's sha256 (the row keeps the body redacted, and the digest of the original).
+    invalid = {body_digest(s.event.body) for s in acked
                if s.event.kind == "invalid" and s.outcome == "accepted"}
-    all_bodies = [s.event.body.decode() for s in results if s.event.kind == "invalid"]
+    all_bodies = [body_digest(s.event.body) for s in results if s.event.kind == "invalid"]
     rows, quarantined_ids, quarantined_bodies = asyncio.run(
         _fetch_rows(flow.prefix, all_bodies, flow.started_at - 5))
     stored_valid = {k for k in valid if rows[k]}

@@ -55,7 +55,7 @@ QUARANTINE_COLUMNS_OF_LETTER = {
     "source_offset": "source_offset", "payload": "original_payload",
     "payload_encoding": "payload_encoding", "error_codes": "error_codes", "errors": "errors",
     "payload_sha256": "payload_sha256", "payload_length": "payload_length",
-    "payload_truncated": "payload_truncated",
+    "payload_truncated": "payload_truncated", "payload_redaction": "payload_redaction",
 }
 LETTER_PG_TYPES = {str: {"text"}, int: {"bigint", "integer"}, bool: {"boolean"},
                    list: {"ARRAY", "jsonb"}}

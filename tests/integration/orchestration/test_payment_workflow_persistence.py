@@ -45,7 +45,7 @@ async def test_a_successful_payment_is_scored_and_persisted_once(
     assert result.outcome == "inserted" and result.validation_status == "valid"
     assert result.deliveries == 1 and result.enrichment_missing == {}
     row = await fetch_row(pg, event.event_id)
-    assert row["amount_cents"] == 4_200 and row["metadata"] == {"order": "o-1"}
+    assert row["amount_cents"] == 4_200 and row["metadata"] == {"order_id": "o-1"}
     assert 0 <= row["fraud_score"] <= 1 and row["fraud_model_version"]
     assert 0 <= row["churn_score"] <= 1 and row["churn_risk_level"]
     assert row["retry_action"] is None and row["enrichment_missing"] == {}

@@ -106,10 +106,13 @@ def test_the_bronze_tables_hold_the_contracts_columns_in_its_order():
     assert lake == tuple(c for c in QUARANTINE_COLUMNS if c not in LAKE_OMITS_QUARANTINE)
 
 
-def test_the_lake_leaves_out_exactly_the_payload_digest():
-    # Changing this is a lake schema change (a new bronze column for every reader).
-    assert LAKE_OMITS_QUARANTINE == ("payload_sha256", "payload_length", "payload_truncated")
+def test_the_lake_leaves_out_exactly_the_payload_length_and_truncation():
+    # Changing this is a lake schema change (a new bronze column for every reader). Since
+    # issue 15 the lake keeps the original's sha256 and how the excerpt was redacted.
+    assert LAKE_OMITS_QUARANTINE == ("payload_length", "payload_truncated")
     assert set(LAKE_OMITS_QUARANTINE) <= set(QUARANTINE_COLUMNS)
+    lake = {name for name, _, _ in PAYMENT_EVENTS_QUARANTINE.columns}
+    assert {"original_payload", "payload_sha256", "payload_redaction"} <= lake
 
 
 

@@ -70,7 +70,10 @@ def quarantine_row(letter, status: str = "pending") -> dict:
             "original_payload": letter.payload, "payload_encoding": letter.payload_encoding,
             "errors": [{"code": i.code, "message": i.message, "field": i.field}
                        for i in letter.errors],
-            "quarantined_at": letter.failed_at, "review_status": status}
+            "quarantined_at": letter.failed_at, "review_status": status,
+            "payload_sha256": letter.payload_sha256, "payload_length": letter.payload_length,
+            "payload_truncated": letter.payload_truncated,
+            "payload_redaction": letter.payload_redaction}
 
 
 def approve_args(letter, path, reason="fixed amount"):

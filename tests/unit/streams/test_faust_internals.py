@@ -58,7 +58,8 @@ def test_a_trusted_record_is_the_record_its_init_builds():
     values = dict(event_id="dlq:t:0:1", source_topic="t", source_partition=0, source_offset=1,
                   payload="p", payload_encoding="utf-8", failed_at=datetime.now(UTC),
                   stage="validate", provider=None, provider_event_id=None, error_codes=["a"],
-                  payload_sha256="0" * 64, payload_length=1, payload_truncated=False)
+                  payload_sha256="0" * 64, payload_length=1, payload_truncated=False,
+                  payload_redaction="redacted")
     built = DeadLetterRecord(**values, errors=[IssueRecord(code="a", message="m")])
     trusted = trusted_record(DeadLetterRecord, {
         **values, "errors": [trusted_record(IssueRecord, {"code": "a", "message": "m",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import orjson
 import pytest
 from faust.events import Event
 from faust.types import Message
 from streams_agent_helpers import put_all as put_records
 
+from contracts.redaction import redact_payload
 from streams import normalizer
 from streams.codecs import decode_dead_letter, decode_event
 
@@ -87,7 +90,8 @@ async def test_a_readable_body_without_a_usable_id_keeps_its_coordinates(sent):
         len(set(keys)) == 2 and all(k.startswith("dlq:") for k in keys)), keys
 
 
-async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, stripe_event):
+async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_redacted_payload(
+        sent, stripe_event):
     payload = stripe_event("payment_intent.succeeded", amount=10.5, currency="XYZ")
     raw = orjson.dumps(payload)
     await put_all(normalizer.agents["payment_intent"], [raw, raw])
@@ -95,7 +99,11 @@ async def test_invalid_event_goes_to_the_dlq_with_its_reason_and_payload(sent, s
     letter = decode_dead_letter(raw_letter)
     assert key == letter.event_id == f"stripe:{payload['id']}"
     assert letter.error_codes == ["amount.not_integer", "currency.unsupported"]
-    assert letter.payload.encode() == raw and letter.payload_encoding == "utf-8"
+    # The fixture's card expiry and fingerprint are masked; the digest is the original's.
+    assert letter.payload == redact_payload(raw).text and letter.payload_encoding == "utf-8"
+    assert letter.payload_redaction == "redacted" and b'"fingerprint"' in raw
+    assert '"fingerprint":"[masked]"' in letter.payload
+    assert letter.payload_sha256 == hashlib.sha256(raw).hexdigest()
     assert letter.source_topic == PI_TOPIC
 
 
