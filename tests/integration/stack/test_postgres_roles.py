@@ -101,7 +101,7 @@ async def test_batch_reads_the_event_tables_and_keeps_only_its_catalog(connect, 
     # Its own schema (the Iceberg SQL catalog's): a table it creates there is its own, and
     # the reader may read it (the default privileges), never write it.
     table = f"{LAKE_CATALOG_SCHEMA}.grants_probe_{unique}"
-    assert await batch.fetchval("SELECT current_schemas(false)[1]") == LAKE_CATALOG_SCHEMA
+    assert await batch.fetchval("SELECT (current_schemas(false))[1]") == LAKE_CATALOG_SCHEMA
     await batch.execute(f"CREATE TABLE {table} (id int)")
     try:
         await batch.execute(f"INSERT INTO {table} VALUES (1)")
