@@ -52,7 +52,10 @@ def test_orphans_go_beside_loads_referenced_and_young_files_stay_and_a_rerun_is_
         loads.wait_for_loads(2)
         removed = remove_orphan_files(lake.catalog.load(), ID,
                                       datetime.now(UTC) - timedelta(hours=1)).removed
-    assert set(removed) == orphans
+    assert orphans <= set(removed)
+    # Beside them go the first metadata files of tables a load created while another had
+    # just done so: the SQL catalog writes the file, then refuses the second create.
+    assert all(p.endswith(".metadata.json") for p in set(removed) - orphans), removed
     assert not any(Path(path).exists() for path in orphans)
     table = lake.catalog.load().load_table(ID)
     assert all(Path(p.removeprefix("file://")).exists() for p in referenced_files(table))
