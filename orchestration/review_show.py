@@ -56,9 +56,16 @@ async def read_original(bootstrap: str, topic: str, partition: int, offset: int,
 async def _read(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> OriginalRecord:
     if tp.topic not in await consumer.topics():  # fetches the cluster's metadata
         raise OriginalUnavailableError(f"there is no topic {tp.topic}")
-    if tp.partition not in (consumer.partitions_for_topic(tp.topic) or set()):
-        raise OriginalUnavailableError(f"{tp.topic} has no partition {tp.partition}")
+    # topics() does not keep what it fetched; an assignment makes the client track the
+    # topic, and its partitions arrive with the next metadata update.
     consumer.assign([tp])
+    partitions = None
+    for _ in range(50):
+        if partitions := consumer.partitions_for_topic(tp.topic):
+            break
+        await asyncio.sleep(0.1)
+    if tp.partition not in (partitions or set()):
+        raise OriginalUnavailableError(f"{tp.topic} has no partition {tp.partition}")
     start = (await consumer.beginning_offsets([tp]))[tp]
     end = (await consumer.end_offsets([tp]))[tp]
     if offset < start:

@@ -87,7 +87,7 @@ def assert_unreadable(history, sealed: bytes, secrets: list[str], named_by_id: s
 
 def payment_secrets(event: PaymentEvent) -> list[str]:
     return [event.event_id, event.provider_event_id, event.payment_id, event.customer_id,
-            event.merchant_id, event.metadata["order"], str(event.amount_cents),
+            event.merchant_id, event.metadata["order_id"], str(event.amount_cents),
             f'"{event.currency}"', f'"{event.provider}"', f'"{event.card_brand}"',
             '"amount_cents"', '"customer_id"', '"card_last_four"']
 
@@ -98,7 +98,7 @@ async def test_a_payments_history_holds_only_ciphertext(
     event = make_payment_event(
         customer_id=f"cus_secret_{unique}", merchant_id=f"acct_secret_{unique}",
         payment_id=f"pi_secret_{unique}", amount_cents=8_765_432, currency="EUR",
-        card_brand="mastercard", metadata={"order": f"order-secret-{unique}"})
+        card_brand="mastercard", metadata={"order_id": f"order-secret-{unique}"})
     wf_id = workflow_id(PAYMENT_EVENT, event.event_id)
 
     assert await starter.signal_with_start(PAYMENT_EVENT, event.event_id, event) == "started"

@@ -19,15 +19,16 @@ BODY = (b'{"id": "evt_show", "type": "charge.succeeded", "data": {"object": {"bi
         b'{"name": "Jenny Rosen", "email": "jenny.rosen@example.com"}, "amount": "20.00"}}}')
 
 
-def review_cli(postgres_dsn, kafka_bootstrap, *args) -> subprocess.CompletedProcess:
-    env = {"ORCHESTRATOR_POSTGRES_DSN": postgres_dsn, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-           "PATH": "/usr/bin:/bin"}
+def review_cli(reviewer_dsn, kafka_bootstrap, *args) -> subprocess.CompletedProcess:
+    """`show` as a reviewer runs it: the reviewer's role, no Temporal key needed."""
+    env = {"ORCHESTRATOR_REVIEW_POSTGRES_DSN": reviewer_dsn,
+           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PATH": "/usr/bin:/bin"}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
 
 
 async def test_show_reads_the_original_that_quarantine_keeps_redacted(
-        scratch_topic, kafka_bootstrap, store, pg, postgres_dsn, unique, tmp_path):
+        scratch_topic, kafka_bootstrap, store, pg, role_dsn, unique, tmp_path):
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
     await producer.start()
     try:
@@ -45,13 +46,13 @@ async def test_show_reads_the_original_that_quarantine_keeps_redacted(
         assert "Jenny Rosen" not in row["original_payload"]
         assert row["payload_redaction"] == "redacted"
 
-        shown = review_cli(postgres_dsn, kafka_bootstrap, "show", letter.event_id)
+        shown = review_cli(role_dsn("reviewer"), kafka_bootstrap, "show", letter.event_id)
         assert shown.returncode == 0, shown.stderr
         assert "sha256" in shown.stdout and "matches the quarantine row" in shown.stdout
         assert BODY.decode() in shown.stdout and "header provider: stripe" in shown.stdout
 
         saved = tmp_path / "original.bin"
-        written = review_cli(postgres_dsn, kafka_bootstrap, "show", letter.event_id,
+        written = review_cli(role_dsn("reviewer"), kafka_bootstrap, "show", letter.event_id,
                              "--output", str(saved))
         assert written.returncode == 0, written.stderr
         assert saved.read_bytes() == BODY
@@ -61,14 +62,14 @@ async def test_show_reads_the_original_that_quarantine_keeps_redacted(
 
 
 async def test_show_says_when_the_topic_no_longer_has_the_original(
-        scratch_topic, kafka_bootstrap, store, pg, postgres_dsn, unique):
+        scratch_topic, kafka_bootstrap, store, pg, role_dsn, unique):
     letter = build_dead_letter(BODY, [ValidationIssue("amount.not_integer", "a string")],
                                topic=scratch_topic, partition=0, offset=5,
                                failed_at=datetime.now(UTC), provider="stripe",
                                provider_event_id=f"evt_gone_{unique}")
     await store.insert_quarantine(letter)
     try:
-        shown = review_cli(postgres_dsn, kafka_bootstrap, "show", letter.event_id)
+        shown = review_cli(role_dsn("reviewer"), kafka_bootstrap, "show", letter.event_id)
     finally:
         await pg.execute("DELETE FROM payment_events_quarantine WHERE event_id = $1",
                          letter.event_id)
