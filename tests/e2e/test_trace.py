@@ -74,12 +74,16 @@ def sent_payment(pipeline, postgres_dsn):
     return {"payment_id": payment_id, "ids": ids, "bad": bad, "requests": requests}
 
 
-def settings() -> TraceSettings:
-    # The services' own settings (e.g. a generated DSN), for this read only: left in
-    # os.environ they would reach every later test of the session (the gateway's unit
-    # tests then saw every provider enabled).
+def services_environment():
+    """The services' own settings (e.g. a generated DSN), for one read only: left in
+    os.environ they would reach every later test of the session (the gateway's unit tests
+    then saw every provider enabled)."""
     own = {k: v for k, v in demo_environment().items() if k not in os.environ}
-    with mock.patch.dict(os.environ, own):
+    return mock.patch.dict(os.environ, own)
+
+
+def settings() -> TraceSettings:
+    with services_environment():
         return TraceSettings()
 
 
@@ -151,8 +155,8 @@ def test_the_trace_sees_iceberg_once_loaded(sent_payment):
 
 
 def test_the_command_prints_json(sent_payment, capsys):
-    settings()
-    assert trace.main([sent_payment["payment_id"], "--json"]) == 0
+    with services_environment():
+        assert trace.main([sent_payment["payment_id"], "--json"]) == 0
     data = orjson.loads(capsys.readouterr().out)
     assert data["payment"]["rows"][0]["status"] == "succeeded"
     assert len(data["events"]) == len(GOOD)
