@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import asyncpg
 import pyarrow.parquet as pq
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from temporalio.client import Client
 
 RAW_PREFIX = "webhooks."
@@ -41,7 +42,8 @@ async def take_since(dsn: str, bootstrap: str, at: datetime) -> Since:
         await conn.close()
     consumer = await _consumer(bootstrap)
     try:
-        partitions = await _partitions(consumer, False) + await _partitions(consumer, True)
+        partitions = await _partitions(consumer, bootstrap, False) + await _partitions(
+            consumer, bootstrap, True)
         offsets = await consumer.end_offsets(partitions) if partitions else {}
     finally:
         await consumer.stop()
@@ -72,7 +74,7 @@ async def kafka_texts(bootstrap: str, since: Since,
     (or, with ``raw``, that is): key, headers and value (UTF-8, undecodable bytes replaced)."""
     consumer = await _consumer(bootstrap)
     try:
-        partitions = await _partitions(consumer, raw)
+        partitions = await _partitions(consumer, bootstrap, raw)
         ends = await consumer.end_offsets(partitions) if partitions else {}
         consumer.assign(partitions)
         for tp in partitions:
@@ -142,7 +144,16 @@ async def _consumer(bootstrap: str) -> AIOKafkaConsumer:
     return consumer
 
 
-async def _partitions(consumer: AIOKafkaConsumer, raw: bool) -> list[TopicPartition]:
+async def _partitions(consumer: AIOKafkaConsumer, bootstrap: str,
+                      raw: bool) -> list[TopicPartition]:
+    """Every partition of the (raw, or other) topics, from the broker's own description:
+    the consumer's topics() keeps no partitions for topics it is not assigned."""
     topics = sorted(t for t in await consumer.topics() if t.startswith(RAW_PREFIX) == raw)
-    return [TopicPartition(topic, p) for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics) if topics else []
+    finally:
+        await admin.close()
+    return [TopicPartition(t["topic"], p["partition"]) for t in described
+            for p in sorted(t["partitions"], key=lambda p: p["partition"])]
