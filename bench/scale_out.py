@@ -28,6 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.cpu import process_cpu
 from bench.normalizer import MIX, free_port, start_worker, stop_worker
 from bench.results import entry
+from infra.services import codec_environment
 from streams.providers.stripe import map_stripe_bytes
 from streams.records import normalized_value
 from streams.rules import InvalidEventError
@@ -149,7 +150,8 @@ async def starter(workers: int) -> tuple[float, float]:
                 continue
             pairs.append((names["normalized"], event.event_id.encode(), normalized_value(event)))
         await _produce(pairs)
-        extra = {"STREAMS_STARTER_APP_ID": app_id, "STREAMS_TEMPORAL_TASK_QUEUE": queue,
+        extra = {**codec_environment(),  # the starter encrypts what it sends (encryption/)
+                 "STREAMS_STARTER_APP_ID": app_id, "STREAMS_TEMPORAL_TASK_QUEUE": queue,
                  "STREAMS_TOPIC_NORMALIZED": names["normalized"],
                  "STREAMS_TOPIC_VALIDATION_DLQ": names["vdlq"],
                  "STREAMS_TOPIC_WEBHOOKS_DLQ": names["wdlq"]}

@@ -65,10 +65,16 @@ DEDUP_CHANGELOG = f"{_streams.NORMALIZER_APP_ID}-dedup-seen-changelog"
 async def _records_in(topic: str) -> int:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster_bootstrap(), request_timeout_ms=5000)
+    await admin.start()
+    try:  # the broker's description: an unassigned consumer knows no partitions
+        [found] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    tps = [TopicPartition(topic, p["partition"]) for p in found["partitions"]]
     consumer = AIOKafkaConsumer(bootstrap_servers=cluster_bootstrap(), request_timeout_ms=5000)
     await consumer.start()
     try:
-        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         starts, ends = await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
         return sum(ends[tp] - starts[tp] for tp in tps)
     finally:
