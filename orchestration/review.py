@@ -157,19 +157,25 @@ def build_decision(args: argparse.Namespace, reviewer: Reviewer, row: dict) -> R
     return decision
 
 
+async def _quarantined(settings: ReviewSettings, event_id: str) -> dict:
+    """The event's quarantine row, read as the reviewer; refused if there is none."""
+    pool = await create_pool(settings.review_dsn(), 1, 2)
+    try:
+        row = await PaymentStore(pool).get_quarantine(event_id)
+    finally:
+        await pool.close()
+    if row is None:
+        raise ReviewRefusedError(f"{event_id} is not in quarantine")
+    return row
+
+
 async def decide(args: argparse.Namespace, settings: ReviewSettings) -> str:
     try:
         reviewer = resolve_reviewer(settings.REVIEWER_IDENTITY)
         check_reason(args.reason.strip())
     except DecisionRefusedError as err:
         raise ReviewRefusedError(f"cannot {args.command}: {err}") from err
-    pool = await create_pool(settings.review_dsn(), 1, 2)
-    try:
-        row = await PaymentStore(pool).get_quarantine(args.event_id)
-    finally:
-        await pool.close()
-    if row is None:
-        raise ReviewRefusedError(f"{args.event_id} is not in quarantine")
+    row = await _quarantined(settings, args.event_id)
     decision = build_decision(args, reviewer, row)
     client = await _connect(settings, identity=client_identity(reviewer))
     handle = client.get_workflow_handle(workflow_id(DLQ_REVIEW, args.event_id))
@@ -206,13 +212,7 @@ async def list_quarantine(args: argparse.Namespace, settings: ReviewSettings) ->
 
 async def show_original(args: argparse.Namespace, settings: ReviewSettings) -> str:
     """The quarantined event's original, from its source coordinates (not from quarantine)."""
-    pool = await create_pool(settings.review_dsn(), 1, 2)
-    try:
-        row = await PaymentStore(pool).get_quarantine(args.event_id)
-    finally:
-        await pool.close()
-    if row is None:
-        raise ReviewRefusedError(f"{args.event_id} is not in quarantine")
+    row = await _quarantined(settings, args.event_id)
     kafka = KafkaReadSettings()
     try:
         original = await review_show.read_original(

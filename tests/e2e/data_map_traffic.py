@@ -33,6 +33,7 @@ from streams.simulation.signing import (
     sign_stripe,
 )
 from tests.builders import STRIPE_FIXTURES
+from tests.e2e.fixture_runs import rename
 from tests.fixture_fields import FixtureRecord, braintree_key, record_of
 from tests.lifecycles import PROVIDER_FIXTURES
 
@@ -55,11 +56,6 @@ class Traffic:
 
     def add(self, hook: Webhook) -> None:
         self.webhooks.append(hook)
-
-
-def rename(text: str, old: str, new: str) -> str:
-    # Whole ids only: ch_00000000000000 is a prefix of ch_000000000000000000000000.
-    return re.sub(rf"(?<![0-9A-Za-z_]){re.escape(old)}(?![0-9A-Za-z_])", new, text)
 
 
 def stripe(traffic: Traffic, run: str, secret: str) -> None:

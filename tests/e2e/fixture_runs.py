@@ -54,7 +54,7 @@ class Request:
     event: PaymentEvent
 
 
-def _rename(text: str, old: str, new: str) -> str:
+def rename(text: str, old: str, new: str) -> str:
     # Whole ids only: ch_00000000000000 is a prefix of ch_000000000000000000000000.
     return re.sub(rf"(?<![0-9A-Za-z_]){re.escape(old)}(?![0-9A-Za-z_])", new, text)
 
@@ -66,7 +66,7 @@ def stripe_runs(run: str, secret: str) -> dict[str, list[Request]]:
         body = orjson.loads(path.read_bytes())
         body["id"] = f"evt_{path.stem.replace('.', '_')}"
         payment_id = map_stripe_bytes(orjson.dumps(body), PROCESSED_AT).payment_id
-        renamed = orjson.loads(_rename(orjson.dumps(body).decode(), payment_id,
+        renamed = orjson.loads(rename(orjson.dumps(body).decode(), payment_id,
                                        f"{payment_id}_{run}"))
         renamed["id"] = f"{body['id']}_{run}"
         raw = orjson.dumps(renamed)
@@ -113,10 +113,10 @@ def braintree_runs(run: str, keys: ProviderKeys) -> dict[str, list[Request]]:
         [verified] = fixtures.verify(form, {})
         original = map_braintree_record(verified.event_id.encode(), form, PROCESSED_AT)
         xml = base64.b64decode(parse_qs(form.decode())["bt_payload"][0]).decode()
-        xml = _rename(xml, original.payment_id, common)
+        xml = rename(xml, original.payment_id, common)
         subject = verified.event_id.split(":")[1]
         if subject != original.payment_id:
-            xml = _rename(xml, subject, f"{subject}_{run}")
+            xml = rename(xml, subject, f"{subject}_{run}")
         signed = sign_braintree_form(xml.encode(), keys.braintree_public_key,
                                      keys.braintree_private_key)
         [renamed] = gateway.verify(signed, {})
@@ -132,7 +132,7 @@ def square_runs(run: str, keys: ProviderKeys) -> dict[str, list[Request]]:
         body = orjson.loads(path.read_bytes())
         payment_id = map_square_record(body["event_id"].encode(), path.read_bytes(),
                                        PROCESSED_AT).payment_id
-        renamed = orjson.loads(_rename(orjson.dumps(body).decode(), payment_id,
+        renamed = orjson.loads(rename(orjson.dumps(body).decode(), payment_id,
                                        f"{payment_id}_{run}"))
         renamed["event_id"] = f"{body['event_id']}-{run}"
         raw = orjson.dumps(renamed)

@@ -25,17 +25,23 @@ def stripe_secret() -> str:
     return demo_environment()["STRIPE_WEBHOOK_SECRET"]
 
 
-async def wait_for_rows(dsn: str, event_ids: set[str], within: float = 120) -> set[str]:
-    """The ids of event_ids with a payment_events row, once all have one or time is up."""
+async def wait_for_ids(dsn: str, table: str, event_ids: set[str],
+                       within: float = 120) -> set[str]:
+    """The ids of event_ids with a row in `table`, once all have one or time is up."""
     conn = await asyncpg.connect(dsn)
     try:
         deadline = time.monotonic() + within
         while True:
             found = {r["event_id"] for r in await conn.fetch(
-                "SELECT event_id FROM payment_events WHERE event_id = ANY($1::text[])",
+                f"SELECT event_id FROM {table} WHERE event_id = ANY($1::text[])",
                 list(event_ids))}
             if found == event_ids or time.monotonic() > deadline:
                 return found
             await asyncio.sleep(1)
     finally:
         await conn.close()
+
+
+async def wait_for_rows(dsn: str, event_ids: set[str], within: float = 120) -> set[str]:
+    """The ids of event_ids with a payment_events row, once all have one or time is up."""
+    return await wait_for_ids(dsn, "payment_events", event_ids, within)

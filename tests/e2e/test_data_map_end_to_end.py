@@ -14,11 +14,9 @@ original stays there for ``python -m orchestration.review show``.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -36,7 +34,13 @@ from tests.e2e.data_map_scans import (
 )
 from tests.e2e.data_map_traffic import Traffic, build_traffic
 from tests.e2e.fixture_runs import run_tag
-from tests.e2e.gateway_requests import GATEWAY, gateway_keys, stripe_secret, wait_for_rows
+from tests.e2e.gateway_requests import (
+    GATEWAY,
+    gateway_keys,
+    stripe_secret,
+    wait_for_ids,
+    wait_for_rows,
+)
 from tests.fixture_fields import found_in, sensitive_values
 
 pytestmark = pytest.mark.timeout(900)
@@ -58,18 +62,7 @@ async def send(traffic: Traffic, bootstrap: str) -> None:
 
 
 async def wait_for_quarantine(dsn: str, event_ids: set[str], within: float = 180) -> set[str]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        deadline = time.monotonic() + within
-        while True:
-            found = {r["event_id"] for r in await conn.fetch(
-                "SELECT event_id FROM payment_events_quarantine WHERE event_id = ANY($1)",
-                list(event_ids))}
-            if found == event_ids or time.monotonic() > deadline:
-                return found
-            await asyncio.sleep(1)
-    finally:
-        await conn.close()
+    return await wait_for_ids(dsn, "payment_events_quarantine", event_ids, within)
 
 
 class Search:
