@@ -7,6 +7,8 @@ removed. pyproject.toml bounds faust-streaming below 0.16 for the same reason.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,8 @@ from aiokafka import AIOKafkaConsumer
 from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
+
+log = logging.getLogger(__name__)
 
 # (module or class, attribute) for every private name used below; the seam test checks them.
 PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
@@ -70,6 +74,21 @@ def head_is_done(acked: list[int], gap: Any, head: int | None) -> bool:
     return min(acked) <= head or gap.overlaps_point(head)
 
 
+def head_was_passed(head: int | None, read_offset: int | None, in_flight: list[int]) -> bool:
+    """Whether the fetcher read past an unacknowledged head that no stream holds: then no
+    acknowledgement will ever come for it.
+
+    Seen in make test-scale: after a rebalance re-assigned a worker its own partitions,
+    records fetched before the seek to committed were still delivered after it, moving
+    faust's read offset past the head; the head's records, read again, were skipped as
+    already read, and the commit waited for them for good (faust's own check does too,
+    as the "has not committed" stalls of faust-streaming #523 and #532 report).
+    """
+    if head is None or read_offset is None or read_offset <= head:
+        return False
+    return head not in in_flight
+
+
 class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     async def seek_to_committed(self) -> dict:
         committed, starts = await self.call_thread(seek_to_committed_or_beginning,
@@ -83,6 +102,10 @@ class _Consumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         # partition -> its beginning offset, for partitions with nothing committed
         self.starts: dict[TP, int] = {}
+        # partition -> the head offset a commit was last held at (logged once per head)
+        self.held: dict[TP, int] = {}
+        self.rereading: set[TP] = set()  # partitions being sought back to their head
+        self._rereads: set[asyncio.Future] = set()  # keeps the seek tasks alive
 
     def _new_consumer_thread(self) -> _ConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
@@ -95,9 +118,38 @@ class _Consumer(faust_aiokafka.Consumer):
     def _new_offset(self, tp: TP) -> int | None:
         committed = self._committed_offset[tp]
         head = committed if committed is not None else self.starts.get(tp)
-        if not head_is_done(self._acked[tp], self._gap[tp], head):
+        acked = self._acked[tp]
+        if not head_is_done(acked, self._gap[tp], head):
+            self._on_held(tp, head, acked)
             return None
         return super()._new_offset(tp)
+
+    def _on_held(self, tp: TP, head: int, acked: list[int]) -> None:
+        """A commit waits for the head record. If the fetcher already read past it and no
+        stream holds it, nothing will ever acknowledge it: read the partition again from the
+        head (duplicates are dropped by event id downstream) rather than stall for good."""
+        in_flight = [m.offset for m in list(self._unacked_messages) if m.tp == tp]
+        read = self._read_offset.get(tp)
+        if self.held.get(tp) != head:
+            self.held[tp] = head
+            log.info("commit held: head not acknowledged yet", extra={
+                "partition": f"{tp.topic}[{tp.partition}]", "head": head,
+                "first_acked": min(acked), "read_offset": read})
+        if not head_was_passed(head, read, in_flight) or tp in self.rereading:
+            return
+        log.warning("commit held by a head the fetcher passed: reading it again", extra={
+            "partition": f"{tp.topic}[{tp.partition}]", "head": head, "read_offset": read})
+        self.rereading.add(tp)
+        task = asyncio.ensure_future(self._reread(tp, head))  # called from commit(): a loop runs
+        self._rereads.add(task)
+        task.add_done_callback(self._rereads.discard)
+
+    async def _reread(self, tp: TP, head: int) -> None:
+        try:
+            if tp in self.assignment():
+                await self.seek(tp, head)
+        finally:
+            self.rereading.discard(tp)
 
 
 class _Transport(faust_aiokafka.Transport):

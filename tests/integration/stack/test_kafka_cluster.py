@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
-import subprocess
-import sys
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -21,27 +18,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from contracts.topics import PAYMENTS_NORMALIZED, TOPIC_SPECS
-from infra.servers import STATE_DIR, is_port_open
+from infra.servers import is_port_open
+from tests.private_kafka import PRIVATE_BOOTSTRAP, PRIVATE_PORT
 
-PORT, CONTROLLER = 19292, 19392
-BOOTSTRAP = ",".join(f"127.0.0.1:{PORT + i}" for i in range(3))
+BOOTSTRAP = PRIVATE_BOOTSTRAP
 
 
 @pytest.fixture
-def cluster(unique, stack):
-    state = STATE_DIR / f"test-cluster-{unique}"
-    env = {**os.environ, "STACK_KAFKA_BROKERS": "3", "KAFKA_PORT": str(PORT),
-           "KAFKA_MULTI_CONTROLLER_PORT": str(CONTROLLER), "STACK_DIR": str(state),
-           "KAFKA_LIB_DIR": str(STATE_DIR / "kafka" / "lib"),
-           "KAFKA_HEAP_OPTS": "-Xms128m -Xmx384m"}
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "infra.stack", *args, "kafka"], env=env,
-                              capture_output=True, text=True, timeout=300)
-
-    yield run, state
-    run("down")
-    shutil.rmtree(state, ignore_errors=True)
+def cluster(private_cluster):
+    return private_cluster
 
 
 async def describe(admin: AIOKafkaAdminClient, topic: str) -> list[dict]:
@@ -123,4 +108,4 @@ def test_three_brokers_replicate_every_topic_and_survive_a_killed_leader(cluster
 
     assert asyncio.run(leader_of_partition_zero()) != leader
     assert asyncio.run(read_partition_zero()) == [b"warm-up", *sent]
-    assert not is_port_open(PORT + leader - 1)
+    assert not is_port_open(PRIVATE_PORT + leader - 1)

@@ -61,7 +61,13 @@ class PipelineTopics:
 
 
 @pytest.fixture
-async def pipeline_topics(kafka_bootstrap, unique):
+def topic_replicas() -> int:
+    """Replicas of each test topic: one on the shared broker."""
+    return 1
+
+
+@pytest.fixture
+async def pipeline_topics(kafka_bootstrap, unique, topic_replicas):
     """Fresh copies of the five pipeline topics (3 partitions); deleted after, with changelogs."""
     base = f"test.streams.{unique}"
     topics = PipelineTopics(unique, f"{base}.pi", f"{base}.charge", f"{base}.refund",
@@ -69,7 +75,7 @@ async def pipeline_topics(kafka_bootstrap, unique):
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(t, 3, 1) for t in topics.all()])
+        await admin.create_topics([NewTopic(t, 3, topic_replicas) for t in topics.all()])
         yield topics
         existing = set(await admin.list_topics())
         extra = [t for t in existing if any(t.startswith(f"{a}-") for a in topics.app_ids)]

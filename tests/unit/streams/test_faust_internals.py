@@ -138,3 +138,37 @@ def test_head_is_done(acked, head, done):
     from intervaltree import IntervalTree
 
     assert faust_internals.head_is_done(acked, IntervalTree(), head) is done
+
+
+@pytest.mark.parametrize(("head", "read", "in_flight", "passed"), [
+    (236, 249, [], True),        # make test-scale's stall: read past, nothing holds 236
+    (236, 249, [236, 240], False),  # a stream still works on the head: its ack will come
+    (236, 236, [], False),       # just sought to the head (faust's read offset = committed)
+    (236, 230, [], False), (236, None, [], False), (None, 249, [], False),
+])
+def test_head_was_passed(head, read, in_flight, passed):
+    assert faust_internals.head_was_passed(head, read, in_flight) is passed
+
+
+async def test_a_head_the_fetcher_passed_is_read_again(consumer, monkeypatch):
+    """The stall make test-scale found: the head's record skipped as already read, so
+    nothing would ever acknowledge it; the consumer seeks the partition back to the head."""
+    import asyncio
+
+    from faust.types import TP
+
+    tp = TP("webhooks.stripe.charge", 0)
+    _acked(consumer, tp, 236, [248, 249])
+    consumer._read_offset[tp] = 249
+    sought = []
+
+    async def seek(partition, offset):
+        sought.append((partition, offset))
+
+    monkeypatch.setattr(consumer, "seek", seek)
+    monkeypatch.setattr(consumer, "assignment", lambda: {tp})
+    assert consumer._new_offset(tp) is None
+    assert consumer._new_offset(tp) is None  # one seek at a time
+    await asyncio.gather(*consumer._rereads)
+    assert sought == [(tp, 236)]
+    assert tp not in consumer.rereading
