@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression, EqualTo, Or
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression, EqualTo, In, Or
 from pyiceberg.table import Table
 
 from batch.erasure.audits import Progress
@@ -94,15 +94,29 @@ def scan(table: Table, row_filter: BooleanExpression, columns: Iterable[str]) ->
 
 def find_scope(catalog: Catalog, tables: list[tuple[Identifier, TableKind]], customer_id: str,
                known: Iterable[PaymentKey] = ()) -> LakeScope:
-    """The customer's payments, as every events table names them (and ``known``: those
-    PostgreSQL deleted), read before any delete so a re-run still finds them."""
+    """The customer's payments as every events table names them (and ``known``: those
+    PostgreSQL deleted), and the events in scope in each, read before any delete."""
     keys = set(known)
-    for identifier, kind in tables:
-        if kind is TableKind.EVENTS:
-            rows = scan(catalog.load_table(identifier), EqualTo(CUSTOMER_COLUMN, customer_id),
-                        EVENT_SCOPE_COLUMNS)
-            keys |= payment_keys(rows, customer_id)
-    return LakeScope(frozenset(keys))
+    events = [catalog.load_table(i) for i, kind in tables if kind is TableKind.EVENTS]
+    for table in events:
+        keys |= payment_keys(scan(table, EqualTo(CUSTOMER_COLUMN, customer_id),
+                                  EVENT_SCOPE_COLUMNS), customer_id)
+    scope = LakeScope(frozenset(keys))
+    ids: set[str] = set()
+    for table in events:
+        ids.update(events_in_scope(scan(table, event_filter(table, customer_id, scope),
+                                        EVENT_SCOPE_COLUMNS), customer_id, keys))
+    return LakeScope(frozenset(keys), frozenset(ids))
+
+
+def event_filter(table: Table, customer_id: str, scope: LakeScope) -> BooleanExpression:
+    """Rows an events table may hold of the customer: theirs, their payments', or known."""
+    expression: BooleanExpression = EqualTo(CUSTOMER_COLUMN, customer_id)
+    if {"provider", "payment_id"} <= set(table.schema().column_names):
+        expression = Or(expression, payments_filter(scope.payment_keys))
+    if scope.event_ids:
+        expression = Or(expression, In("event_id", sorted(scope.event_ids)))
+    return expression
 
 
 def rows_to_erase(table: Table, kind: TableKind, customer_id: str,
@@ -112,9 +126,8 @@ def rows_to_erase(table: Table, kind: TableKind, customer_id: str,
         expression = scope.filter_for(kind)
         return expression, scan(table, expression, ("provider", "payment_id")).num_rows
     if kind is TableKind.EVENTS:
-        rows = scan(table, Or(EqualTo(CUSTOMER_COLUMN, customer_id),
-                              payments_filter(scope.payment_keys)), EVENT_SCOPE_COLUMNS)
-        ids = events_in_scope(rows, customer_id, scope.payment_keys)
+        rows = scan(table, event_filter(table, customer_id, scope), EVENT_SCOPE_COLUMNS)
+        ids = events_in_scope(rows, customer_id, scope.payment_keys, scope.event_ids)
     else:  # quarantine: only Python reads a payload, so every row's text is read
         rows = scan(table, AlwaysTrue(), ("event_id", *QUARANTINE_TEXT_COLUMNS))
         ids = quarantine_in_scope(rows, customer_id)

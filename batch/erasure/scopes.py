@@ -3,7 +3,8 @@
 A table is reached by its columns, so a table added later is reached without an edit here:
 - *events* (``customer_id`` and ``event_id``: bronze and silver ``payment_events``): the
   customer's rows, and every row naming one of the customer's payments (a refund or dispute
-  event often carries no customer), so that what is left still folds into ``payments``;
+  event often carries no customer), so that what is left still folds into ``payments``; a
+  table without ``payment_id`` (silver) loses the events found so in the others too;
 - *payments* (``provider`` and ``payment_id``, no customer: ``silver.payments``): the rows
   of the customer's payments;
 - *quarantine* (``original_payload``): dead letters whose redacted payload, or a reviewer's
@@ -50,7 +51,7 @@ def classify(columns: Iterable[str]) -> TableKind:
     names = set(columns)
     if {"event_id", "original_payload"} <= names:
         return TableKind.QUARANTINE
-    if {"event_id", "provider", "payment_id", CUSTOMER_COLUMN} <= names:
+    if {"event_id", CUSTOMER_COLUMN} <= names:
         return TableKind.EVENTS
     if {"provider", "payment_id"} <= names and not names & {CUSTOMER_COLUMN, "event_id"}:
         return TableKind.PAYMENTS
@@ -68,18 +69,27 @@ def erasure_order(identifiers: Iterable[tuple[str, ...]]) -> list[tuple[str, ...
 
 def payment_keys(rows: pa.Table, customer_id: str) -> set[PaymentKey]:
     """The (provider, payment_id) of the customer's events that name a payment."""
+    if not {"provider", "payment_id"} <= set(rows.column_names):
+        return set()
     own = rows.filter(pc.equal(rows.column(CUSTOMER_COLUMN), customer_id))
     return {(provider, payment_id) for provider, payment_id in zip(
         own.column("provider").to_pylist(), own.column("payment_id").to_pylist(), strict=True)
         if provider is not None and payment_id is not None}
 
 
-def events_in_scope(rows: pa.Table, customer_id: str, keys: set[PaymentKey]) -> list[str]:
-    """Event ids of the rows that are the customer's or name one of ``keys``."""
+def events_in_scope(rows: pa.Table, customer_id: str, keys: set[PaymentKey],
+                    known: frozenset[str] = frozenset()) -> list[str]:
+    """Event ids of the rows that are the customer's, name one of ``keys``, or are ``known``
+    (found in another events table). A column the rows lack reads as null."""
+    def column(name: str) -> list:
+        if name in rows.column_names:
+            return rows.column(name).to_pylist()
+        return [None] * rows.num_rows
+
     found = set()
     for event_id, provider, payment_id, customer in zip(
-            *(rows.column(c).to_pylist() for c in EVENT_SCOPE_COLUMNS), strict=True):
-        if customer == customer_id or (provider, payment_id) in keys:
+            *(column(c) for c in EVENT_SCOPE_COLUMNS), strict=True):
+        if customer == customer_id or (provider, payment_id) in keys or event_id in known:
             found.add(event_id)
     return sorted(found)
 
@@ -141,6 +151,7 @@ class LakeScope:
     """What the lake's tables hold of one customer, found before anything is deleted."""
 
     payment_keys: frozenset[PaymentKey]
+    event_ids: frozenset[str] = frozenset()
 
     def filter_for(self, kind: TableKind, event_ids: Sequence[str] = ()) -> BooleanExpression:
         if kind is TableKind.PAYMENTS:

@@ -81,6 +81,11 @@ def catalog(tmp_path):
                          "payment_id": [f"pi_{c}_{i}" for c in (ERASED, KEPT) for i in (0, 1)],
                          "status": ["succeeded"] * 4})
     lake.create_table(("silver", "payments"), schema=payments.schema).append(payments)
+    # Like silver.payment_events: no payment_id, so its refund is found through bronze.
+    silver = pa.table({"event_id": [f"stripe:evt_{ERASED}_0", f"stripe:evt_{KEPT}_0",
+                                    "stripe:evt_refund"],
+                       "customer_id": [ERASED, KEPT, None], "outcome": ["succeeded"] * 3})
+    lake.create_table(("silver", "payment_events"), schema=silver.schema).append(silver)
     lake.create_namespace("gold")
     totals = pa.table({"currency": ["USD"], "event_count": [19]})
     lake.create_table(("gold", "daily_payments"), schema=totals.schema).append(totals)
@@ -99,6 +104,7 @@ def test_the_customer_leaves_every_table_snapshot_and_file_and_the_other_stays(
     assert [(i, k.value) for i, k in reached_tables(catalog)] == [
         (("bronze", "payment_events"), "events"),
         (("bronze", "payment_events_quarantine"), "quarantine"),
+        (("silver", "payment_events"), "events"),
         (("silver", "payments"), "payments")]
     progress = Progress()
     erase_lake(catalog, ERASED, (), None, datetime.now(UTC) - timedelta(days=3), progress)
@@ -110,12 +116,15 @@ def test_the_customer_leaves_every_table_snapshot_and_file_and_the_other_stays(
     assert quarantine.column("event_id").to_pylist() == ["stripe:evt_q2"]
     payments = catalog.load_table(("silver", "payments")).scan().to_arrow()
     assert sorted(payments.column("payment_id").to_pylist()) == [f"pi_{KEPT}_0", f"pi_{KEPT}_1"]
+    silver = catalog.load_table(("silver", "payment_events")).scan().to_arrow()
+    assert silver.column("event_id").to_pylist() == [f"stripe:evt_{KEPT}_0"]
     assert warehouse_files_naming(warehouse, ERASED) == []
     assert warehouse_files_naming(warehouse, KEPT)
     for identifier in (PAYMENT_EVENTS.identifier, ("silver", "payments")):
         assert len(catalog.load_table(identifier).metadata.snapshots) == 1
     assert progress.lake_rows == {"bronze.payment_events": 10,
-                                  "bronze.payment_events_quarantine": 2, "silver.payments": 2}
+                                  "bronze.payment_events_quarantine": 2,
+                                  "silver.payment_events": 2, "silver.payments": 2}
     assert len(progress.snapshots_expired["bronze.payment_events"]) == 4
     assert progress.files_removed["bronze.payment_events"]
     assert "gold.daily_payments" not in progress.lake_rows  # aggregates: left alone
