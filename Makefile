@@ -80,6 +80,13 @@ test-compose: venv ## docker-compose.yml under podman: build, run, simulate, rec
 codec-server: venv ## The Temporal UI's codec endpoint (127.0.0.1:8089) with the stack's key
 	$(PY) -m infra.codec_server
 
+.PHONY: erase
+erase: venv ## Erase one customer everywhere: make erase CUSTOMER=<id> [DRY_RUN=1] (stack's .stack/env)
+	@test -n "$$ERASE_CUSTOMER" || { echo "make erase: set CUSTOMER=<customer_id>" >&2; exit 2; }
+	@set -a; . ./.stack/env; set +a; $(PY) -m batch.erase --customer "$$ERASE_CUSTOMER" $(if $(DRY_RUN),--dry-run)
+
+erase: export ERASE_CUSTOMER = $(CUSTOMER)
+
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation
 	$(PY) -m infra.demo $(DEMO_ARGS)
 

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from pyiceberg.catalog import Catalog
 from pyiceberg.io.pyarrow import schema_to_pyarrow
 
+from batch.erasure.scopes import CUSTOMER_COLUMN, drop_erased
 from batch.lake import commit_load, ensure_bronze_table, read_watermark, write_data_files
 from batch.schemas import BronzeTable
 
@@ -129,24 +130,40 @@ class Extracted:
     rows: int
     data_files: list
     replace_keys: list[str]
+    erased: int = 0  # rows left out as an erased customer's
+
+
+def read_erased(cursor, spec: BronzeTable) -> frozenset[str]:
+    """The digests of erased customers (batch.erasure), for a table with a customer column."""
+    if CUSTOMER_COLUMN not in {name for name, _, _ in spec.columns}:
+        return frozenset()
+    cursor.execute("SELECT customer_sha256 FROM erased_customers")
+    return frozenset(digest for (digest,) in cursor.fetchall())
 
 
 def extract_and_write(cursor, table, spec: BronzeTable, watermark: int) -> Extracted:
-    """Stream the row versions in [watermark, xmin) of one snapshot into uncommitted files."""
+    """Stream the row versions in [watermark, xmin) of one snapshot into uncommitted files.
+
+    Rows of an erased customer are left out, whatever the watermark: a restored backup or a
+    re-inserted row must not bring them back (the digests are read in the same snapshot).
+    """
     cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     try:
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         (xmin,) = cursor.fetchone()
+        erased = read_erased(cursor, spec)
         cursor.execute(extract_sql(spec, watermark, xmin))
-        data_files, replace_keys, rows = [], [], 0
+        data_files, replace_keys, rows, left_out = [], [], 0, 0
         for chunk in prefetch(rechunk(cursor.fetch_record_batch(), CHUNK_ROWS)):
-            shaped, keys = shape_rows(chunk, spec)
+            kept = drop_erased(chunk, erased)
+            left_out += chunk.num_rows - kept.num_rows
+            shaped, keys = shape_rows(kept, spec)
             data_files += write_data_files(table, shaped)
             replace_keys += keys
             rows += shaped.num_rows
     finally:
         cursor.execute("COMMIT")
-    return Extracted(xmin, rows, data_files, replace_keys)
+    return Extracted(xmin, rows, data_files, replace_keys, left_out)
 
 
 def shape_rows(rows: pa.Table, spec: BronzeTable) -> tuple[pa.Table, list[str]]:
@@ -178,8 +195,9 @@ def load_bronze_table(catalog: Catalog, connect: ConnectPostgres,
             table = catalog.load_table(spec.identifier)
             watermark = read_watermark(table)
             out = extract_and_write(cursor, table, spec, watermark)
-            if out.rows == 0:
-                # Nothing to write; the watermark stays, as it only ever moves with rows.
+            if out.rows == 0 and out.erased == 0:
+                # Nothing to write; the watermark stays, as it only ever moves with rows (or
+                # past rows left out as erased, which would otherwise count as pending).
                 return LoadResult(spec.pg_table, 0, 0, watermark, watermark)
             commit_load(table, out.data_files, out.replace_keys, out.xmin)
             return LoadResult(spec.pg_table, out.rows, len(out.replace_keys), watermark,

@@ -57,7 +57,10 @@ class Store:
     kept_for: str
 
 
-_LAKE_KEPT = "until deleted; older snapshots expire after BATCH_SNAPSHOT_RETENTION_SECONDS (1 day)"
+_LAKE_KEPT = ("until deleted or the customer erased (`python -m batch.erase`: with the "
+              "snapshots and files that held them); older snapshots expire after "
+              "BATCH_SNAPSHOT_RETENTION_SECONDS (1 day)")
+_ERASABLE = "until deleted, or the customer erased (`python -m batch.erase`)"
 
 # The stores, by the short names the field table uses. Raw holds every field as received;
 # event stores hold the unified event; copies hold dead letters' redacted payloads.
@@ -70,7 +73,7 @@ STORES: tuple[Store, ...] = (
     Store("event", "Temporal `PaymentEventWorkflow` histories", "the unified event",
           "the namespace's retention after the workflow closes"),
     Store("event", "PostgreSQL `payment_events`, `payments`",
-          "the unified event, its scores, each payment's state", "until deleted"),
+          "the unified event, its scores, each payment's state", _ERASABLE),
     Store("event", "Iceberg `bronze.payment_events`, `silver.*`, `gold.*`",
           "the same rows and their marts", _LAKE_KEPT),
     Store("copies", "Kafka `payments.validation.dlq`",
@@ -80,7 +83,7 @@ STORES: tuple[Store, ...] = (
           "open until reviewed or expired (`ORCHESTRATOR_REVIEW_TIMEOUT_SECONDS`, 7 days), "
           "then the namespace's retention"),
     Store("copies", "PostgreSQL `payment_events_quarantine`",
-          "the redacted payload, `payload_sha256`, the coordinates, the review", "until deleted"),
+          "the redacted payload, `payload_sha256`, the coordinates, the review", _ERASABLE),
     Store("copies", "Iceberg `bronze.payment_events_quarantine`",
           "the same row, with `payload_sha256`", _LAKE_KEPT),
 )

@@ -202,3 +202,14 @@ def _unique(taken: dict[str, Any], key: str) -> str:
 
 __all__ = ["REDACTED", "WITHHELD", "Redaction", "mask_value", "redact_document", "redact_payload",
            "redact_text", "redact_value"]
+
+
+def readable_texts(text: str) -> list[str]:
+    """The text, then each base64 document inside it that a form field holds (Braintree's
+    ``bt_payload``): what a search for a value in a copy must read, as ids inside a base64
+    field are not in the text itself (batch.erasure finds a customer's quarantine rows)."""
+    texts = [text]
+    for _, value in _read_form(text) or ():
+        if (inner := _decoded_document(value)) is not None:
+            texts.append(inner)
+    return texts

@@ -25,6 +25,7 @@ class RolesSettings(BaseSettings):
     POSTGRES_BATCH_PASSWORD: str
     POSTGRES_REVIEWER_PASSWORD: str
     POSTGRES_READER_PASSWORD: str
+    POSTGRES_ERASER_PASSWORD: str
 
     @field_validator("POSTGRES_ADMIN_DSN")
     @classmethod

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from contracts.postgres import LAKE_CATALOG_SCHEMA
-from infra.roles import BATCH, GRANTEES, OWNER, READER, REVIEWER, WORKER, Role
+from infra.roles import BATCH, ERASER, GRANTEES, OWNER, READER, REVIEWER, WORKER, Role
 
 PRIVILEGES = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
 _ADVISORY_LOCK_KEY = 0x4752414E  # any constant, the same for every runner
@@ -58,6 +58,19 @@ GRANTS: tuple[Grant, ...] = (
     Grant("dlq_review_audit", WORKER, ("SELECT", "INSERT"), "orchestration/store.py"),
     Grant("dlq_review_audit", REVIEWER, ("SELECT",), "orchestration/review.py"),
     Grant("dlq_review_audit", READER, ("SELECT",), "operators"),
+    # Right to erasure (batch/erasure/postgres.py): the eraser alone deletes, and only the
+    # customer's rows (it reads them to find them, and LOCK TABLE needs DELETE); it adds the
+    # customer's digest and the audit row. The load and the worker read the digests to keep
+    # an erased customer out; operators read the audit.
+    Grant("payment_events", ERASER, ("SELECT", "DELETE"), "batch/erasure/postgres.py"),
+    Grant("payment_events_quarantine", ERASER, ("SELECT", "DELETE"),
+          "batch/erasure/postgres.py"),
+    Grant("payments", ERASER, ("SELECT", "DELETE"), "batch/erasure/postgres.py"),
+    Grant("erased_customers", ERASER, ("SELECT", "INSERT"), "batch/erasure/postgres.py"),
+    Grant("erasure_audit", ERASER, ("SELECT", "INSERT"), "batch/erasure/audit.py"),
+    Grant("erased_customers", BATCH, ("SELECT",), "batch/loads.py"),
+    Grant("erased_customers", WORKER, ("SELECT",), "orchestration/store.py"),
+    Grant("erasure_audit", READER, ("SELECT",), "operators"),
 )
 # Tables only the owner touches.
 OWNER_ONLY = frozenset({"schema_migrations"})

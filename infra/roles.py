@@ -54,9 +54,12 @@ READER = Role("reader", "payments_reader", "POSTGRES_READER_PASSWORD",
               (("ORCHESTRATOR_READER_POSTGRES_DSN", "postgresql"),
                ("ORCHESTRATOR_READER_CATALOG_URI", "postgresql+psycopg2")),
               "`orchestration.trace`, `.replay`, `.reconcile`, and `make demo`'s counts")
-ROLES = (ADMIN, OWNER, WORKER, BATCH, REVIEWER, READER)
+ERASER = Role("eraser", "payments_eraser", "POSTGRES_ERASER_PASSWORD",
+              (("ERASURE_POSTGRES_DSN", "postgresql"),),
+              "`python -m batch.erase`: deletes one customer's rows and records the erasure")
+ROLES = (ADMIN, OWNER, WORKER, BATCH, REVIEWER, READER, ERASER)
 # The roles infra/grants.py grants to; the owner owns, the admin is a superuser.
-GRANTEES = (WORKER, BATCH, REVIEWER, READER)
+GRANTEES = (WORKER, BATCH, REVIEWER, READER, ERASER)
 # Their unqualified names find the Iceberg catalog's tables (in LAKE_CATALOG_SCHEMA) first.
 CATALOG_ROLES = (BATCH, READER)
 

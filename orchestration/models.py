@@ -58,7 +58,7 @@ class PersistInput:
 
 @dataclass
 class PersistResult:
-    outcome: str  # "inserted", or "duplicate" when an identical row was already there
+    outcome: str  # "inserted", "duplicate" (an identical row was there) or "erased" (not stored)
 
 
 @dataclass

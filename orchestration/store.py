@@ -24,6 +24,7 @@ from contracts import (
     PaymentEvent,
 )
 from contracts.dead_letters import redact_letter
+from contracts.erasure import CUSTOMER_SHA256_SQL
 from contracts.privacy import protect_event, protect_event_json
 from contracts.storage import (
     ENRICHMENT_COLUMNS,
@@ -53,6 +54,16 @@ _INSERT_QUARANTINE = (
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_QUARANTINE_COLUMNS) + 1))}) "
     "ON CONFLICT (event_id) DO NOTHING"
 )
+# A customer erased by `python -m batch.erase` (migration 016) is never written again: an
+# event of theirs replayed from a raw topic is acknowledged as "erased" and not stored.
+_IS_ERASED = ("SELECT EXISTS (SELECT 1 FROM erased_customers WHERE customer_sha256 = "
+              f"{CUSTOMER_SHA256_SQL.format('$1')})")
+
+
+class _ErasedCustomer(Exception):
+    """Raised inside the insert's transaction to roll it back."""
+
+
 # dlq_review_audit (migration 015): ReviewAudit's fields are its columns, in order.
 AUDIT_COLUMNS = tuple(f.name for f in fields(ReviewAudit))
 _INSERT_AUDIT = (
@@ -133,7 +144,8 @@ class PaymentStore:
         await self._pool.fetchval("SELECT 1")
 
     async def insert_payment_event(self, request: PersistInput) -> str:
-        """Write the row once; 'inserted' or 'duplicate' (an identical row already there).
+        """Write the row once; 'inserted', 'duplicate' (an identical row already there) or
+        'erased' (the customer was erased: nothing is written).
 
         A new row also merges the event into its payment's ``payments`` row, in the same
         transaction (orchestration.payment_state); a duplicate changes neither table. What
@@ -152,11 +164,19 @@ class PaymentStore:
             e.missing, "invalid" if errors else "valid", errors,
         ]
         async with self._pool.acquire() as conn:
-            # The payment's current state commits with its new event row, or neither does.
-            async with conn.transaction():
-                if await conn.fetchval(_INSERT_EVENT, *values) is not None:
-                    await merge_payment_event(conn, event)
-                    return "inserted"
+            try:
+                # The payment's current state commits with its new event row, or neither does.
+                async with conn.transaction():
+                    if await conn.fetchval(_INSERT_EVENT, *values) is not None:
+                        # Checked after the insert: an erasure locks the table until it
+                        # commits, so this sees its digest (batch/erasure/postgres.py).
+                        if event.customer_id is not None and await conn.fetchval(
+                                _IS_ERASED, event.customer_id):
+                            raise _ErasedCustomer  # rolls the insert back
+                        await merge_payment_event(conn, event)
+                        return "inserted"
+            except _ErasedCustomer:
+                return "erased"
             stored = await conn.fetchrow(_SELECT_EVENT, event.event_id)
         differing = diff_fields(dict(stored), event)
         if differing:

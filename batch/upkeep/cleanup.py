@@ -10,7 +10,7 @@ belong to a commit still in progress (a load writes its files before it commits)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -105,14 +105,16 @@ class OrphanResult:
 
 
 def remove_orphan_files(catalog: Catalog, identifier: tuple[str, ...],
-                        older_than: datetime) -> OrphanResult:
+                        older_than: datetime, released: Iterable[str] = ()) -> OrphanResult:
     """Delete the table's files that nothing references and that were written before
-    ``older_than``. A re-run finds nothing more to delete."""
+    ``older_than``, or that are among ``released`` (find_orphans). A re-run finds nothing
+    more to delete."""
     table = catalog.load_table(identifier)
     # Listed before the references are read: a file committed in between is then both
     # listed and referenced, never listed alone.
     listed = list(list_files(table))
-    orphans = find_orphans(listed, referenced_files(catalog.load_table(identifier)), older_than)
+    orphans = find_orphans(listed, referenced_files(catalog.load_table(identifier)), older_than,
+                           released)
     filesystem, _ = table_filesystem(table)
     for path in orphans:
         filesystem.delete_file(path)

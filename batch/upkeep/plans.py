@@ -114,15 +114,19 @@ def storage_key(uri: str) -> str:
 
 
 def find_orphans(listed: Iterable[tuple[str, datetime]], referenced: Iterable[str],
-                 older_than: datetime) -> list[str]:
+                 older_than: datetime, released: Iterable[str] = ()) -> list[str]:
     """Listed files that no reference names and that were last written before ``older_than``.
 
     ``listed`` pairs each file's storage key with its modification time; ``referenced``
-    holds URIs. A young file may belong to a commit still in progress, so it stays.
+    holds URIs. A young file may belong to a commit still in progress, so it stays, unless
+    it is one of ``released`` (URIs once referenced, so no commit in progress writes them:
+    an erasure's, whose files must go now).
     """
     keep = {storage_key(uri) for uri in referenced}
+    gone = {storage_key(uri) for uri in released}
     return sorted(path for path, modified in listed
-                  if storage_key(path) not in keep and modified < older_than)
+                  if storage_key(path) not in keep
+                  and (modified < older_than or storage_key(path) in gone))
 
 
 def snapshots_to_expire(snapshots: Iterable[tuple[int, int]], protected: set[int],

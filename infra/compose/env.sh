@@ -15,6 +15,7 @@ POSTGRES_WORKER_PASSWORD=$(password)
 POSTGRES_BATCH_PASSWORD=$(password)
 POSTGRES_REVIEWER_PASSWORD=$(password)
 POSTGRES_READER_PASSWORD=$(password)
+POSTGRES_ERASER_PASSWORD=$(password)
 STRIPE_WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 GATEWAY_PROVIDERS=stripe
 TEMPORAL_CODEC_KEYS=compose-1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')

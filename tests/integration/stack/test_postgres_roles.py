@@ -137,3 +137,27 @@ async def test_the_owner_migrates_but_is_no_superuser(connect):
     with pytest.raises(REFUSED):
         await conn.execute("CREATE DATABASE owner_made")
     await allowed_then_rolled_back(conn, "CREATE TABLE owner_probe (id int)")
+
+
+async def test_the_eraser_deletes_and_records_but_never_inserts_or_updates_events(connect):
+    conn = await connect("eraser")
+    for table in TABLES:
+        await allowed_then_rolled_back(conn, f"DELETE FROM {table} WHERE false")
+    # Its lock keeps writers out while it deletes (batch/erasure/postgres.py).
+    await allowed_then_rolled_back(
+        conn, "LOCK TABLE payment_events, payments, payment_events_quarantine "
+              "IN SHARE ROW EXCLUSIVE MODE")
+    await allowed_then_rolled_back(
+        conn, "INSERT INTO erased_customers (customer_sha256) VALUES (repeat('a', 64))")
+    await refused(conn, "INSERT INTO payment_events (event_id) VALUES ('x')")
+    await refused(conn, "UPDATE payments SET updated_at = now() WHERE false")
+    await refused(conn, "DELETE FROM erased_customers WHERE false")
+    await refused(conn, "UPDATE erasure_audit SET operator = 'x' WHERE false")
+    await refused(conn, "SELECT count(*) FROM dlq_review_audit")
+    await refused(conn, "CREATE TABLE eraser_made (id int)")
+    # The load and the worker read the digests; nobody else writes them.
+    for key in ("batch", "worker"):
+        other = await connect(key)
+        await other.fetchval("SELECT count(*) FROM erased_customers")
+        await refused(other, "INSERT INTO erased_customers (customer_sha256) "
+                             "VALUES (repeat('b', 64))")

@@ -10,7 +10,17 @@ import pytest
 from infra.db_settings import RolesSettings
 from infra.grants import GRANTS, OWNER_ONLY, Grant, check_grants, grant_statements
 from infra.migrate import load_migrations
-from infra.roles import BATCH, GRANTEES, OWNER, READER, REVIEWER, ROLES, WORKER, role_statements
+from infra.roles import (
+    BATCH,
+    ERASER,
+    GRANTEES,
+    OWNER,
+    READER,
+    REVIEWER,
+    ROLES,
+    WORKER,
+    role_statements,
+)
 
 _CREATED = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?(?:public\.)?(\w+)", re.IGNORECASE)
 
@@ -30,19 +40,30 @@ def privileges(who) -> dict[str, set[str]]:
     return {g.table: set(g.privileges) for g in GRANTS if g.role is who}
 
 
-def test_no_grantee_deletes_and_only_the_worker_writes():
-    assert not any("DELETE" in g.privileges for g in GRANTS)
+def test_only_the_eraser_deletes_and_only_the_worker_and_eraser_write():
+    assert {g.role for g in GRANTS if "DELETE" in g.privileges} == {ERASER}
     for who in (BATCH, REVIEWER, READER):
         assert all(p == {"SELECT"} for p in privileges(who).values()), who.key
     assert privileges(WORKER) == {
         "payment_events": {"SELECT", "INSERT"},
         "payment_events_quarantine": {"SELECT", "INSERT", "UPDATE"},
         "payments": {"SELECT", "INSERT", "UPDATE"},
-        "dlq_review_audit": {"SELECT", "INSERT"}}
+        "dlq_review_audit": {"SELECT", "INSERT"},
+        "erased_customers": {"SELECT"}}
+
+
+def test_the_eraser_deletes_rows_and_only_adds_to_its_own_tables():
+    assert privileges(ERASER) == {
+        "payment_events": {"SELECT", "DELETE"},
+        "payment_events_quarantine": {"SELECT", "DELETE"},
+        "payments": {"SELECT", "DELETE"},
+        "erased_customers": {"SELECT", "INSERT"},
+        "erasure_audit": {"SELECT", "INSERT"}}
 
 
 def test_batch_reads_every_payment_events_table_and_the_reviewer_only_quarantine():
-    assert set(privileges(BATCH)) == {"payment_events", "payment_events_quarantine", "payments"}
+    assert set(privileges(BATCH)) == {"payment_events", "payment_events_quarantine", "payments",
+                                      "erased_customers"}
     assert set(privileges(REVIEWER)) == {"payment_events_quarantine", "dlq_review_audit"}
 
 
