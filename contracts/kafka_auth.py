@@ -7,8 +7,9 @@ prefix: ``<PREFIX>KAFKA_SASL_MECHANISM``, ``<PREFIX>KAFKA_SASL_USERNAME`` and
 ``<PREFIX>KAFKA_SASL_PASSWORD`` (``GATEWAY_``, ``STREAMS_NORMALIZER_``, ``STREAMS_STARTER_``,
 ``REVIEWER_``; no prefix for the operator's tools and the tests). No mechanism means no
 authentication (a broker without SASL); a mechanism without a username or a password, or a
-username without a mechanism, is a configuration error naming the setting. The messages
-never quote the password. Pure: the standard library only, so every service may import it.
+username without a mechanism, or a placeholder or short password (as PostgreSQL's, in
+contracts/postgres.py), is a configuration error naming the setting. The messages never
+quote the password. Pure: the standard library only, so every service may import it.
 
 The listener is SASL_PLAINTEXT: the stack's brokers listen on loopback (compose: its own
 network). TLS (SASL_SSL) is the production step; the README says so.
@@ -19,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from contracts.postgres import check_password
 
 __all__ = ["MECHANISMS", "NO_AUTH", "KafkaAuth", "kafka_auth", "setting_names"]
 
@@ -55,6 +58,7 @@ class KafkaAuth:
             raise ValueError(f"{mechanism_name} is set but {username_name} is empty")
         if not self.password:
             raise ValueError(f"{mechanism_name} is set but {password_name} is empty")
+        check_password(password_name, self.password)  # no placeholder, no short one
 
     @property
     def enabled(self) -> bool:

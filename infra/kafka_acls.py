@@ -44,6 +44,7 @@ from infra.kafka_principals import (
     PRINCIPALS,
     AclBinding,
     acl_bindings,
+    kafka_settings,
     principal,
 )
 
@@ -187,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in asyncio.run(rotate_passwords(args.keys, cluster_bootstrap())):
             print(line)
         return 0
-    # compose's kafka-init: the broker's sign-in and every password from the environment.
-    env = dict(os.environ)
+    # compose's kafka-init: every password from the environment; each principal's mechanism
+    # and username as the stack writes them, unless the environment says otherwise.
+    env = {**kafka_settings({}), **os.environ}
     missing = [who.password_setting for who in PRINCIPALS if not env.get(who.password_setting)]
     if missing:
         print(f"kafka_acls: missing setting(s) {', '.join(missing)}", file=sys.stderr)
