@@ -21,6 +21,7 @@ from infra.kafka_cluster import bootstrap, replication
 from infra.kafka_principals import (
     GATEWAY,
     NORMALIZER,
+    OPERATOR,
     PRINCIPALS,
     STARTER,
     Principal,
@@ -92,6 +93,20 @@ def kafka_environment(service: str) -> dict[str, str]:
         return {}
     values = stack_credentials()
     return {name: values[name] for name in who.settings}
+
+
+def operator_environment(*also: Principal) -> dict[str, str]:
+    """The operator principal's sign-in (KAFKA_SASL_*: the environment's, else .stack/env's),
+    for operators' tools (the simulator, benchmarks); ``also`` repeats it under a service's
+    names, for a tool that runs that service on topics or an app id of its own."""
+    sign_in = ({name: os.environ[name] for name in OPERATOR.settings}
+               if all(os.environ.get(name) for name in OPERATOR.settings)
+               else {name: stack_credentials()[name] for name in OPERATOR.settings})
+    values = list(sign_in.values())
+    env = dict(sign_in)
+    for who in also:
+        env.update(zip(who.settings, values, strict=True))
+    return env
 
 
 def demo_environment() -> dict[str, str]:

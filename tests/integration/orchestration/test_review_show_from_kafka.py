@@ -12,6 +12,7 @@ from conftest import PYTHON, REPO_ROOT
 
 from contracts.dead_letters import ValidationIssue
 from streams.codecs import build_dead_letter
+from tests.kafka_clients import kafka_kwargs
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -29,7 +30,7 @@ def review_cli(reviewer_dsn, kafka_bootstrap, *args) -> subprocess.CompletedProc
 
 async def test_show_reads_the_original_that_quarantine_keeps_redacted(
         scratch_topic, kafka_bootstrap, store, pg, role_dsn, unique, tmp_path):
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         meta = await producer.send_and_wait(scratch_topic, BODY, key=b"evt_show",
