@@ -3,6 +3,7 @@ reads the original from its raw-topic coordinates on the real broker, checked by
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime
 
@@ -21,9 +22,14 @@ BODY = (b'{"id": "evt_show", "type": "charge.succeeded", "data": {"object": {"bi
 
 
 def review_cli(reviewer_dsn, kafka_bootstrap, *args) -> subprocess.CompletedProcess:
-    """`show` as a reviewer runs it: the reviewer's role, no Temporal key needed."""
+    """`show` as a reviewer runs it: the reviewer's role, no Temporal key needed. Its Kafka
+    sign-in (REVIEWER_KAFKA_SASL_*) is the one tests/conftest.py gives every tool, the
+    operator's: the record is on a scratch topic, outside the reviewer principal's ACLs."""
+    from infra.kafka_principals import REVIEWER
+
     env = {"ORCHESTRATOR_REVIEW_POSTGRES_DSN": reviewer_dsn,
-           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PATH": "/usr/bin:/bin"}
+           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PATH": "/usr/bin:/bin",
+           **{name: os.environ[name] for name in REVIEWER.settings if name in os.environ}}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
 
