@@ -60,23 +60,31 @@ def free_port() -> int:
 @contextlib.contextmanager
 def bench_topics():
     """Private copies of the gateway's topics, so bench events never feed the pipeline."""
+    from contracts.kafka_auth import kafka_auth
     from contracts.topics import TOPIC_SPECS, TopicSpec
+    from infra.services import operator_environment
     from infra.topics import delete_topics, ensure_topics
 
     prefix = f"bench.{uuid.uuid4().hex[:8]}."
     specs = tuple(TopicSpec(prefix + s.name, s.partitions) for s in TOPIC_SPECS)
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    asyncio.run(ensure_topics(bootstrap, specs))
+    auth = kafka_auth(operator_environment())
+    asyncio.run(ensure_topics(bootstrap, specs, auth=auth))
     try:
         yield prefix
     finally:
-        asyncio.run(delete_topics(bootstrap, [s.name for s in specs]))
+        asyncio.run(delete_topics(bootstrap, [s.name for s in specs], auth=auth))
 
 
 def start_server(port: int, workers: int, log_path: Path, topic_prefix: str) -> subprocess.Popen:
     # No admin surface: with --workers N each worker would try to bind the admin port, and
     # the bench reads no metrics from it.
-    env = {**os.environ, "STRIPE_WEBHOOK_SECRET": SECRET, "GATEWAY_BENCH_ENDPOINT": "true",
+    from infra.kafka_principals import GATEWAY
+    from infra.services import operator_environment
+
+    # Its topics are the bench's own (prefixed): the gateway signs in as the operator.
+    env = {**os.environ, **operator_environment(GATEWAY), "STRIPE_WEBHOOK_SECRET": SECRET,
+           "GATEWAY_BENCH_ENDPOINT": "true",
            "GATEWAY_TOPIC_PREFIX": topic_prefix, "GATEWAY_ADMIN_PORT": "0",
            "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS",
                                                      "127.0.0.1:9092")}

@@ -35,19 +35,24 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.cpu import process_cpu
 from bench.results import entry
+from contracts.kafka_auth import kafka_auth
+from infra.kafka_principals import NORMALIZER
+from infra.services import operator_environment
 from streams.providers.stripe import map_stripe_bytes
 from streams.rules import InvalidEventError
 from streams.simulation.generator import SimulatorMix, generate_events, raw_topic_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# The operator principal's sign-in (KAFKA_SASL_*, .stack/env): it may use every topic.
+AUTH = kafka_auth(operator_environment()).client_kwargs()
 EVENTS = int(os.environ.get("BENCH_NORMALIZER_EVENTS", "20000"))
 TARGET_EPS, TARGET_RATIO = 10_000, 0.6
 MIX = SimulatorMix(failure_ratio=0.15, duplicate_ratio=0.0, invalid_ratio=0.0)
 
 
 async def load_raw(topics: dict[str, str]) -> int:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=20,
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, **AUTH, acks="all", linger_ms=20,
                                 max_batch_size=256 * 1024)
     await producer.start()
     try:
@@ -62,7 +67,7 @@ async def load_raw(topics: dict[str, str]) -> int:
 
 async def output_rate(topic: str, expect: int, within: float = 600) -> float:
     """Events/s from the output records' own timestamps, once `expect` have arrived."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, **AUTH, auto_offset_reset="earliest")
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in range(3)]
@@ -82,7 +87,7 @@ async def output_rate(topic: str, expect: int, within: float = 600) -> float:
 
 async def cpu_per_event(topic: str, expect: int, cpu, within: float = 600) -> float:
     """CPU seconds per output, sampled at the first and the last output (end offsets polled)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, **AUTH)
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in range(3)]
@@ -102,10 +107,11 @@ async def cpu_per_event(topic: str, expect: int, cpu, within: float = 600) -> fl
 
 async def plain_loop(raw: list[str], out: str, expect: int) -> None:
     """The baseline: no framework, batch-produce then commit, the same mapping."""
-    consumer = AIOKafkaConsumer(*raw, bootstrap_servers=BOOTSTRAP, group_id=f"bench-plain-{out}",
+    consumer = AIOKafkaConsumer(*raw, bootstrap_servers=BOOTSTRAP,
+                                **AUTH, group_id=f"bench-plain-{out}",
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_poll_records=2000)
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=5)
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, **AUTH, acks="all", linger_ms=5)
     await consumer.start()
     await producer.start()
     done = 0
@@ -172,7 +178,7 @@ async def measure() -> dict[str, tuple[float, float]]:
     names = {k: f"bench.norm.{tag}.{k}" for k in ("payment_intent", "charge", "refund",
                                                    "out_plain", "out_floor", "out_faust",
                                                    "dlq")}
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **AUTH)
     await admin.start()
     datadir = Path(tempfile.mkdtemp(prefix="bench-normalizer-"))
     app_id = f"bench-normalizer-{tag}"
@@ -187,7 +193,9 @@ async def measure() -> dict[str, tuple[float, float]]:
         # Read afterwards, from the records' timestamps, so it takes no CPU from the loop.
         baseline = await output_rate(names["out_plain"], EVENTS)
 
-        env = {**os.environ, "STREAMS_NORMALIZER_PROVIDERS": "stripe",
+        # The bench's app ids and topics are its own: its workers sign in as the operator.
+        env = {**os.environ, **operator_environment(NORMALIZER),
+               "STREAMS_NORMALIZER_PROVIDERS": "stripe",
                "STREAMS_DATA_DIR": str(datadir), "STREAMS_WEB_PORT": str(free_port()),
                "STREAMS_TOPIC_PAYMENT_INTENT": names["payment_intent"],
                "STREAMS_TOPIC_CHARGE": names["charge"], "STREAMS_TOPIC_REFUND": names["refund"],

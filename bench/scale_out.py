@@ -28,13 +28,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.cpu import process_cpu
 from bench.normalizer import MIX, free_port, start_worker, stop_worker
 from bench.results import entry
-from infra.services import codec_environment
+from contracts.kafka_auth import kafka_auth
+from infra.kafka_principals import NORMALIZER, STARTER
+from infra.services import codec_environment, operator_environment
 from streams.providers.stripe import map_stripe_bytes
 from streams.records import normalized_value
 from streams.rules import InvalidEventError
 from streams.simulation.generator import generate_events, raw_topic_kind
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+# The operator principal's sign-in (KAFKA_SASL_*, .stack/env): it may use every topic.
+AUTH = kafka_auth(operator_environment()).client_kwargs()
 PARTITIONS = int(os.environ.get("BENCH_SCALE_PARTITIONS", "6"))
 NORMALIZER_EVENTS = int(os.environ.get("BENCH_SCALE_NORMALIZER_EVENTS", "30000"))
 STARTER_EVENTS = int(os.environ.get("BENCH_SCALE_STARTER_EVENTS", "3000"))
@@ -48,7 +52,7 @@ async def _topics(admin: AIOKafkaAdminClient, names: list[str]) -> None:
 
 
 async def _produce(pairs: list[tuple[str, bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", linger_ms=20,
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, **AUTH, acks="all", linger_ms=20,
                                 max_batch_size=256 * 1024)
     await producer.start()
     try:
@@ -58,7 +62,7 @@ async def _produce(pairs: list[tuple[str, bytes, bytes]]) -> None:
 
 
 async def _ends(topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, **AUTH)
     await consumer.start()
     try:
         parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
@@ -92,7 +96,9 @@ async def _progress_rate(count, expect: int, cpu, within: float = 600
 def _worker_env(tag: str, n: int, datadir: Path, extra: dict[str, str]) -> dict[str, str]:
     path = datadir / f"worker-{n}"
     path.mkdir(parents=True, exist_ok=True)
-    return {**os.environ, "STREAMS_DATA_DIR": str(path), "STREAMS_WEB_PORT": str(free_port()),
+    # The bench's app ids and topics are its own: its workers sign in as the operator.
+    return {**os.environ, **operator_environment(NORMALIZER, STARTER),
+            "STREAMS_DATA_DIR": str(path), "STREAMS_WEB_PORT": str(free_port()),
             "STREAMS_LOG_LEVEL": "WARNING", "STREAMS_TOPIC_PARTITIONS": str(PARTITIONS),
             **extra}
 
@@ -111,7 +117,7 @@ async def _run_workers(module: str, envs: list[dict[str, str]], count, expect: i
 async def normalizer(workers: int) -> tuple[float, float]:
     tag = uuid.uuid4().hex[:8]
     names = {k: f"bench.scale.{tag}.{k}" for k in (*RAW, "out", "dlq")}
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **AUTH)
     await admin.start()
     datadir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     app_id = f"bench-scale-normalizer-{tag}"
@@ -135,7 +141,7 @@ async def normalizer(workers: int) -> tuple[float, float]:
 async def starter(workers: int) -> tuple[float, float]:
     tag = uuid.uuid4().hex[:8]
     names = {k: f"bench.scale.{tag}.{k}" for k in ("normalized", "vdlq", "wdlq")}
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **AUTH)
     await admin.start()
     datadir = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     app_id = f"bench-scale-starter-{tag}"

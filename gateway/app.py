@@ -110,6 +110,7 @@ def create_app(
             linger_ms=settings.LINGER_MS,
             topic_prefix=settings.TOPIC_PREFIX,
             metrics=metrics,
+            auth=settings.kafka_auth(),
         )
         metrics.kafka_connected.set_function(lambda: float(publisher.connected))
     # Metrics are Prometheus (gateway.metrics). FastAPI's native OpenTelemetry would still

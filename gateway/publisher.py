@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from contracts.kafka_auth import KafkaAuth
 from contracts.limits import MAX_RECORD_BYTES
 from gateway.errors import PayloadTooLargeError, PublishUnavailableError
 from gateway.kafka_errors import Verdict, classify_publish_error
@@ -83,8 +84,10 @@ class KafkaPublisher:
         linger_ms: int = 0,
         topic_prefix: str = "",
         metrics: Metrics | None = None,
+        auth: KafkaAuth | None = None,
     ) -> None:
         self._bootstrap = bootstrap_servers
+        self._auth = auth or KafkaAuth()
         self._publish_timeout = publish_timeout
         self._connect_retry = connect_retry
         self._ready_timeout = ready_timeout
@@ -152,6 +155,7 @@ class KafkaPublisher:
             # after the client was told 503.
             request_timeout_ms=max(1000, int(self._publish_timeout * 1000)),
             client_id="gateway",
+            **self._auth.client_kwargs(),
         )
 
     def rebuild(self, broken: AIOKafkaProducer, error: str) -> None:

@@ -11,6 +11,10 @@ Environment variables:
   provider's keys are, stops startup naming each setting and the rule (see the gateway
   README, "Secrets and rotation").
 - ``KAFKA_BOOTSTRAP_SERVERS``: the broker list, default ``127.0.0.1:9092``.
+- ``GATEWAY_KAFKA_SASL_MECHANISM`` / ``GATEWAY_KAFKA_SASL_USERNAME`` /
+  ``GATEWAY_KAFKA_SASL_PASSWORD``: the gateway's own Kafka principal (contracts/kafka_auth.py),
+  the only one besides the operator's that may write the raw topics. Unset: no SASL; a
+  mechanism without a username or password stops startup naming the setting.
 - ``GATEWAY_SIGNATURE_TOLERANCE_SECONDS``: how far a signature timestamp may lie in the
   past or the future, default 300 (Stripe's own default).
 - ``GATEWAY_MAX_BODY_BYTES``: the largest body accepted, default and maximum
@@ -54,6 +58,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import providers as contract
+from contracts.kafka_auth import KafkaAuth
 from contracts.limits import MAX_VALUE_BYTES
 from gateway.providers import ProviderSettings, provider_module
 from gateway.providers._secrets import is_placeholder
@@ -72,6 +77,9 @@ class GatewaySettings(BaseSettings):
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
+    KAFKA_SASL_MECHANISM: str = ""
+    KAFKA_SASL_USERNAME: str = ""
+    KAFKA_SASL_PASSWORD: str = Field(default="", repr=False)
     SIGNATURE_TOLERANCE_SECONDS: int = Field(default=300, gt=0)
     MAX_BODY_BYTES: int = Field(default=MAX_VALUE_BYTES, gt=0)
     PUBLISH_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
@@ -133,6 +141,17 @@ class GatewaySettings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return settings
+
+    @model_validator(mode="after")
+    def check_kafka_auth(self) -> GatewaySettings:
+        self.kafka_auth()  # a ValueError names the setting
+        return self
+
+    def kafka_auth(self) -> KafkaAuth:
+        """The gateway's Kafka sign-in (GATEWAY_KAFKA_SASL_*)."""
+        return KafkaAuth(self.KAFKA_SASL_MECHANISM.strip().upper(),
+                         self.KAFKA_SASL_USERNAME.strip(), self.KAFKA_SASL_PASSWORD.strip(),
+                         "GATEWAY_")
 
     @field_validator("ADMIN_HOST")
     @classmethod

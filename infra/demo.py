@@ -24,7 +24,13 @@ from infra import stack
 from infra.reconcile import RunCounts, format_payment_states, reconcile
 from infra.roles import READER
 from infra.servers import REPO_ROOT, STATE_DIR, VENV_BIN, StackError, wait_until
-from infra.services import GATEWAY_ADMIN_PORT, AppService, all_services, demo_environment
+from infra.services import (
+    GATEWAY_ADMIN_PORT,
+    AppService,
+    all_services,
+    demo_environment,
+    operator_environment,
+)
 from infra.stack_env import setting
 from telemetry import exit_after_flush
 
@@ -73,8 +79,8 @@ def run_simulator(rate: float, duration: float, seed: int) -> dict:
         [str(VENV_BIN / "faust"), "-A", "streams.simulator", "simulate", "--rate", str(rate),
          "--duration", str(duration), "--seed", str(seed),
          "--target", "http://127.0.0.1:8000/webhooks/stripe", "--report", str(report)],
-        env={**os.environ, **demo_environment()}, cwd=REPO_ROOT, check=True,
-        stdout=subprocess.DEVNULL,
+        env={**os.environ, **demo_environment(), **operator_environment()}, cwd=REPO_ROOT,
+        check=True, stdout=subprocess.DEVNULL,
     )
     return json.loads(report.read_text())
 

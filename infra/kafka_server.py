@@ -18,6 +18,7 @@ from infra.kafka_cluster import (
     quorum_voters,
     replication,
 )
+from infra.kafka_principals import BROKER, scram_format_argument
 from infra.servers import (
     KAFKA_CONTROLLER_PORT,
     KAFKA_PORT,
@@ -27,7 +28,7 @@ from infra.servers import (
     StackError,
     is_port_open,
 )
-from infra.toxiproxy import kafka_listener_ports, kafka_listeners
+from infra.toxiproxy import kafka_listener_names, kafka_listener_ports, kafka_listeners
 
 NO_PROXY_LISTENERS = {"KAFKA_PROXY_LISTENERS": "", "KAFKA_PROXY_ADVERTISED": "",
                       "KAFKA_PROXY_PROTOCOLS": ""}
@@ -47,10 +48,21 @@ def cluster_bootstrap() -> str:
     return bootstrap(configured_nodes())
 
 
+def scram_jaas_lines(listeners: tuple[str, ...], password: str) -> str:
+    """Each SCRAM listener's JAAS line: the broker signs in to the other brokers with it
+    (and a SASL listener must have one to accept any client)."""
+    return "\n".join(
+        f"listener.name.{name.lower()}.scram-sha-512.sasl.jaas.config="
+        f"org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{BROKER.name}" password="{password}";' for name in listeners)
+
+
 def kafka_server_properties(data_dir: Path, node: KafkaNode | None = None,
-                            nodes: tuple[KafkaNode, ...] | None = None) -> str:
+                            nodes: tuple[KafkaNode, ...] | None = None,
+                            broker_password: str = "unset-broker-password") -> str:
     """A node's server.properties, rendered from the template in infra/kafka/ (by default
-    the single broker's)."""
+    the single broker's); ``broker_password`` is the brokers' own principal's (.stack/env's
+    BROKER_KAFKA_SASL_PASSWORD)."""
     nodes = nodes or cluster_nodes(1, KAFKA_PORT, KAFKA_CONTROLLER_PORT)
     node = node or nodes[0]
     copies = replication(len(nodes))
@@ -65,6 +77,9 @@ def kafka_server_properties(data_dir: Path, node: KafkaNode | None = None,
         "KAFKA_LOG_DIRS": str(data_dir),
         "KAFKA_MESSAGE_MAX_BYTES": str(MAX_RECORD_BYTES),
         **(kafka_listeners() if node.proxied else NO_PROXY_LISTENERS),
+        "KAFKA_BROKER_PASSWORD": broker_password,
+        "KAFKA_SCRAM_JAAS": scram_jaas_lines(
+            ("CLIENT", *(kafka_listener_names() if node.proxied else ())), broker_password),
     }
     for key, value in values.items():
         template = template.replace("${" + key + "}", value)
@@ -116,8 +131,17 @@ class Kafka(Server):
         # Quoted classpath wildcard: the JVM expands it, not a shell.
         return [java, *jvm_options, "-cp", f"{self.lib}/*", *args]
 
+    def _broker_password(self) -> str:
+        from infra.stack_env import setting
+
+        return setting(BROKER.password_setting, environment=False)
+
     def _render_config(self) -> None:
-        self.config.write_text(kafka_server_properties(self.data, self.node, self.nodes))
+        # It holds the broker's password: readable by its owner only.
+        fd = os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(kafka_server_properties(self.data, self.node, self.nodes,
+                                              self._broker_password()))
 
     def _cluster_id(self) -> str:
         """The id every node formats with, made once; refuses a stack made with another
@@ -145,8 +169,12 @@ class Kafka(Server):
         if (self.data / "meta.properties").exists():
             return
         subprocess.run(
+            # The brokers' own SCRAM credential is in the metadata from the start: they sign
+            # in to each other with it, and the stack's admin steps (infra/kafka_acls.py)
+            # add every other principal's with it.
             self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
-                       "-c", str(self.config), "--ignore-formatted"),
+                       "-c", str(self.config), "--ignore-formatted",
+                       "--add-scram", scram_format_argument(self._broker_password())),
             check=True, capture_output=True, text=True,
         )
 
@@ -168,9 +196,11 @@ class Kafka(Server):
     def healthy(self) -> bool:
         if not is_port_open(self.node.port):
             return False
+        from infra.kafka_acls import broker_auth
+        from infra.stack_env import read
         from infra.topics import broker_ready
 
-        return broker_ready(f"127.0.0.1:{self.node.port}")
+        return broker_ready(f"127.0.0.1:{self.node.port}", broker_auth(read()))
 
     def address(self) -> str:
         return f"kafka://127.0.0.1:{self.node.port}"

@@ -18,6 +18,16 @@ from pathlib import Path
 from encryption import KEY_ID_SETTING, KEYS_SETTING, SETTING_NAMES, new_key_entry
 from infra import stack_env
 from infra.kafka_cluster import bootstrap, replication
+from infra.kafka_principals import (
+    GATEWAY,
+    NORMALIZER,
+    OPERATOR,
+    PRINCIPALS,
+    STARTER,
+    Principal,
+    kafka_passwords,
+    kafka_settings,
+)
 from infra.kafka_server import configured_nodes
 from infra.roles import ADMIN, OWNER, ROLES
 from infra.servers import STATE_DIR, VENV_BIN, Server
@@ -58,14 +68,45 @@ def _generated_secrets() -> dict[str, str]:
 
 def stack_credentials() -> dict[str, str]:
     """Every line of ``.stack/env`` (infra.stack_env): the credentials are made once and
-    kept (0600), the PostgreSQL roles' passwords and DSNs and the providers' secrets."""
-    return stack_env.ensure(_generated_secrets())
+    kept (0600), the PostgreSQL roles' passwords and DSNs, the Kafka principals' sign-ins
+    (infra/kafka_principals.py) and the providers' secrets."""
+    return stack_env.ensure({**_generated_secrets(), **kafka_passwords()},
+                            derive=(kafka_settings,))
 
 
 # Lines of .stack/env no service reads: the roles' bare passwords, the superuser's and the
-# owner's DSNs (the roles step and migrations only).
+# owner's DSNs (the roles step and migrations only), and every Kafka principal's sign-in
+# (each service is given its own only: KAFKA_PRINCIPALS).
 _NOT_FOR_SERVICES = frozenset({r.password for r in ROLES}
-                              | {name for r in (ADMIN, OWNER) for name, _ in r.dsns})
+                              | {name for r in (ADMIN, OWNER) for name, _ in r.dsns}
+                              | {name for p in PRINCIPALS for name in p.settings})
+# The Kafka principal each service signs in as (its extra workers too).
+KAFKA_PRINCIPALS: dict[str, Principal] = {"gateway": GATEWAY, "normalizer": NORMALIZER,
+                                          "starter": STARTER}
+
+
+def kafka_environment(service: str) -> dict[str, str]:
+    """The three SASL settings of the service's own principal; none for a service that
+    does not talk to Kafka."""
+    who = KAFKA_PRINCIPALS.get(service.split("-")[0])
+    if who is None:
+        return {}
+    values = stack_credentials()
+    return {name: values[name] for name in who.settings}
+
+
+def operator_environment(*also: Principal) -> dict[str, str]:
+    """The operator principal's sign-in (KAFKA_SASL_*: the environment's, else .stack/env's),
+    for operators' tools (the simulator, benchmarks); ``also`` repeats it under a service's
+    names, for a tool that runs that service on topics or an app id of its own."""
+    sign_in = ({name: os.environ[name] for name in OPERATOR.settings}
+               if all(os.environ.get(name) for name in OPERATOR.settings)
+               else {name: stack_credentials()[name] for name in OPERATOR.settings})
+    values = list(sign_in.values())
+    env = dict(sign_in)
+    for who in also:
+        env.update(zip(who.settings, values, strict=True))
+    return env
 
 
 def demo_environment() -> dict[str, str]:
@@ -109,8 +150,8 @@ class AppService(Server):
         self.extra_env = env or {}
 
     def start(self) -> None:
-        self.spawn(self.argv, env={**demo_environment(), **self.extra_env,
-                                   **link_environment(self.name)})
+        self.spawn(self.argv, env={**demo_environment(), **kafka_environment(self.name),
+                                   **self.extra_env, **link_environment(self.name)})
 
     def running_environment(self) -> dict[str, str]:
         """The environment the running process was started with (empty if not running)."""

@@ -68,12 +68,19 @@ def _after_healthy(server: Server) -> None:
     if isinstance(server, Postgres):
         asyncio.run(_prepare_database(server))
     elif isinstance(server, Kafka) and server.node == server.nodes[-1]:
-        # The last node is healthy, so the whole cluster is: now its topics can have
-        # their replicas.
+        # The last node is healthy, so the whole cluster is: now its principals can have
+        # their credentials and ACLs, and its topics their replicas (as the brokers' own
+        # principal, the one super user).
+        from infra.kafka_acls import apply_principals, broker_auth
+        from infra.stack_env import read
         from infra.topics import ensure_topics
 
+        values = read()  # this stack's own file, never the environment's values
+        admin = broker_auth(values)
+        asyncio.run(apply_principals(bootstrap(server.nodes), admin, values))
+        print("kafka: every principal's credential and ACLs set (infra/kafka_principals.py)")
         created = asyncio.run(ensure_topics(bootstrap(server.nodes),
-                                            copies=replication(len(server.nodes))))
+                                            copies=replication(len(server.nodes)), auth=admin))
         if created:
             print(f"kafka: created topics {', '.join(created)}")
 
@@ -134,9 +141,11 @@ def status(names: list[str]) -> int:
     print(f"{'env':9} {'present' if ENV_FILE.exists() else 'missing':22} {ENV_FILE}")
     kafka = [s for s in _select(names) if isinstance(s, Kafka)]
     if code == 0 and len(kafka) > 1:
+        from infra.kafka_acls import broker_auth
+        from infra.stack_env import read
         from infra.topics import describe_leaders
 
-        print(describe_leaders(bootstrap(kafka[0].nodes)))
+        print(describe_leaders(bootstrap(kafka[0].nodes), auth=broker_auth(read())))
     return code
 
 

@@ -19,6 +19,7 @@ from aiokafka.errors import NoError, TopicAlreadyExistsError, for_code
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import Array, Boolean, Int8, Int16, Int32, Schema, String
 
+from contracts.kafka_auth import NO_AUTH, KafkaAuth, kafka_auth
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.topics import TOPIC_SPECS, TopicSpec
 from infra.kafka_cluster import Replication
@@ -110,11 +111,12 @@ async def wait_for_topic_configs(admin: AIOKafkaAdminClient, names: list[str],
 
 
 async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS,
-                        copies: Replication = SINGLE) -> list[str]:
+                        copies: Replication = SINGLE, auth: KafkaAuth = NO_AUTH) -> list[str]:
     """Create missing topics (with ``copies`` replicas) and bring every topic to the budget;
     returns the names created."""
     configs = budget_configs(copies)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000,
+                                **auth.client_kwargs())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -139,8 +141,9 @@ async def ensure_topics(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPE
         await admin.close()
 
 
-async def delete_topics(bootstrap: str, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+async def delete_topics(bootstrap: str, names: list[str], auth: KafkaAuth = NO_AUTH) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000,
+                                **auth.client_kwargs())
     await admin.start()
     try:
         await admin.delete_topics(names)
@@ -148,10 +151,12 @@ async def delete_topics(bootstrap: str, names: list[str]) -> None:
         await admin.close()
 
 
-def describe_leaders(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS) -> str:
+def describe_leaders(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS,
+                     auth: KafkaAuth = NO_AUTH) -> str:
     """Each contract topic's partitions: leader, replicas and in-sync replicas (for status)."""
     async def describe() -> list[dict]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5_000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5_000,
+                                    **auth.client_kwargs())
         await admin.start()
         try:
             return await admin.describe_topics([s.name for s in specs])
@@ -166,9 +171,10 @@ def describe_leaders(bootstrap: str, specs: tuple[TopicSpec, ...] = TOPIC_SPECS)
     return "\n".join(lines)
 
 
-def broker_ready(bootstrap: str) -> bool:
+def broker_ready(bootstrap: str, auth: KafkaAuth = NO_AUTH) -> bool:
     async def probe() -> bool:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000,
+                                    **auth.client_kwargs())
         await asyncio.wait_for(admin.start(), 5)
         try:
             await asyncio.wait_for(admin.describe_cluster(), 5)
@@ -183,11 +189,16 @@ def broker_ready(bootstrap: str) -> bool:
 
 
 def main() -> None:
-    """`python -m infra.topics`: create the pipeline's topics (compose's kafka-init uses it)."""
+    """`python -m infra.topics`: create the pipeline's topics (compose's kafka-init uses it),
+    signed in as the operator (KAFKA_SASL_*)."""
     import os
 
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
-    created = asyncio.run(ensure_topics(bootstrap))
+    try:
+        auth = kafka_auth(os.environ)
+    except ValueError as err:
+        raise SystemExit(f"topics: invalid configuration: {err}") from None
+    created = asyncio.run(ensure_topics(bootstrap, auth=auth))
     print(f"topics: created {created}" if created else "topics: all present")
     print(f"topics: every topic at max.message.bytes={MAX_RECORD_BYTES}")
 

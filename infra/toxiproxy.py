@@ -104,8 +104,14 @@ def kafka_listeners() -> dict[str, str]:
             f",{lk.kafka_listener}://127.0.0.1:{lk.upstream_port}" for lk in kafka),
         "KAFKA_PROXY_ADVERTISED": "".join(
             f",{lk.kafka_listener}://127.0.0.1:{lk.proxy_port}" for lk in kafka),
-        "KAFKA_PROXY_PROTOCOLS": "".join(f",{lk.kafka_listener}:PLAINTEXT" for lk in kafka),
+        # Signed in like the broker's own client listener: a proxy is no way around SASL.
+        "KAFKA_PROXY_PROTOCOLS": "".join(f",{lk.kafka_listener}:SASL_PLAINTEXT"
+                                         for lk in kafka),
     }
+
+
+def kafka_listener_names() -> tuple[str, ...]:
+    return tuple(lk.kafka_listener for lk in LINKS if lk.kafka_listener)
 
 
 def kafka_listener_ports() -> tuple[int, ...]:

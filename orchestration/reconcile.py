@@ -90,7 +90,8 @@ def held_in(pool: asyncpg.Pool, provider: str) -> Held:
 async def run(args: argparse.Namespace, settings: ReconcileSettings) -> Report:
     source = SOURCES[args.provider](settings)
     pool = await asyncpg.create_pool(settings.POSTGRES_DSN, min_size=1, max_size=2)
-    producer = KafkaFeeder.producer(settings.KAFKA_BOOTSTRAP_SERVERS) if args.apply else None
+    producer = KafkaFeeder.producer(settings.KAFKA_BOOTSTRAP_SERVERS,
+                                    settings.kafka_auth()) if args.apply else None
     try:
         if producer is not None:
             await producer.start()

@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from contracts.kafka_auth import NO_AUTH, KafkaAuth
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES, RAW_TOPICS
 from orchestration.holdings import held_event_ids, quarantined_payloads
@@ -106,12 +107,14 @@ def parse_args(argv: Sequence[str] | None, now: datetime | None = None) -> argpa
 
 
 async def read_window(bootstrap: str, topics: Sequence[str], window: Window,
-                      timeout_s: float = 30.0) -> list[RawRecord]:
+                      timeout_s: float = 30.0, auth: KafkaAuth = NO_AUTH
+                      ) -> list[RawRecord]:
     """Every record of the topics whose Kafka timestamp is in the window."""
     timeout_ms = int(timeout_s * 1000)
-    partitions = await _partitions(bootstrap, topics, timeout_ms)
+    partitions = await _partitions(bootstrap, topics, timeout_ms, auth)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=CLIENT_ID, group_id=None,
-                                enable_auto_commit=False, request_timeout_ms=timeout_ms)
+                                enable_auto_commit=False, request_timeout_ms=timeout_ms,
+                                **auth.client_kwargs())
     await consumer.start()
     try:
         consumer.assign(partitions)
@@ -128,9 +131,9 @@ async def read_window(bootstrap: str, topics: Sequence[str], window: Window,
 
 
 async def _partitions(bootstrap: str, topics: Sequence[str],
-                      timeout_ms: int) -> list[TopicPartition]:
+                      timeout_ms: int, auth: KafkaAuth) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=CLIENT_ID,
-                                request_timeout_ms=timeout_ms)
+                                request_timeout_ms=timeout_ms, **auth.client_kwargs())
     await admin.start()
     try:
         described = await admin.describe_topics(list(topics))
@@ -198,11 +201,12 @@ async def find_holdings(dsn: str, provider: str, events: dict[str, Candidate]
 
 
 async def redrive(bootstrap: str, missing: Sequence[Candidate], rate: float,
-                  timeout_s: float = 30.0) -> list[Redriven]:
+                  timeout_s: float = 30.0, auth: KafkaAuth = NO_AUTH) -> list[Redriven]:
     """Produce each missing event's first record again, throttled, and wait for every ack."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=CLIENT_ID, acks="all",
                                 enable_idempotence=True, max_request_size=MAX_RECORD_BYTES,
-                                request_timeout_ms=int(timeout_s * 1000))
+                                request_timeout_ms=int(timeout_s * 1000),
+                                **auth.client_kwargs())
     await producer.start()
     try:
         loop = asyncio.get_running_loop()
@@ -230,7 +234,7 @@ async def run(args: argparse.Namespace, settings: ReplaySettings) -> ReplayResul
     """Read the window, find what is missing, and (with --apply) re-drive it."""
     timeout = settings.KAFKA_REQUEST_TIMEOUT_SECONDS
     records = await read_window(settings.KAFKA_BOOTSTRAP_SERVERS, RAW_TOPICS[args.provider],
-                                args.window, timeout)
+                                args.window, timeout, settings.kafka_auth())
     events, unkeyed = group_records(args.provider, records)
     if args.id_prefix:
         events = {k: c for k, c in events.items() if k.startswith(args.id_prefix)}
@@ -239,7 +243,7 @@ async def run(args: argparse.Namespace, settings: ReplaySettings) -> ReplayResul
     result = ReplayResult(plan_replay(events, unkeyed, held, held_payloads))
     if args.apply and result.plan.missing:
         result.redriven = await redrive(settings.KAFKA_BOOTSTRAP_SERVERS, result.plan.missing,
-                                        args.rate, timeout)
+                                        args.rate, timeout, settings.kafka_auth())
     return result
 
 

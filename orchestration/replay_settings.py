@@ -12,8 +12,9 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.postgres import check_dsn
+from orchestration.kafka_sign_in import OperatorKafkaSignIn, ReviewerKafkaSignIn
 
-__all__ = ["ReplaySettings", "invalid_settings"]
+__all__ = ["ReplaySettings", "ReviewKafkaSettings", "invalid_settings"]
 
 
 _ALIASES = ("KAFKA_BOOTSTRAP_SERVERS", "ORCHESTRATOR_KAFKA_BOOTSTRAP_SERVERS")
@@ -44,7 +45,13 @@ class KafkaReadSettings(BaseSettings):
         return ",".join(servers)
 
 
-class ReplaySettings(KafkaReadSettings):
+class ReviewKafkaSettings(KafkaReadSettings, ReviewerKafkaSignIn):
+    """The review CLI's `show`: reads a topic as the read-only reviewer principal."""
+
+
+class ReplaySettings(KafkaReadSettings, OperatorKafkaSignIn):
+    """Re-feeds raw topics, as the operator principal (only it and the gateway may)."""
+
     POSTGRES_DSN: str = Field(validation_alias=_DSN)
 
     @field_validator("POSTGRES_DSN")
@@ -64,6 +71,7 @@ def invalid_settings(err: ValidationError) -> str:
     for error in err.errors():
         field = str(error["loc"][0]) if error["loc"] else "?"
         # A field read through an alias is reported under the alias, already a full name.
-        name = field if field.startswith(("ORCHESTRATOR_", *_ALIASES)) else f"ORCHESTRATOR_{field}"
+        full = field.startswith(("ORCHESTRATOR_", "KAFKA_SASL_", "REVIEWER_", *_ALIASES))
+        name = field if full else f"ORCHESTRATOR_{field}"
         lines.append(f"{name}: {error['msg']}")
     return "; ".join(lines)

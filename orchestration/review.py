@@ -56,7 +56,7 @@ from contracts.workflows import (
 from encryption import CodecSettings, PayloadDecryptionError, invalid_settings
 from orchestration import redrive, review_show
 from orchestration.models import DLQReviewStatus
-from orchestration.replay_settings import KafkaReadSettings
+from orchestration.replay_settings import ReviewKafkaSettings
 from orchestration.review_rules import (
     DecisionRefusedError,
     check_decision,
@@ -213,11 +213,11 @@ async def list_quarantine(args: argparse.Namespace, settings: ReviewSettings) ->
 async def show_original(args: argparse.Namespace, settings: ReviewSettings) -> str:
     """The quarantined event's original, from its source coordinates (not from quarantine)."""
     row = await _quarantined(settings, args.event_id)
-    kafka = KafkaReadSettings()
+    kafka = ReviewKafkaSettings()
     try:
         original = await review_show.read_original(
             kafka.KAFKA_BOOTSTRAP_SERVERS, row["source_topic"], row["source_partition"],
-            row["source_offset"], kafka.KAFKA_REQUEST_TIMEOUT_SECONDS)
+            row["source_offset"], kafka.KAFKA_REQUEST_TIMEOUT_SECONDS, kafka.kafka_auth())
     except review_show.OriginalUnavailableError as err:
         raise ReviewRefusedError(f"the original of {args.event_id} cannot be read: {err}; "
                                  "quarantine keeps only its redacted excerpt") from err

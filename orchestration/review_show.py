@@ -19,6 +19,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from contracts.kafka_auth import NO_AUTH, KafkaAuth
+
 CLIENT_ID = "orchestration-review-show"
 
 
@@ -37,11 +39,13 @@ class OriginalUnavailableError(Exception):
 
 
 async def read_original(bootstrap: str, topic: str, partition: int, offset: int,
-                        timeout_seconds: float) -> OriginalRecord:
+                        timeout_seconds: float, auth: KafkaAuth = NO_AUTH
+                        ) -> OriginalRecord:
     """The record at (topic, partition, offset), or OriginalUnavailableError."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id=CLIENT_ID, group_id=None,
                                 enable_auto_commit=False,
-                                request_timeout_ms=int(timeout_seconds * 1000))
+                                request_timeout_ms=int(timeout_seconds * 1000),
+                                **auth.client_kwargs())
     await consumer.start()
     try:
         return await asyncio.wait_for(_read(consumer, TopicPartition(topic, partition), offset),

@@ -94,7 +94,7 @@ class Sources:
     async def _open_kafka(self) -> None:
         s = self.settings
         reader = kafka.KafkaReader(s.KAFKA_BOOTSTRAP_SERVERS, s.TRACE_TIMEOUT_SECONDS,
-                                   s.TRACE_SCAN_MAX_RECORDS)
+                                   s.TRACE_SCAN_MAX_RECORDS, s.kafka_auth())
         try:
             await reader.start()
             self.kafka = reader

@@ -12,12 +12,14 @@ rename any of them and a new provider's topics need no line here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field, create_model, field_validator
+from pydantic import AliasChoices, Field, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import providers as contract
 from contracts import topics
+from contracts.kafka_auth import KafkaAuth
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES
 from contracts.workflows import DEFAULT_TASK_QUEUE
@@ -41,6 +43,21 @@ class _StreamsSettings(BaseSettings):
         default="127.0.0.1:9092",
         validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "STREAMS_KAFKA_BOOTSTRAP_SERVERS"),
     )
+    # Each app signs in as its own principal (contracts/kafka_auth.py, README "Security and
+    # data handling"): STREAMS_NORMALIZER_KAFKA_SASL_*, STREAMS_STARTER_KAFKA_SASL_*; the
+    # simulator, which writes raw topics as an operator's tool does, KAFKA_SASL_*.
+    NORMALIZER_KAFKA_SASL_MECHANISM: str = ""
+    NORMALIZER_KAFKA_SASL_USERNAME: str = ""
+    NORMALIZER_KAFKA_SASL_PASSWORD: str = Field(default="", repr=False)
+    STARTER_KAFKA_SASL_MECHANISM: str = ""
+    STARTER_KAFKA_SASL_USERNAME: str = ""
+    STARTER_KAFKA_SASL_PASSWORD: str = Field(default="", repr=False)
+    SIMULATOR_KAFKA_SASL_MECHANISM: str = Field(default="", validation_alias=AliasChoices(
+        "KAFKA_SASL_MECHANISM", "STREAMS_SIMULATOR_KAFKA_SASL_MECHANISM"))
+    SIMULATOR_KAFKA_SASL_USERNAME: str = Field(default="", validation_alias=AliasChoices(
+        "KAFKA_SASL_USERNAME", "STREAMS_SIMULATOR_KAFKA_SASL_USERNAME"))
+    SIMULATOR_KAFKA_SASL_PASSWORD: str = Field(default="", repr=False, validation_alias=(
+        AliasChoices("KAFKA_SASL_PASSWORD", "STREAMS_SIMULATOR_KAFKA_SASL_PASSWORD")))
     DATA_DIR: Path = Path(".stack/faust")
     STORE: str = "rocksdb://"
     LOG_LEVEL: str = "INFO"
@@ -120,6 +137,18 @@ class _StreamsSettings(BaseSettings):
                              f"{', '.join(known)}; unknown: {', '.join(unknown)}")
         return ",".join(names)
 
+    @model_validator(mode="after")
+    def check_kafka_auth(self) -> _StreamsSettings:
+        for app in ("NORMALIZER", "STARTER", "SIMULATOR"):
+            self.kafka_auth(app)  # a ValueError names the setting
+        return self
+
+    def kafka_auth(self, app: str) -> KafkaAuth:
+        """The sign-in of one app: NORMALIZER, STARTER or SIMULATOR."""
+        prefix = "" if app == "SIMULATOR" else f"STREAMS_{app}_"
+        return KafkaAuth(*(getattr(self, f"{app}_KAFKA_SASL_{part}").strip()
+                           for part in ("MECHANISM", "USERNAME", "PASSWORD")), prefix)
+
     @property
     def normalizer_providers(self) -> frozenset[str]:
         return frozenset(self.NORMALIZER_PROVIDERS.split(","))
@@ -133,10 +162,12 @@ class _StreamsSettings(BaseSettings):
         hosts = [h.strip() for h in self.KAFKA_BOOTSTRAP_SERVERS.split(",") if h.strip()]
         return ";".join(f"kafka://{h}" for h in hosts)
 
-    def worker_app_options(self, app_id: str, default_port: int) -> dict:
-        """faust.App keyword arguments every worker of ours shares."""
+    def worker_app_options(self, app_id: str, default_port: int, app: str) -> dict:
+        """faust.App keyword arguments every worker of ours shares; ``app`` (NORMALIZER,
+        STARTER) names whose Kafka sign-in it uses."""
         return dict(
             broker=self.broker_url(),
+            **broker_credentials(self.kafka_auth(app)),
             datadir=str(self.app_datadir(app_id)),
             topic_partitions=self.TOPIC_PARTITIONS,
             topic_replication_factor=self.TOPIC_REPLICATION_FACTOR,
@@ -157,7 +188,7 @@ class _StreamsSettings(BaseSettings):
     def normalizer_app_options(self, app_id: str) -> dict:
         """The normalizer's faust.App keyword arguments (bench/faust_floor.py shares them)."""
         return dict(
-            self.worker_app_options(app_id, 6066),
+            self.worker_app_options(app_id, 6066, "NORMALIZER"),
             store=self.STORE,
             producer_acks=-1,
             producer_linger=self.PRODUCER_LINGER_SECONDS,
@@ -167,7 +198,7 @@ class _StreamsSettings(BaseSettings):
     def starter_app_options(self, app_id: str) -> dict:
         """The starter's faust.App keyword arguments."""
         return dict(
-            self.worker_app_options(app_id, 6067),
+            self.worker_app_options(app_id, 6067, "STARTER"),
             store="memory://",  # the starter keeps no state; Temporal's workflow ids dedup
             # A start Temporal refuses for good becomes a dead letter: durable before the
             # offset of its event moves on.
@@ -182,6 +213,16 @@ class _StreamsSettings(BaseSettings):
         path = self.DATA_DIR / app_id
         path.parent.mkdir(parents=True, exist_ok=True)  # faust creates only the last level
         return path
+
+
+def broker_credentials(auth: KafkaAuth) -> dict[str, Any]:
+    """faust.App's ``broker_credentials`` for a sign-in (none without SASL)."""
+    if not auth.enabled:
+        return {}
+    import faust
+
+    return {"broker_credentials": faust.SASLCredentials(
+        mechanism=auth.mechanism, username=auth.username, password=auth.password)}
 
 
 def contract_raw_topics() -> tuple[str, ...]:

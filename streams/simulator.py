@@ -22,7 +22,12 @@ from typing import Any
 import faust
 from faust.cli import option
 
-from streams.settings import StreamsSettings, contract_raw_topics, raw_topic_setting
+from streams.settings import (
+    StreamsSettings,
+    broker_credentials,
+    contract_raw_topics,
+    raw_topic_setting,
+)
 from streams.simulation.generator import SimulatorMix
 from streams.simulation.one_event import send_one
 from streams.simulation.raw_topics import RawWebhookTopic
@@ -51,6 +56,8 @@ RAW = {getattr(settings, raw_topic_setting(t)): t for t in contract_raw_topics()
 app = SimulatorApp(
     settings.SIMULATOR_APP_ID,
     broker=settings.broker_url(),
+    # An operator's tool: it writes raw topics, which only the gateway and the operator may.
+    **broker_credentials(settings.kafka_auth("SIMULATOR")),
     store="memory://",
     datadir=str(settings.app_datadir(settings.SIMULATOR_APP_ID)),
     topic_disable_leader=True,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from telemetry import exit_after_flush
+from tests.kafka_clients import kafka_kwargs
 
 # Set before any service module is imported, as faust reads its store from the
 # environment at import time and Dagster writes to ~/.dagster without it.
@@ -34,6 +35,24 @@ def _use_the_stacks_codec_key() -> None:
 
 
 _use_the_stacks_codec_key()
+
+
+def _sign_in_as_the_stacks_operator() -> None:
+    """Kafka signs every client in and authorizes it by ACL (infra/kafka_principals.py).
+    Tests make their own topics, groups and faust app ids, and run gateways, faust apps
+    and operator tools in-process or as children of this process: all of them sign in as the
+    stack's operator principal, which may use every topic. The stack's own services are
+    started with their own principals (infra.services), which win over these."""
+    from infra.kafka_principals import GATEWAY, NORMALIZER, OPERATOR, REVIEWER, STARTER
+    from infra.services import stack_credentials
+
+    values = stack_credentials()
+    operator = [values[name] for name in OPERATOR.settings]
+    for who in (OPERATOR, GATEWAY, NORMALIZER, STARTER, REVIEWER):
+        os.environ.update(dict(zip(who.settings, operator, strict=True)))
+
+
+_sign_in_as_the_stacks_operator()
 
 KAFKA_BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 TEMPORAL_TARGET = os.environ.get("TEMPORAL_TARGET", "127.0.0.1:7233")
@@ -142,7 +161,7 @@ async def scratch_topic(kafka_bootstrap, unique):
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
     name = f"test.scratch.{unique}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])

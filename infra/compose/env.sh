@@ -5,7 +5,8 @@
 set -euo pipefail
 file="$1"
 umask 077
-# One per PostgreSQL role (infra/roles.py): 32 hex digits, URL- and shell-safe.
+# One per PostgreSQL role (infra/roles.py) and Kafka principal (infra/kafka_principals.py):
+# 32 hex digits, URL- and shell-safe.
 password() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 cat > "$file" <<ENV
 BASE_IMAGE=${BASE_IMAGE:-localhost/bookworm-base:latest}
@@ -16,6 +17,12 @@ POSTGRES_BATCH_PASSWORD=$(password)
 POSTGRES_REVIEWER_PASSWORD=$(password)
 POSTGRES_READER_PASSWORD=$(password)
 POSTGRES_ERASER_PASSWORD=$(password)
+BROKER_KAFKA_SASL_PASSWORD=$(password)
+KAFKA_SASL_PASSWORD=$(password)
+GATEWAY_KAFKA_SASL_PASSWORD=$(password)
+STREAMS_NORMALIZER_KAFKA_SASL_PASSWORD=$(password)
+STREAMS_STARTER_KAFKA_SASL_PASSWORD=$(password)
+REVIEWER_KAFKA_SASL_PASSWORD=$(password)
 STRIPE_WEBHOOK_SECRET=whsec_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 GATEWAY_PROVIDERS=stripe
 TEMPORAL_CODEC_KEYS=compose-1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')

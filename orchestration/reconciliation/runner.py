@@ -17,6 +17,7 @@ from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 
+from contracts.kafka_auth import NO_AUTH, KafkaAuth
 from contracts.limits import MAX_RECORD_BYTES
 from orchestration.reconciliation.compare import (
     RawRecord,
@@ -66,10 +67,11 @@ class KafkaFeeder:
         self._producer = producer
 
     @staticmethod
-    def producer(bootstrap_servers: str) -> AIOKafkaProducer:
+    def producer(bootstrap_servers: str, auth: KafkaAuth = NO_AUTH) -> AIOKafkaProducer:
+        # As the operator principal: only it and the gateway may write raw topics.
         return AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all",
                                 enable_idempotence=True, max_request_size=MAX_RECORD_BYTES,
-                                client_id="orchestration-reconcile")
+                                client_id="orchestration-reconcile", **auth.client_kwargs())
 
     async def feed(self, records: Sequence[RawRecord]) -> None:
         # send() queues; gathering the futures waits for every broker acknowledgement, and

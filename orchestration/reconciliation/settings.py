@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.postgres import check_dsn
+from orchestration.kafka_sign_in import OperatorKafkaSignIn
 
 __all__ = ["ReconcileSettings", "SettingMissingError"]
 
@@ -27,7 +28,7 @@ class SettingMissingError(Exception):
         self.setting = setting
 
 
-class ReconcileSettings(BaseSettings):
+class ReconcileSettings(BaseSettings, OperatorKafkaSignIn):
     model_config = SettingsConfigDict(env_prefix="RECONCILE_", extra="ignore",
                                       populate_by_name=True, hide_input_in_errors=True)
 

@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
 from contracts.dead_letters import read_gateway_dead_letter_headers
+from contracts.kafka_auth import NO_AUTH, KafkaAuth
 from orchestration.trace_report import DeadLetterCopy, KafkaCopy, Scan, raw_header_text
 
 _POLL_MS = 500
@@ -43,12 +44,15 @@ class Found:
 class KafkaReader:
     """One consumer without a group (nothing is committed), read partition by partition."""
 
-    def __init__(self, bootstrap: str, timeout: float, max_records: int) -> None:
+    def __init__(self, bootstrap: str, timeout: float, max_records: int,
+                 auth: KafkaAuth = NO_AUTH) -> None:
         self._bootstrap = bootstrap
+        self._auth = auth
         self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
                                           enable_auto_commit=False,
                                           client_id="payments-trace",
-                                          request_timeout_ms=int(timeout * 1000))
+                                          request_timeout_ms=int(timeout * 1000),
+                                          **auth.client_kwargs())
         self._timeout = timeout
         self._max_records = max_records
         self._partitions: dict[str, int] = {}
@@ -63,7 +67,8 @@ class KafkaReader:
         await asyncio.wait_for(self._consumer.start(), self._timeout)
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap,
                                     client_id="payments-trace",
-                                    request_timeout_ms=int(self._timeout * 1000))
+                                    request_timeout_ms=int(self._timeout * 1000),
+                                    **self._auth.client_kwargs())
         try:
             await asyncio.wait_for(admin.start(), self._timeout)
             described = await asyncio.wait_for(admin.describe_topics(None), self._timeout)

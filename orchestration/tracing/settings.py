@@ -15,10 +15,12 @@ from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
 from contracts.postgres import check_catalog_uri
 from contracts.storage import LAKE_CATALOG_NAME
+from orchestration.kafka_sign_in import ReviewerKafkaSignIn
 from orchestration.settings import OrchestratorSettings, setting_name
 
 
-class TraceSettings(OrchestratorSettings):
+class TraceSettings(OrchestratorSettings, ReviewerKafkaSignIn):
+    # Reads topics only: as the read-only reviewer principal (REVIEWER_KAFKA_SASL_*).
     POSTGRES_DSN: str = Field(validation_alias="ORCHESTRATOR_READER_POSTGRES_DSN")
     KAFKA_BOOTSTRAP_SERVERS: str = Field(
         "127.0.0.1:9092",

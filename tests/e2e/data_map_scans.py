@@ -24,6 +24,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from temporalio.client import Client
 
+from tests.kafka_clients import kafka_kwargs
+
 RAW_PREFIX = "webhooks."
 
 
@@ -137,7 +139,7 @@ def _payload_data(value: object) -> Iterator[str]:
 
 
 async def _consumer(bootstrap: str) -> AIOKafkaConsumer:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=None,
                                 enable_auto_commit=False, exclude_internal_topics=False,
                                 request_timeout_ms=30_000)
     await consumer.start()
@@ -149,7 +151,7 @@ async def _partitions(consumer: AIOKafkaConsumer, bootstrap: str,
     """Every partition of the (raw, or other) topics, from the broker's own description:
     the consumer's topics() keeps no partitions for topics it is not assigned."""
     topics = sorted(t for t in await consumer.topics() if t.startswith(RAW_PREFIX) == raw)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         described = await admin.describe_topics(topics) if topics else []

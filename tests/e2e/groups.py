@@ -14,11 +14,13 @@ from aiokafka.admin import AIOKafkaAdminClient
 from offsets import GROUPS
 
 from infra.kafka_server import cluster_bootstrap
+from tests.kafka_clients import kafka_kwargs
 
 
 async def group_states(bootstrap: str) -> dict[str, tuple[str, int]]:
     """Group id -> (state, number of members)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), request_timeout_ms=5000)
     await admin.start()
     try:
         states = {}
@@ -52,8 +54,10 @@ async def _group_offsets(bootstrap: str, group: str) -> dict:
     from aiokafka import AIOKafkaConsumer
     from offsets import read_offsets
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False,
                                 request_timeout_ms=5000)
     await admin.start()
     await consumer.start()

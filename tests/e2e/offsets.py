@@ -19,6 +19,7 @@ from poison import CONSUMED_TOPICS
 
 from infra.kafka_server import cluster_bootstrap
 from streams.settings import StreamsSettings
+from tests.kafka_clients import kafka_kwargs
 
 _settings = StreamsSettings()
 # The pipeline's consumer groups (a faust app's group id is its app id). Test groups of
@@ -74,8 +75,10 @@ class StallWatch:
         self._thread.join(30)
 
     async def _run(self) -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap,
+                                    **kafka_kwargs(), request_timeout_ms=5000)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap,
+                                    **kafka_kwargs(), enable_auto_commit=False,
                                     request_timeout_ms=5000)
         try:
             await admin.start()

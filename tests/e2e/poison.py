@@ -23,6 +23,7 @@ from aiokafka.errors import CommitFailedError, UnknownMemberIdError
 from contracts.limits import MAX_RECORD_BYTES, MAX_VALUE_BYTES
 from contracts.topics import PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ, RAW_TOPICS, WEBHOOKS_DLQ
 from infra.stack_env import admin_dsn
+from tests.kafka_clients import kafka_kwargs
 
 CONSUMED_TOPICS = (*RAW_TOPICS, WEBHOOKS_DLQ, PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ)
 # Temporal refuses workflow ids longer than 1,000 characters (limit.maxIDLength).
@@ -132,7 +133,8 @@ def poison_records(tag: str, topics: tuple[str, ...] = CONSUMED_TOPICS,
 
 async def write_records(bootstrap: str, records: list[PoisonRecord]) -> None:
     """Write each record as its own batch (acks=all) and note where it landed."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0,
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), acks="all", linger_ms=0,
                                 max_request_size=MAX_RECORD_BYTES)
     await producer.start()
     try:
@@ -183,7 +185,7 @@ async def _stuck_partitions(bootstrap: str, records: list[PoisonRecord]
             key = (*CONSUMER_OF[r.topic], TopicPartition(r.topic, r.partition))
             low, high = spans.get(key, (r.offset, r.offset))
             spans[key] = (min(low, r.offset), max(high, r.offset))
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         stuck = {}
@@ -201,7 +203,7 @@ async def _stuck_partitions(bootstrap: str, records: list[PoisonRecord]
 async def _commit(bootstrap: str, group: str, offsets: dict[TopicPartition, int]) -> None:
     # Only an empty group takes a commit from outside: the caller stopped its service, but
     # a member that could not leave cleanly stays until its session times out (20 s).
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=group,
                                 enable_auto_commit=False)
     await consumer.start()
     try:

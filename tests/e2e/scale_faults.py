@@ -16,6 +16,7 @@ from injectors import Fault
 from infra.demo import start_services
 from infra.kafka_server import cluster_bootstrap
 from streams.settings import StreamsSettings
+from tests.kafka_clients import kafka_kwargs
 
 _streams = StreamsSettings()
 # The consumer group each faust worker joins (an orchestration worker polls Temporal instead).
@@ -65,14 +66,16 @@ DEDUP_CHANGELOG = f"{_streams.NORMALIZER_APP_ID}-dedup-seen-changelog"
 async def _records_in(topic: str) -> int:
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=cluster_bootstrap(), request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster_bootstrap(),
+                                **kafka_kwargs(), request_timeout_ms=5000)
     await admin.start()
     try:  # the broker's description: an unassigned consumer knows no partitions
         [found] = await admin.describe_topics([topic])
     finally:
         await admin.close()
     tps = [TopicPartition(topic, p["partition"]) for p in found["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=cluster_bootstrap(), request_timeout_ms=5000)
+    consumer = AIOKafkaConsumer(bootstrap_servers=cluster_bootstrap(),
+                                **kafka_kwargs(), request_timeout_ms=5000)
     await consumer.start()
     try:
         starts, ends = await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
@@ -91,7 +94,8 @@ def node_name(node_id: int) -> str:
 
 
 async def _leader(topic: str, partition: int) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=cluster_bootstrap(), request_timeout_ms=5000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster_bootstrap(),
+                                **kafka_kwargs(), request_timeout_ms=5000)
     await admin.start()
     try:
         [found] = await admin.describe_topics([topic])

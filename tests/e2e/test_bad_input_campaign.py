@@ -27,6 +27,7 @@ from infra.servers import STATE_DIR
 from infra.services import demo_environment, http_ok
 from infra.stack_env import admin_dsn
 from streams.simulation.signing import sign_stripe
+from tests.kafka_clients import kafka_kwargs
 
 GATEWAY = "http://127.0.0.1:8000"
 REPORT = STATE_DIR / "bad-input-report.json"
@@ -112,7 +113,8 @@ def write_report(section: str, content: dict) -> None:
 
 
 async def dlq_end_offset(bootstrap: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(WEBHOOKS_DLQ, 0)
@@ -123,7 +125,8 @@ async def dlq_end_offset(bootstrap: str) -> int:
 
 async def read_dlq_bodies(bootstrap: str, start: int) -> set[str]:
     """The bodies written to webhooks.dlq since `start` (a record's value is the body)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
     tp = TopicPartition(WEBHOOKS_DLQ, 0)
     consumer.assign([tp])
@@ -257,7 +260,7 @@ def poison_values(tag: str) -> list[tuple[bytes | None, bytes]]:
 
 
 async def write_poison(bootstrap: str, tag: str) -> list[tuple[str, int, int]]:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_kwargs(), acks="all",
                                 max_request_size=2 * 1024 * 1024)
     await producer.start()
     coordinates = []

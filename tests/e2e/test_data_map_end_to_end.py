@@ -42,6 +42,7 @@ from tests.e2e.gateway_requests import (
     wait_for_rows,
 )
 from tests.fixture_fields import found_in, sensitive_values
+from tests.kafka_clients import kafka_kwargs
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -52,7 +53,7 @@ async def send(traffic: Traffic, bootstrap: str) -> None:
             response = await client.post(f"{GATEWAY}/{hook.provider}", content=hook.body,
                                          headers=hook.headers)
             assert response.is_success, (hook.event_id, response.status_code, response.text)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         for topic, key, value, _ in traffic.poison:

@@ -15,12 +15,13 @@ from infra.demo import (
     wait_for_pipeline,
 )
 from infra.reconcile import reconcile
+from tests.kafka_clients import kafka_kwargs
 
 POISON = [b"\xff\xfe not utf-8", b"[1, 2, 3]", b'{"id": 42, "type": ["not", "a", "string"]}']
 
 
 async def write_poison(bootstrap: str, prefix: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         for topic in STRIPE_RAW_TOPICS:

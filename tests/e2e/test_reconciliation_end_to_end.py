@@ -24,6 +24,7 @@ from infra.demo import normalizer_counters
 from infra.services import demo_environment
 from orchestration.reconciliation.stripe import render_stripe_json
 from streams.simulation.signing import sign_stripe
+from tests.kafka_clients import kafka_kwargs
 from tests.stripe_mock import API_KEY, StripeMock, write_event_fixtures
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +109,7 @@ async def test_a_missing_event_is_fed_exactly_once(pipeline, postgres_dsn, kafka
             "stripe-signature": sign_stripe(body, secret, timestamp),
             "content-type": "application/json"})
     assert response.is_success, response.text
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         received_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")

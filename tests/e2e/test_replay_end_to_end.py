@@ -32,6 +32,7 @@ from contracts.workflows import PAYMENT_EVENT, workflow_id
 from orchestration import replay
 from orchestration.replay_settings import ReplaySettings
 from tests.builders import make_stripe_webhook
+from tests.kafka_clients import kafka_kwargs
 
 NORMALIZER = "http://127.0.0.1:6066"
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,7 +45,7 @@ def _events(prefix: str, n: int) -> list[dict]:
 
 async def _produce(bootstrap: str, events: list[dict]) -> None:
     """Each event to the raw topic as the gateway writes it (key = the event id)."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all",
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_kwargs(), acks="all",
                                 enable_idempotence=True)
     await producer.start()
     try:

@@ -18,6 +18,7 @@ from infra.services import demo_environment
 from infra.stack_env import admin_dsn
 from streams.simulation.generator import SimulatorMix, generate_events
 from streams.simulation.signing import sign_stripe
+from tests.kafka_clients import kafka_kwargs
 
 GATEWAY = "http://127.0.0.1:8000/webhooks/stripe"
 
@@ -58,7 +59,8 @@ async def wait_for_row(event_id: str, within: float) -> int:
 
 
 async def dlq_end(bootstrap: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(WEBHOOKS_DLQ, 0)
@@ -68,7 +70,8 @@ async def dlq_end(bootstrap: str) -> int:
 
 
 async def read_dlq(bootstrap: str, start: int, key: bytes) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
     tp = TopicPartition(WEBHOOKS_DLQ, 0)
     consumer.assign([tp])

@@ -29,6 +29,10 @@ def private_cluster(unique, stack):
         return subprocess.run([sys.executable, "-m", "infra.stack", *args, "kafka"], env=env,
                               capture_output=True, text=True, timeout=300)
 
+    # The shared stack's credentials (.stack/env): the private brokers then take the
+    # operator sign-in every test client and faust worker already holds.
+    state.mkdir(parents=True, exist_ok=True)
+    shutil.copy(STATE_DIR / "env", state / "env")
     yield run, state
     run("down")
     shutil.rmtree(state, ignore_errors=True)

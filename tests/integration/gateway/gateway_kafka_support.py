@@ -19,6 +19,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.topics import TOPIC_SPECS
+from tests.kafka_clients import kafka_kwargs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT.parent / "shared" / "fixtures" / "stripe"
@@ -71,7 +72,7 @@ def unique_fixture(name: str) -> tuple[str, bytes]:
 
 
 async def end_offsets(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=None)
     await consumer.start()
     try:
         partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS[t])]
@@ -90,7 +91,7 @@ async def read_by_key(bootstrap: str, start: dict[TopicPartition, int], key: byt
     With ``wait_for`` set, reads until that many are found (or the timeout); with None,
     reads up to the end offsets of this moment, to prove an absence.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
     found = []
@@ -195,7 +196,7 @@ async def describe_configs(bootstrap: str, kind, names: list[str]) -> dict[str, 
     from aiokafka.admin import AIOKafkaAdminClient
     from aiokafka.admin.config_resource import ConfigResource
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         responses = await admin.describe_configs([ConfigResource(kind, n) for n in names])
@@ -211,7 +212,7 @@ async def scratch_topics(bootstrap: str, names: list[str], partitions: int = 1,
     """Topics created explicitly with the given configs, deleted afterwards."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, num_partitions=partitions,
@@ -228,7 +229,7 @@ async def scratch_topics(bootstrap: str, names: list[str], partitions: int = 1,
 async def read_partition(bootstrap: str, topic: str, partition: int = 0,
                          within: float = 20.0) -> list:
     """Every record of one partition, from its start to its end offset of this moment."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     tp = TopicPartition(topic, partition)

@@ -21,6 +21,7 @@ from orchestration.models import Enrichment, PersistInput, ValidationResult
 from orchestration.replay import ReplayError, read_window, redrive
 from orchestration.replay_plan import Window, group_records
 from tests.builders import make_dead_letter, make_payment_event
+from tests.kafka_clients import kafka_kwargs
 
 
 async def test_held_event_ids_finds_rows_in_either_table(store, pg, unique, monkeypatch):
@@ -61,7 +62,7 @@ def _headers(n: int) -> list[tuple[str, bytes]]:
 
 async def _produce(bootstrap: str, topic: str, records: list[tuple[int, bytes, int]]) -> None:
     """(partition, key, timestamp ms) each, in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         for n, (partition, key, at_ms) in enumerate(records):
@@ -123,7 +124,7 @@ async def test_redrive_copies_each_first_record_with_the_origin_header_throttled
 
 
 async def _read_at(bootstrap: str, topic: str, coordinates: list[tuple[int, int]]):
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=None,
                                 enable_auto_commit=False)
     await consumer.start()
     try:

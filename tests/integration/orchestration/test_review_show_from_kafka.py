@@ -3,6 +3,7 @@ reads the original from its raw-topic coordinates on the real broker, checked by
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from conftest import PYTHON, REPO_ROOT
 
 from contracts.dead_letters import ValidationIssue
 from streams.codecs import build_dead_letter
+from tests.kafka_clients import kafka_kwargs
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -20,16 +22,21 @@ BODY = (b'{"id": "evt_show", "type": "charge.succeeded", "data": {"object": {"bi
 
 
 def review_cli(reviewer_dsn, kafka_bootstrap, *args) -> subprocess.CompletedProcess:
-    """`show` as a reviewer runs it: the reviewer's role, no Temporal key needed."""
+    """`show` as a reviewer runs it: the reviewer's role, no Temporal key needed. Its Kafka
+    sign-in (REVIEWER_KAFKA_SASL_*) is the one tests/conftest.py gives every tool, the
+    operator's: the record is on a scratch topic, outside the reviewer principal's ACLs."""
+    from infra.kafka_principals import REVIEWER
+
     env = {"ORCHESTRATOR_REVIEW_POSTGRES_DSN": reviewer_dsn,
-           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PATH": "/usr/bin:/bin"}
+           "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "PATH": "/usr/bin:/bin",
+           **{name: os.environ[name] for name in REVIEWER.settings if name in os.environ}}
     return subprocess.run([PYTHON, "-m", "orchestration.review", *args], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=60)
 
 
 async def test_show_reads_the_original_that_quarantine_keeps_redacted(
         scratch_topic, kafka_bootstrap, store, pg, role_dsn, unique, tmp_path):
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         meta = await producer.send_and_wait(scratch_topic, BODY, key=b"evt_show",

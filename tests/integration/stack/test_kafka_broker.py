@@ -6,11 +6,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import TOPIC_SPECS
+from tests.kafka_clients import kafka_kwargs
 
 
 async def consume(bootstrap, topic, group, count, **kwargs):
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+        topic, bootstrap_servers=bootstrap, **kafka_kwargs(), group_id=group,
+        auto_offset_reset="earliest",
         enable_auto_commit=False, **kwargs,
     )
     await consumer.start()
@@ -29,7 +31,8 @@ async def consume(bootstrap, topic, group, count, **kwargs):
 
 async def test_consumer_group_reads_what_an_idempotent_producer_wrote(kafka_bootstrap,
                                                                       scratch_topic, unique):
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True,
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap,
+                                **kafka_kwargs(), enable_idempotence=True,
                                 acks="all")
     await producer.start()
     try:
@@ -46,7 +49,7 @@ async def test_consumer_group_reads_what_an_idempotent_producer_wrote(kafka_boot
 
 async def test_transactional_produce_and_commit_is_read_committed(kafka_bootstrap, scratch_topic,
                                                                   unique):
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap,
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, **kafka_kwargs(),
                                 transactional_id=f"txn-{unique}")
     await producer.start()
     try:
@@ -67,7 +70,7 @@ async def test_transactional_produce_and_commit_is_read_committed(kafka_bootstra
                             isolation_level="read_committed")
 
     assert [r.value for r in records] == [b"committed", b"after"]
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(f"group-{unique}")
@@ -77,7 +80,7 @@ async def test_transactional_produce_and_commit_is_read_committed(kafka_bootstra
 
 
 async def test_pipeline_topics_exist_with_their_partition_counts(kafka_bootstrap):
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         described = await admin.describe_topics([s.name for s in TOPIC_SPECS])
@@ -88,7 +91,8 @@ async def test_pipeline_topics_exist_with_their_partition_counts(kafka_bootstrap
 
 
 async def test_broker_does_not_auto_create_topics(kafka_bootstrap, unique):
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, request_timeout_ms=3000)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap,
+                                **kafka_kwargs(), request_timeout_ms=3000)
     await producer.start()
     try:
         partitions = await asyncio.wait_for(

@@ -17,8 +17,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from contracts.kafka_auth import kafka_auth
 from contracts.topics import PAYMENTS_NORMALIZED, TOPIC_SPECS
 from infra.servers import is_port_open
+from infra.stack_env import read
 from tests.private_kafka import PRIVATE_BOOTSTRAP, PRIVATE_PORT
 
 BOOTSTRAP = PRIVATE_BOOTSTRAP
@@ -27,6 +29,14 @@ BOOTSTRAP = PRIVATE_BOOTSTRAP
 @pytest.fixture
 def cluster(private_cluster):
     return private_cluster
+
+
+# The private cluster's own operator sign-in (its own .stack/env), once it is up.
+_SIGN_IN: dict = {}
+
+
+def kafka_kwargs() -> dict:
+    return _SIGN_IN
 
 
 async def describe(admin: AIOKafkaAdminClient, topic: str) -> list[dict]:
@@ -41,7 +51,7 @@ async def topic_config(admin: AIOKafkaAdminClient, topic: str, name: str) -> str
 
 
 async def produce(values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all",
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, **kafka_kwargs(), acks="all",
                                 enable_idempotence=True, request_timeout_ms=60_000)
     await producer.start()
     try:
@@ -52,7 +62,8 @@ async def produce(values: list[bytes]) -> None:
 
 
 async def read_partition_zero() -> list[bytes]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP,
+                                **kafka_kwargs(), enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(PAYMENTS_NORMALIZED, 0)
@@ -72,9 +83,10 @@ def test_three_brokers_replicate_every_topic_and_survive_a_killed_leader(cluster
     run, state = cluster
     up = run("up")
     assert up.returncode == 0, up.stdout + up.stderr
+    _SIGN_IN.update(kafka_auth(read(state / "env")).client_kwargs())
 
     async def replicas() -> None:
-        admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+        admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **kafka_kwargs())
         await admin.start()
         try:
             for spec in TOPIC_SPECS:
@@ -93,7 +105,7 @@ def test_three_brokers_replicate_every_topic_and_survive_a_killed_leader(cluster
     assert f"{PAYMENTS_NORMALIZED} 0: leader" in status.stdout
 
     async def leader_of_partition_zero() -> int:
-        admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+        admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, **kafka_kwargs())
         await admin.start()
         try:
             return (await describe(admin, PAYMENTS_NORMALIZED))[0]["leader"]

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from tests.builders import make_stripe_webhook
+from tests.kafka_clients import kafka_kwargs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FAUST = REPO_ROOT / ".venv" / "bin" / "faust"
@@ -72,7 +73,7 @@ async def pipeline_topics(kafka_bootstrap, unique, topic_replicas):
     base = f"test.streams.{unique}"
     topics = PipelineTopics(unique, f"{base}.pi", f"{base}.charge", f"{base}.refund",
                             f"{base}.normalized", f"{base}.dlq")
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(t, 3, topic_replicas) for t in topics.all()])
@@ -178,7 +179,8 @@ def start_worker(tmp_path, pipeline_topics):
 
 @pytest.fixture
 async def producer(kafka_bootstrap):
-    prod = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", linger_ms=5)
+    prod = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap,
+                            **kafka_kwargs(), acks="all", linger_ms=5)
     await prod.start()
     yield prod
     await prod.stop()
@@ -187,7 +189,8 @@ async def producer(kafka_bootstrap):
 async def read_topic(bootstrap: str, topic: str, *, expect: int, within: float = 120,
                      quiet: float = 3.0) -> list[tuple[bytes, bytes]]:
     """Every committed record of a topic: waits for `expect`, then `quiet` more for extras."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False,
                                 isolation_level="read_committed", auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -234,8 +237,8 @@ def wait_committed(kafka_bootstrap):
     """wait_committed(group, topics): until the group's committed offsets reach each log end."""
 
     async def wait(group: str, topics: list[str], within: float = 60) -> dict:
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
         await admin.start()
         await consumer.start()
         try:

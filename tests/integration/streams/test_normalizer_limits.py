@@ -11,6 +11,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from contracts.limits import DEAD_LETTER_MAX_BYTES
 from streams.codecs import decode_dead_letter, decode_event
+from tests.kafka_clients import kafka_kwargs
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -58,7 +59,7 @@ async def test_a_normalized_event_the_broker_refuses_is_dead_lettered_with_its_r
         pipeline_topics, start_worker, producer, read_all, raw_event, unique, wait_committed,
         kafka_bootstrap):
     # The normalized topic takes no record of this size: the broker refuses every batch.
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
     await admin.start()
     try:
         await admin.alter_configs([ConfigResource(

@@ -13,10 +13,11 @@ import asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.faust_internals import seek_to_committed_or_beginning
+from tests.kafka_clients import kafka_kwargs
 
 
 async def _fill(bootstrap: str, topic: str, count: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **kafka_kwargs(), acks="all")
     await producer.start()
     try:
         for i in range(count):
@@ -36,7 +37,8 @@ async def _read(consumer: AIOKafkaConsumer, tp: TopicPartition, count: int) -> l
 
 
 async def _consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group,
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), group_id=group,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     return consumer

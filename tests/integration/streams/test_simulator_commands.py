@@ -28,6 +28,7 @@ from streams.codecs import decode_event
 from streams.simulation.one_event import pick_event
 from streams.simulation.signing import ProviderKeys
 from tests.integration.streams.conftest import FAUST, REPO_ROOT, Worker, free_port
+from tests.kafka_clients import kafka_kwargs
 
 pytestmark = pytest.mark.timeout(280)
 
@@ -57,7 +58,7 @@ async def stack_copy(kafka_bootstrap, unique, tmp_path):
            "STREAMS_TOPIC_NORMALIZED": normalized, "STREAMS_TOPIC_VALIDATION_DLQ": dlq,
            "STREAMS_DATA_DIR": str(tmp_path / "faust"), **GATEWAY_ENV,
            **{f"STREAMS_TOPIC_{RAW_TOPIC_NAMES[t].upper()}": n for t, n in names.items()}}
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap, **kafka_kwargs())
     await admin.start()
     topics = [*names.values(), normalized, dlq, prefix + "webhooks.dlq"]
     try:
@@ -123,7 +124,8 @@ def run(args: list, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 async def read_records(bootstrap: str, topic: str, expect: int, within: float = 90) -> list:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap,
+                                **kafka_kwargs(), enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:

@@ -44,7 +44,8 @@ def test_three_brokers_on_consecutive_ports_with_three_replicas_two_in_sync():
 
     rendered = kafka_server_properties(Path("/data"), nodes[2], nodes)
     assert "node.id=3\n" in rendered
-    assert "listeners=PLAINTEXT://127.0.0.1:9094,CONTROLLER://127.0.0.1:9294\n" in rendered
+    assert "listeners=CLIENT://127.0.0.1:9094,CONTROLLER://127.0.0.1:9294\n" in rendered
+    assert "inter.broker.listener.name=CLIENT\n" in rendered
     assert "VIA_" not in rendered.split("listeners=", 1)[1]
     for line in ("offsets.topic.replication.factor=3", "transaction.state.log.min.isr=2",
                  "default.replication.factor=3", "min.insync.replicas=2"):
