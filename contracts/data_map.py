@@ -57,10 +57,9 @@ class Store:
     kept_for: str
 
 
-_LAKE_KEPT = ("until deleted or the customer erased (`python -m batch.erase`: with the "
-              "snapshots and files that held them); older snapshots expire after "
-              "BATCH_SNAPSHOT_RETENTION_SECONDS (1 day)")
 _ERASABLE = "until deleted, or the customer erased (`python -m batch.erase`)"
+_LAKE_KEPT = (_ERASABLE + " with the snapshots and files that held them; older snapshots "
+              "expire after BATCH_SNAPSHOT_RETENTION_SECONDS (1 day)")
 
 # The stores, by the short names the field table uses. Raw holds every field as received;
 # event stores hold the unified event; copies hold dead letters' redacted payloads.
