@@ -80,6 +80,13 @@ test-compose: venv ## docker-compose.yml under podman: build, run, simulate, rec
 codec-server: venv ## The Temporal UI's codec endpoint (127.0.0.1:8089) with the stack's key
 	$(PY) -m infra.codec_server
 
+.PHONY: chromium asset-screenshots
+chromium: ## Debian's Chromium, for the asset-page screenshots (apt-get, as root)
+	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+asset-screenshots: venv chromium ## Screenshot each gold asset's chart in Dagster's UI (.stack/screenshots/)
+	$(PY) -m infra.asset_screenshots $(SCREENSHOT_ARGS)
+
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation
 	$(PY) -m infra.demo $(DEMO_ARGS)
 
