@@ -87,6 +87,13 @@ erase: venv ## Erase one customer everywhere: make erase CUSTOMER=<id> [DRY_RUN=
 
 erase: export ERASE_CUSTOMER = $(CUSTOMER)
 
+.PHONY: chromium asset-screenshots
+chromium: ## Debian's Chromium, for the asset-page screenshots (apt-get, as root)
+	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+asset-screenshots: venv chromium ## Screenshot each gold asset's chart in Dagster's UI (.stack/screenshots/)
+	$(PY) -m infra.asset_screenshots $(SCREENSHOT_ARGS)
+
 demo: up ## The main job: the stack, every service, the simulator, a reconciliation
 	$(PY) -m infra.demo $(DEMO_ARGS)
 

@@ -139,6 +139,8 @@ def chart_fraud_risk_distribution(rows: pa.Table) -> bytes:
 
 
 ChartRenderer = Callable[[pa.Table], bytes]
+# The materialization metadata key the chart is attached under (infra.asset_screenshots opens it).
+CHART_METADATA_KEY = "chart"
 
 
 def markdown_image(png: bytes, title: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue
 
+from batch.charts import CHART_METADATA_KEY
 from batch.marts import DayMart, chart_markdown, refresh_mart
 from batch.resources import IcebergCatalogResource
 
@@ -19,5 +20,5 @@ def materialize_day_mart(context: AssetExecutionContext, catalog: IcebergCatalog
                 **refresh.metadata()}
     if mart.chart is not None:
         # Shown in the asset page's metadata ("[Show Markdown]"): a PNG as a data: URI.
-        metadata["chart"] = MetadataValue.md(chart_markdown(lake, mart))
+        metadata[CHART_METADATA_KEY] = MetadataValue.md(chart_markdown(lake, mart))
     return MaterializeResult(metadata=metadata)
