@@ -28,9 +28,10 @@ PARTITIONS = {spec.name: spec.partitions for spec in TOPIC_SPECS}
 
 
 def gateway_env(**extra: str) -> dict[str, str]:
-    """This process's environment without the gateway's settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items()
-           if k != "STRIPE_WEBHOOK_SECRET" and not k.startswith("GATEWAY_")}
+    """This process's environment without the gateway's settings but its Kafka sign-in (the
+    operator's, tests/conftest.py), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k != "STRIPE_WEBHOOK_SECRET" and (
+        not k.startswith("GATEWAY_") or k.startswith("GATEWAY_KAFKA_SASL_"))}
     return {**env, **extra}
 
 

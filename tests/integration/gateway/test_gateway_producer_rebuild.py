@@ -21,6 +21,7 @@ from gateway.errors import PayloadTooLargeError, PublishUnavailableError
 from gateway.metrics import Metrics
 from gateway.publisher import KafkaPublisher, ProducerState
 from gateway.settings import GatewaySettings
+from tests.kafka_clients import operator_auth
 
 SMALL_TOPIC_LIMIT = 4096
 
@@ -76,7 +77,8 @@ async def test_a_broker_refusal_does_not_break_later_writes_to_its_partition(kaf
     async with scratch_topics(kafka_bootstrap, [prefix + STRIPE_CHARGE],
                               max_message_bytes=str(SMALL_TOPIC_LIMIT)):
         metrics = Metrics()
-        publisher = KafkaPublisher(kafka_bootstrap, publish_timeout=10, connect_retry=0.2,
+        publisher = KafkaPublisher(kafka_bootstrap, auth=operator_auth(), publish_timeout=10,
+                                   connect_retry=0.2,
                                    ready_cache=0, topic_prefix=prefix, metrics=metrics)
         await publisher.start()
         try:
@@ -107,7 +109,8 @@ async def test_readiness_is_false_while_the_producer_is_rebuilt(kafka_bootstrap,
                               max_message_bytes=str(SMALL_TOPIC_LIMIT)):
         settings = GatewaySettings(STRIPE_WEBHOOK_SECRET=SECRET, LOG_LEVEL="WARNING",
                                    KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap, TOPIC_PREFIX=prefix)
-        publisher = GatedPublisher(kafka_bootstrap, publish_timeout=10, connect_retry=0.2,
+        publisher = GatedPublisher(kafka_bootstrap, auth=operator_auth(), publish_timeout=10,
+                                   connect_retry=0.2,
                                    ready_cache=0, topic_prefix=prefix)
         app = create_app(settings, publisher=publisher)
         publisher._metrics = app.state.metrics  # noqa: SLF001 - the app's registry, as in production
@@ -151,7 +154,8 @@ async def test_readiness_is_false_while_the_producer_is_rebuilt(kafka_bootstrap,
 
 async def test_a_record_over_the_budget_is_refused_before_it_is_sent(kafka_bootstrap, unique):
     metrics = Metrics()
-    publisher = KafkaPublisher(kafka_bootstrap, publish_timeout=10, ready_cache=0,
+    publisher = KafkaPublisher(kafka_bootstrap, auth=operator_auth(), publish_timeout=10,
+                               ready_cache=0,
                                metrics=metrics)
     await publisher.start()
     try:

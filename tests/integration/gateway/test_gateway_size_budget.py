@@ -19,6 +19,7 @@ from contracts.limits import MAX_HEADERS_BYTES, MAX_RECORD_BYTES, MAX_VALUE_BYTE
 from contracts.topics import STRIPE_CHARGE, TOPIC_SPECS, WEBHOOKS_DLQ, TopicSpec
 from gateway.records import MAX_EVENT_ID_BYTES, MAX_REQUEST_ID_BYTES
 from infra.topics import ensure_topics
+from tests.kafka_clients import operator_auth
 
 URL = "/webhooks/stripe"
 
@@ -52,7 +53,8 @@ async def test_an_existing_topic_converges_and_keeps_its_other_settings(kafka_bo
     name = f"test.converge.{unique}"
     async with scratch_topics(kafka_bootstrap, [name], max_message_bytes="4096",
                               retention_ms="3600000"):
-        assert await ensure_topics(kafka_bootstrap, (TopicSpec(name, 1),)) == []
+        assert await ensure_topics(kafka_bootstrap, (TopicSpec(name, 1),),
+                                   auth=operator_auth()) == []
         (config,) = (await describe_configs(kafka_bootstrap, ConfigResourceType.TOPIC,
                                             [name])).values()
         assert config["max.message.bytes"] == str(MAX_RECORD_BYTES)
