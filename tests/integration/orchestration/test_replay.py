@@ -21,7 +21,7 @@ from orchestration.models import Enrichment, PersistInput, ValidationResult
 from orchestration.replay import ReplayError, read_window, redrive
 from orchestration.replay_plan import Window, group_records
 from tests.builders import make_dead_letter, make_payment_event
-from tests.kafka_clients import kafka_kwargs
+from tests.kafka_clients import kafka_kwargs, operator_auth
 
 
 async def test_held_event_ids_finds_rows_in_either_table(store, pg, unique, monkeypatch):
@@ -83,7 +83,8 @@ async def test_read_window_returns_exactly_the_records_stamped_in_it(kafka_boots
     window = Window(datetime.fromtimestamp(t / 1000, UTC),
                     datetime.fromtimestamp((t + 1000) / 1000, UTC))
 
-    records = await read_window(kafka_bootstrap, [scratch_topic], window, timeout_s=10)
+    records = await read_window(kafka_bootstrap, [scratch_topic], window, timeout_s=10,
+                                auth=operator_auth())
 
     assert sorted((r.partition, r.offset, r.key) for r in records) == [
         (0, 1, b"first"), (0, 3, b"second"), (1, 0, b"edge")]
@@ -95,7 +96,8 @@ async def test_read_window_returns_exactly_the_records_stamped_in_it(kafka_boots
 async def test_read_window_refuses_a_topic_the_broker_lacks(kafka_bootstrap, unique):
     window = Window(datetime.fromtimestamp(0, UTC), datetime.now(UTC))
     with pytest.raises(ReplayError, match=f"test.never.{unique}"):
-        await read_window(kafka_bootstrap, [f"test.never.{unique}"], window, timeout_s=10)
+        await read_window(kafka_bootstrap, [f"test.never.{unique}"], window, timeout_s=10,
+                          auth=operator_auth())
 
 
 async def test_redrive_copies_each_first_record_with_the_origin_header_throttled(
@@ -106,11 +108,13 @@ async def test_redrive_copies_each_first_record_with_the_origin_header_throttled
     window = Window(datetime.fromtimestamp(t / 1000, UTC),
                     datetime.fromtimestamp((t + 10) / 1000, UTC))
     events, _ = group_records("stripe", await read_window(kafka_bootstrap, [scratch_topic],
-                                                          window, timeout_s=10))
+                                                          window, timeout_s=10,
+                                                          auth=operator_auth()))
     missing = sorted(events.values(), key=lambda c: c.first.timestamp_ms)
     started = time.monotonic()
 
-    done = await redrive(kafka_bootstrap, missing, rate=5, timeout_s=10)
+    done = await redrive(kafka_bootstrap, missing, rate=5, timeout_s=10,
+                        auth=operator_auth())
 
     assert time.monotonic() - started >= 0.4  # three sends at 5/s: the last at 0.4 s
     assert [(d.candidate.provider_event_id, d.partition) for d in done] == [
