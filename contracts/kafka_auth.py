@@ -73,11 +73,15 @@ class KafkaAuth:
                 "sasl_plain_username": self.username, "sasl_plain_password": self.password}
 
 
+def sign_in(mechanism: str, username: str, password: str, prefix: str = "") -> KafkaAuth:
+    """The sign-in from the three settings' values as read (spaces trimmed, the mechanism's
+    name in any case): every settings class and ``kafka_auth`` build it here."""
+    return KafkaAuth(mechanism.strip().upper(), username.strip(), password.strip(), prefix)
+
+
 def kafka_auth(env: Mapping[str, str], prefix: str = "") -> KafkaAuth:
     """The sign-in that ``env`` (the environment, or ``.stack/env``'s lines) gives ``prefix``."""
-    mechanism, username, password = (env.get(name, "").strip()
-                                      for name in setting_names(prefix))
-    return KafkaAuth(mechanism.upper(), username, password, prefix)
+    return sign_in(*(env.get(name, "") for name in setting_names(prefix)), prefix)
 
 
 # A client without SASL (a broker without it): the default of every function that takes one.

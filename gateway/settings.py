@@ -58,7 +58,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import providers as contract
-from contracts.kafka_auth import KafkaAuth
+from contracts.kafka_auth import KafkaAuth, sign_in
 from contracts.limits import MAX_VALUE_BYTES
 from gateway.providers import ProviderSettings, provider_module
 from gateway.providers._secrets import is_placeholder
@@ -149,9 +149,8 @@ class GatewaySettings(BaseSettings):
 
     def kafka_auth(self) -> KafkaAuth:
         """The gateway's Kafka sign-in (GATEWAY_KAFKA_SASL_*)."""
-        return KafkaAuth(self.KAFKA_SASL_MECHANISM.strip().upper(),
-                         self.KAFKA_SASL_USERNAME.strip(), self.KAFKA_SASL_PASSWORD.strip(),
-                         "GATEWAY_")
+        return sign_in(self.KAFKA_SASL_MECHANISM, self.KAFKA_SASL_USERNAME,
+                       self.KAFKA_SASL_PASSWORD, "GATEWAY_")
 
     @field_validator("ADMIN_HOST")
     @classmethod

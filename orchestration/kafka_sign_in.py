@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 
-from contracts.kafka_auth import KafkaAuth
+from contracts.kafka_auth import KafkaAuth, sign_in
 
 __all__ = ["OperatorKafkaSignIn", "ReviewerKafkaSignIn"]
 
@@ -28,8 +28,8 @@ class OperatorKafkaSignIn(BaseModel):
         return self
 
     def kafka_auth(self) -> KafkaAuth:
-        return KafkaAuth(self.KAFKA_SASL_MECHANISM.strip().upper(),
-                         self.KAFKA_SASL_USERNAME.strip(), self.KAFKA_SASL_PASSWORD.strip())
+        return sign_in(self.KAFKA_SASL_MECHANISM, self.KAFKA_SASL_USERNAME,
+                       self.KAFKA_SASL_PASSWORD)
 
 
 class ReviewerKafkaSignIn(BaseModel):
@@ -46,6 +46,5 @@ class ReviewerKafkaSignIn(BaseModel):
         return self
 
     def kafka_auth(self) -> KafkaAuth:
-        return KafkaAuth(self.REVIEWER_KAFKA_SASL_MECHANISM.strip().upper(),
-                         self.REVIEWER_KAFKA_SASL_USERNAME.strip(),
-                         self.REVIEWER_KAFKA_SASL_PASSWORD.strip(), "REVIEWER_")
+        return sign_in(self.REVIEWER_KAFKA_SASL_MECHANISM, self.REVIEWER_KAFKA_SASL_USERNAME,
+                       self.REVIEWER_KAFKA_SASL_PASSWORD, "REVIEWER_")

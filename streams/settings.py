@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import providers as contract
 from contracts import topics
-from contracts.kafka_auth import KafkaAuth
+from contracts.kafka_auth import KafkaAuth, sign_in
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES
 from contracts.workflows import DEFAULT_TASK_QUEUE
@@ -146,8 +146,8 @@ class _StreamsSettings(BaseSettings):
     def kafka_auth(self, app: str) -> KafkaAuth:
         """The sign-in of one app: NORMALIZER, STARTER or SIMULATOR."""
         prefix = "" if app == "SIMULATOR" else f"STREAMS_{app}_"
-        return KafkaAuth(*(getattr(self, f"{app}_KAFKA_SASL_{part}").strip()
-                           for part in ("MECHANISM", "USERNAME", "PASSWORD")), prefix)
+        return sign_in(*(getattr(self, f"{app}_KAFKA_SASL_{part}")
+                         for part in ("MECHANISM", "USERNAME", "PASSWORD")), prefix)
 
     @property
     def normalizer_providers(self) -> frozenset[str]:
