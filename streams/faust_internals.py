@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -74,7 +74,8 @@ def head_is_done(acked: list[int], gap: Any, head: int | None) -> bool:
     return min(acked) <= head or gap.overlaps_point(head)
 
 
-def head_was_passed(head: int | None, read_offset: int | None, in_flight: list[int]) -> bool:
+def head_was_passed(head: int | None, read_offset: int | None,
+                    in_flight: Iterable[int]) -> bool:
     """Whether the fetcher read past an unacknowledged head that no stream holds: then no
     acknowledgement will ever come for it.
 
@@ -128,14 +129,15 @@ class _Consumer(faust_aiokafka.Consumer):
         """A commit waits for the head record. If the fetcher already read past it and no
         stream holds it, nothing will ever acknowledge it: read the partition again from the
         head (duplicates are dropped by event id downstream) rather than stall for good."""
-        in_flight = [m.offset for m in list(self._unacked_messages) if m.tp == tp]
+        # Lazy: the unacknowledged messages are walked only once the fetcher passed the head.
+        in_flight = (m.offset for m in list(self._unacked_messages) if m.tp == tp)
         read = self._read_offset.get(tp)
         if self.held.get(tp) != head:
             self.held[tp] = head
             log.info("commit held: head not acknowledged yet", extra={
                 "partition": f"{tp.topic}[{tp.partition}]", "head": head,
                 "first_acked": min(acked), "read_offset": read})
-        if not head_was_passed(head, read, in_flight) or tp in self.rereading:
+        if tp in self.rereading or not head_was_passed(head, read, in_flight):
             return
         log.warning("commit held by a head the fetcher passed: reading it again", extra={
             "partition": f"{tp.topic}[{tp.partition}]", "head": head, "read_offset": read})
