@@ -154,28 +154,28 @@ def run_batch_load() -> None:
     )
 
 
+def reader_catalog():
+    """The lakehouse catalog as the operators' read-only role sees it: this process holds no
+    service's settings (BATCH_CATALOG_URI is Dagster's own), and the reader may not create
+    the catalog's tables, so it never tries."""
+    from batch.resources import PyIcebergCatalogResource
+
+    return PyIcebergCatalogResource(uri=setting(READER_CATALOG_URI),
+                                    properties={"init_catalog_tables": "false"}).load()
+
+
 def write_mart_charts() -> list[Path]:
     """The gold marts' charts, as their assets attach them, as PNG files under .stack/charts."""
     from batch.assets import GOLD_MARTS
     from batch.marts import write_charts
-    from batch.resources import PyIcebergCatalogResource
 
-    # The operators' read-only sign-in, as for the row count below: this process holds no
-    # service's settings (BATCH_CATALOG_URI is Dagster's own).
-    catalog = PyIcebergCatalogResource(uri=setting(READER_CATALOG_URI),
-                                       properties={"init_catalog_tables": "false"})
-    return write_charts(catalog.load(), GOLD_MARTS, CHARTS_DIR)
+    return write_charts(reader_catalog(), GOLD_MARTS, CHARTS_DIR)
 
 
 def count_iceberg_rows(prefix: str) -> int:
     from pyiceberg.expressions import StartsWith
 
-    from batch.resources import PyIcebergCatalogResource
-
-    # Read-only: the reader may not create the catalog's tables, so it never tries.
-    catalog = PyIcebergCatalogResource(uri=setting(READER_CATALOG_URI),
-                                       properties={"init_catalog_tables": "false"})
-    table = catalog.load().load_table(("bronze", "payment_events"))
+    table = reader_catalog().load_table(("bronze", "payment_events"))
     scan = table.scan(row_filter=StartsWith("provider_event_id", prefix),
                       selected_fields=("event_id",))
     return scan.to_arrow().num_rows
