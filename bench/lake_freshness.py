@@ -63,13 +63,14 @@ TAIL_TICKS = 3  # loads after the inserts stop, until every row is readable
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}  # no log line per step
 ID = PAYMENT_EVENTS.identifier
 
+# psycopg2 placeholders: a literal % is written %%.
 _INSERT = """
 INSERT INTO payment_events (event_id, provider, provider_event_id, event_type, payment_id,
     merchant_id, customer_id, amount_cents, currency, status, provider_created_at,
     processed_at, schema_version, fraud_score, fraud_risk_level)
 SELECT 'stripe:fresh_' || g, 'stripe', 'fresh_' || g, 'payment.succeeded', 'pi_' || g,
-       'm_' || (g % 50), 'cus_' || (g % 5000), (g * 37) % 100000, 'USD', 'succeeded',
-       now(), now(), 1, (g % 100) / 100.0, 'low'
+       'm_' || (g %% 50), 'cus_' || (g %% 5000), (g * 37) %% 100000, 'USD', 'succeeded',
+       now(), now(), 1, (g %% 100) / 100.0, 'low'
 FROM generate_series(%s, %s) AS g
 """
 

@@ -38,6 +38,7 @@ from batch.marts import refresh_mart
 from batch.schemas import PAYMENT_EVENTS
 from batch.transforms import run_sql
 from bench.results import entry
+from infra import stack_env
 
 HISTORY = tuple(int(n) for n in
                 os.environ.get("BENCH_MARTS_HISTORY", "1000000,10000000").split(","))
@@ -49,7 +50,6 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 # grow by more than this factor when the history grows tenfold.
 MAX_RATIO = 0.5
 MAX_GROWTH = 2.0
-PG = "postgresql://payments@127.0.0.1:55432"
 _CURRENCIES = np.array(["USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "CNY", "HKD", "NZD",
                         "SEK", "SGD", "NOK", "MXN", "INR", "BRL", "KRW", "ZAR", "DKK", "PLN"])
 
@@ -131,8 +131,13 @@ def measure(catalog: Catalog, history: int, new_rows: int) -> tuple[float, float
     return incremental_s, full_s
 
 
+def _dsn(database: str) -> str:
+    """The stack's admin on `database` (a scratch database of this run), as bench/batch.py."""
+    return stack_env.admin_dsn().rsplit("/", 1)[0] + f"/{database}"
+
+
 async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(f"{PG}/payments")
+    conn = await asyncpg.connect(_dsn("payments"))
     try:
         await conn.execute(sql)
     finally:
@@ -147,7 +152,7 @@ def measure_in_scratch(history: int, new_rows: int, kind: str) -> tuple[float, f
         uri = f"sqlite:///{workdir}/catalog.db"
     else:
         asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-        uri = f"{PG.replace('postgresql://', 'postgresql+psycopg2://')}/{name}"
+        uri = _dsn(name).replace("postgresql://", "postgresql+psycopg2://", 1)
     catalog = load_catalog("lakehouse", type="sql", uri=uri, warehouse=warehouse)
     try:
         return measure(catalog, history, new_rows)
