@@ -80,6 +80,14 @@ test-compose: venv ## docker-compose.yml under podman: build, run, simulate, rec
 codec-server: venv ## The Temporal UI's codec endpoint (127.0.0.1:8089) with the stack's key
 	$(PY) -m infra.codec_server
 
+# Workflow histories for the replay test (tests/histories): records only the missing ones, on a
+# throwaway in-memory dev server on a private port (never the stack's 7233). HISTORIES_ARGS
+# passes --only NAME... or --overwrite (read the rule in orchestration/README.md first).
+HISTORIES_PORT ?= 19733
+.PHONY: histories
+histories: venv ## Record missing workflow histories (tests/histories) on a throwaway dev server
+	$(PY) -m tests.histories.record --dev-server $(HISTORIES_PORT) $(HISTORIES_ARGS)
+
 .PHONY: erase
 erase: venv ## Erase one customer everywhere: make erase CUSTOMER=<id> [DRY_RUN=1] (stack's .stack/env)
 	@test -n "$$ERASE_CUSTOMER" || { echo "make erase: set CUSTOMER=<customer_id>" >&2; exit 2; }

@@ -1,0 +1,81 @@
+"""Every recorded history in tests/histories replays against the current workflow code.
+
+The histories were recorded on a real Temporal dev server (``python -m
+tests.histories.record``); replaying needs no server. A change to PaymentEventWorkflow or
+DLQReviewWorkflow that would take a different step than a recorded run took, under the
+production runner (the sandbox) or the unsandboxed one, fails here with a nondeterminism
+error. Guard such a change with ``workflow.patched``; never re-record to make this pass
+(orchestration/README.md, "Recorded histories").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+from contracts import PaymentEvent
+from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WORKFLOW_TYPES, workflow_id
+from orchestration.policies import RULES_TIMEOUT
+from orchestration.worker import workflow_runner
+from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+
+HISTORIES = Path(__file__).resolve().parents[2] / "histories"
+FILES = sorted(HISTORIES.glob("*.json"))
+# As many as tests/histories/paths.py records; an emptied folder must not pass.
+MIN_HISTORIES = 16
+RUNNERS = {"sandboxed": workflow_runner, "unsandboxed": UnsandboxedWorkflowRunner}
+_TARGETS = {PAYMENT_EVENT.workflow: PAYMENT_EVENT, DLQ_REVIEW.workflow: DLQ_REVIEW}
+
+
+def load(path: Path) -> WorkflowHistory:
+    """The history, under the workflow id it ran with (its first input's event id)."""
+    history = WorkflowHistory.from_json("unknown", path.read_text())
+    started = history.events[0].workflow_execution_started_event_attributes
+    target = _TARGETS[started.workflow_type.name]
+    first = DataConverter.default.payload_converter.from_payload(started.input.payloads[0])
+    return WorkflowHistory(workflow_id(target, first["event_id"]), history.events)
+
+
+def test_the_recorded_histories_are_all_there():
+    assert len(FILES) >= MIN_HISTORIES, f"{HISTORIES} holds {len(FILES)} histories"
+    types = {load(path).events[0].workflow_execution_started_event_attributes
+             .workflow_type.name for path in FILES}
+    assert types == set(WORKFLOW_TYPES)
+
+
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+async def test_history_replays_deterministically(path, runner):
+    replayer = Replayer(workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
+                        workflow_runner=RUNNERS[runner]())
+    # Raises on a nondeterminism error or any other failed workflow task.
+    result = await replayer.replay_workflow(load(path))
+    assert result.replay_failure is None
+
+
+@workflow.defn(name=PAYMENT_EVENT.workflow)
+class SkipsScoringWorkflow:
+    """A changed PaymentEventWorkflow: it persists right after validating."""
+
+    @workflow.signal(name=PAYMENT_EVENT.signal)
+    def record_delivery(self, event: PaymentEvent) -> None:
+        pass
+
+    @workflow.run
+    async def run(self, event: PaymentEvent) -> None:
+        for step in ("validate_business_rules", "persist_to_postgres"):
+            await workflow.execute_local_activity(step, event,
+                                                  start_to_close_timeout=RULES_TIMEOUT)
+
+
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
+async def test_a_changed_workflow_fails_the_replay(runner):
+    """The harness can fail: a workflow that skips a recorded step is caught."""
+    replayer = Replayer(workflows=[SkipsScoringWorkflow], workflow_runner=RUNNERS[runner]())
+    with pytest.raises(workflow.NondeterminismError):
+        await replayer.replay_workflow(load(HISTORIES / "payment_succeeded.json"))
