@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from temporalio import workflow
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 from temporalio.worker import _workflow as sdk_workflow
 
 from bench import orchestration as orch
@@ -71,11 +71,11 @@ class SequentialScores(PaymentEventWorkflow):
 
 # shape name -> (payment workflow, the worker's workflow runner); the first is the baseline
 SHAPES = {
-    "sequential scores, sandboxed (before)": (SequentialScores, workflow_runner),
-    "concurrent scores, sandboxed (production)": (PaymentEventWorkflow, workflow_runner),
-    "concurrent scores, unsandboxed": (PaymentEventWorkflow, UnsandboxedWorkflowRunner),
+    "sequential scores, sandboxed (before)": (SequentialScores, partial(workflow_runner, True)),
+    "concurrent scores, sandboxed": (PaymentEventWorkflow, partial(workflow_runner, True)),
+    "concurrent scores, unsandboxed (production)": (PaymentEventWorkflow, workflow_runner),
 }
-PRODUCTION = "concurrent scores, sandboxed (production)"
+PRODUCTION = "concurrent scores, unsandboxed (production)"
 ACTIVATIONS: collections.Counter[str] = collections.Counter()
 
 

@@ -77,6 +77,8 @@ class OrchestratorSettings(BaseSettings):
     MAX_CONCURRENT_ACTIVITIES: int = Field(50, ge=1)
     MAX_CONCURRENT_LOCAL_ACTIVITIES: int = Field(50, ge=1)
     GRACEFUL_SHUTDOWN_SECONDS: float = Field(20.0, ge=0)
+    # Off by default: it costs 25-40 % of the worker's CPU per payment (orchestration/worker.py).
+    WORKFLOW_SANDBOX: bool = False
     HEALTH_HOST: str = "127.0.0.1"
     HEALTH_PORT: int = Field(6068, ge=0, le=65535)
     # 0 turns off the Temporal SDK's own Prometheus endpoint (worker poll/latency metrics).

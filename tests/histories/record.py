@@ -93,7 +93,7 @@ async def record(client: Client, names: list[str],
     activities = StandInActivities(quarantine_answers())
     worker = Worker(client, task_queue=QUEUE,
                     workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
-                    workflow_runner=workflow_runner(), activities=activities.all())
+                    workflow_runner=workflow_runner(sandboxed=True), activities=activities.all())
     async with worker, asyncio.timeout(RECORDING_TIMEOUT_SECONDS):
         recorded = await asyncio.gather(*(RECORDINGS[name](client, activities)
                                           for name in names), return_exceptions=True)

@@ -10,6 +10,7 @@ error. Guard such a change with ``workflow.patched``; never re-record to make th
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,18 +18,24 @@ from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from contracts import PaymentEvent
 from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WORKFLOW_TYPES, workflow_id
-from orchestration.policies import RULES_TIMEOUT
 from orchestration.worker import workflow_runner
 from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from tests.histories.changed_workflows import ReadsTheClockWorkflow, SkipsScoringWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[2] / "histories"
 FILES = sorted(HISTORIES.glob("*.json"))
 # As many as tests/histories/paths.py records; an emptied folder must not pass.
 MIN_HISTORIES = 16
-RUNNERS = {"sandboxed": workflow_runner, "unsandboxed": UnsandboxedWorkflowRunner}
+# "sandboxed" is the worker's optional sandbox (every module passed through, so the
+# modules' own imports are not restricted); "strict sandbox" is the SDK's default, which
+# re-imports each workflow module with the clock, randomness and I/O refused. The strict
+# replay of every recorded path is what holds the determinism rules while the worker runs
+# unsandboxed (orchestration/worker.py).
+RUNNERS = {"sandboxed": partial(workflow_runner, True), "unsandboxed": UnsandboxedWorkflowRunner,
+           "strict sandbox": SandboxedWorkflowRunner}
 _TARGETS = {PAYMENT_EVENT.workflow: PAYMENT_EVENT, DLQ_REVIEW.workflow: DLQ_REVIEW}
 
 
@@ -58,24 +65,28 @@ async def test_history_replays_deterministically(path, runner):
     assert result.replay_failure is None
 
 
-@workflow.defn(name=PAYMENT_EVENT.workflow)
-class SkipsScoringWorkflow:
-    """A changed PaymentEventWorkflow: it persists right after validating."""
-
-    @workflow.signal(name=PAYMENT_EVENT.signal)
-    def record_delivery(self, event: PaymentEvent) -> None:
-        pass
-
-    @workflow.run
-    async def run(self, event: PaymentEvent) -> None:
-        for step in ("validate_business_rules", "persist_to_postgres"):
-            await workflow.execute_local_activity(step, event,
-                                                  start_to_close_timeout=RULES_TIMEOUT)
-
-
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
 async def test_a_changed_workflow_fails_the_replay(runner):
     """The harness can fail: a workflow that skips a recorded step is caught."""
     replayer = Replayer(workflows=[SkipsScoringWorkflow], workflow_runner=RUNNERS[runner]())
     with pytest.raises(workflow.NondeterminismError):
         await replayer.replay_workflow(load(HISTORIES / "payment_succeeded.json"))
+
+
+async def test_the_sandboxed_replay_refuses_a_non_deterministic_call():
+    """What holds the rules while the worker runs unsandboxed (orchestration/worker.py)."""
+    replayer = Replayer(workflows=[ReadsTheClockWorkflow],
+                        workflow_runner=RUNNERS["strict sandbox"]())
+    with pytest.raises(Exception, match="datetime"):
+        await replayer.replay_workflow(load(HISTORIES / "payment_succeeded.json"))
+
+
+@pytest.mark.parametrize(("value", "runner"), [(None, UnsandboxedWorkflowRunner),
+                                               ("true", SandboxedWorkflowRunner)])
+def test_the_worker_runs_unsandboxed_unless_told(monkeypatch, value, runner):
+    from orchestration.settings import OrchestratorSettings
+
+    if value is not None:
+        monkeypatch.setenv("ORCHESTRATOR_WORKFLOW_SANDBOX", value)
+    settings = OrchestratorSettings(POSTGRES_DSN="postgresql://u:Zq8vN2kLr5TwX9bYc4@127.0.0.1:1/db")
+    assert isinstance(workflow_runner(settings.WORKFLOW_SANDBOX), runner)
