@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
@@ -147,15 +148,18 @@ async def confirm_completed(client: Client, queue: str, count: int) -> None:
             await asyncio.sleep(1)
 
 
-async def measure(client: Client, worker: Worker, queue: str, tag: str) -> dict:
-    """Throughput and server CPU for PAYMENTS workflows after a short warm-up."""
+async def measure(client: Client, worker: Worker, queue: str, tag: str,
+                  start: Callable[[Client, str, list[PaymentEvent]], Awaitable[None]] = start_all,
+                  ) -> dict:
+    """Throughput and server CPU for PAYMENTS workflows after a short warm-up; ``start``
+    starts them (signal-with-start, as the starter does, unless told otherwise)."""
     async with worker:
         warm = make_events(20, f"warm{tag}")
-        await start_all(client, queue, warm)
+        await start(client, queue, warm)
         await wait_completed(queue, len(warm))
         events = make_events(PAYMENTS, tag)
         cpu0, own0, t0 = server_cpu_ms(), time.process_time(), time.monotonic()
-        await start_all(client, queue, events)
+        await start(client, queue, events)
         await wait_completed(queue, len(warm) + len(events))
         elapsed, cpu = time.monotonic() - t0, server_cpu_ms() - cpu0
         own = (time.process_time() - own0) * 1000
@@ -164,7 +168,9 @@ async def measure(client: Client, worker: Worker, queue: str, tag: str) -> dict:
             workflow_id(PAYMENT_EVENT, events[0].event_id)).fetch_history()
     # This process is the worker (and the client that starts the workflows).
     return {"wf_per_s": len(events) / elapsed, "cpu_ms": cpu / len(events),
-            "worker_cpu_ms": own / len(events), "history_events": len(history.events)}
+            "worker_cpu_ms": own / len(events), "history_events": len(history.events),
+            # What one payment's history holds on the server, payloads (encrypted) included.
+            "history_bytes": sum(event.ByteSize() for event in history.events)}
 
 
 async def measure_real(client: Client, settings: OrchestratorSettings, dsn: str,

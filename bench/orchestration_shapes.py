@@ -35,7 +35,7 @@ from temporalio.worker import _workflow as sdk_workflow
 from bench import orchestration as orch
 from bench import results
 from contracts import PaymentEvent
-from contracts.workflows import PAYMENT_EVENT
+from contracts.workflows import PAYMENT_EVENT, workflow_id
 from orchestration.enrichment import plan_models
 from orchestration.models import Enrichment, PaymentEventResult, ValidationResult
 from orchestration.worker import workflow_runner
@@ -69,11 +69,33 @@ class SequentialScores(PaymentEventWorkflow):
         return enrichment
 
 
-# shape name -> (payment workflow, the worker's workflow runner); the first is the baseline
+async def start_without_signal(client, queue: str, events: list[PaymentEvent],
+                               eager: bool = False) -> None:
+    """Plain starts (no start signal, so no redelivery count), optionally eager: the server
+    hands the first workflow task straight back to this process's worker."""
+    gate = asyncio.Semaphore(orch.START_CONCURRENCY)
+
+    async def start(event: PaymentEvent) -> None:
+        async with gate:
+            await client.start_workflow(
+                PAYMENT_EVENT.workflow, event, id=workflow_id(PAYMENT_EVENT, event.event_id),
+                task_queue=queue, request_eager_start=eager)
+
+    await asyncio.gather(*(start(e) for e in events))
+
+
+SANDBOXED = partial(workflow_runner, True)
+# shape name -> (payment workflow, the worker's workflow runner, how workflows are started);
+# the first is the baseline
 SHAPES = {
-    "sequential scores, sandboxed (before)": (SequentialScores, partial(workflow_runner, True)),
-    "concurrent scores, sandboxed": (PaymentEventWorkflow, partial(workflow_runner, True)),
-    "concurrent scores, unsandboxed (production)": (PaymentEventWorkflow, workflow_runner),
+    "sequential scores, sandboxed (before)": (SequentialScores, SANDBOXED, orch.start_all),
+    "concurrent scores, sandboxed": (PaymentEventWorkflow, SANDBOXED, orch.start_all),
+    "concurrent scores, unsandboxed (production)":
+        (PaymentEventWorkflow, workflow_runner, orch.start_all),
+    "unsandboxed, plain start without a signal":
+        (PaymentEventWorkflow, workflow_runner, start_without_signal),
+    "unsandboxed, eager start without a signal":
+        (PaymentEventWorkflow, workflow_runner, partial(start_without_signal, eager=True)),
 }
 PRODUCTION = "concurrent scores, unsandboxed (production)"
 ACTIVATIONS: collections.Counter[str] = collections.Counter()
@@ -145,7 +167,7 @@ async def measure_shape(client, name: str, shape: tuple, tag: str,
                         profile_dir: Path | None) -> dict:
     queue = f"bench-shape-{tag}"
     noop = orch.NoopActivities()
-    payment_workflow, runner = shape
+    payment_workflow, runner, start = shape
     worker = Worker(
         client, task_queue=queue, workflows=[payment_workflow, DLQReviewWorkflow],
         workflow_runner=runner(),
@@ -154,10 +176,10 @@ async def measure_shape(client, name: str, shape: tuple, tag: str,
         max_concurrent_workflow_tasks=orch.CONCURRENCY[-1][0],
         max_concurrent_local_activities=orch.CONCURRENCY[-1][1],
         interceptors=[orch.CountCompletions()])
-    slug = "-".join(name.replace(",", "").split()[:3])
+    slug = "-".join(name.replace(",", "").split()[:4])
     with sampled(profile_dir, slug):
         before = ACTIVATIONS[queue]
-        result = await orch.measure(client, worker, queue, tag)
+        result = await orch.measure(client, worker, queue, tag, start)
     # The warm-up's 20 workflows are in the count too; they have the same shape.
     result["activations"] = (ACTIVATIONS[queue] - before) / (orch.PAYMENTS + 20)
     return result
@@ -180,6 +202,7 @@ def run(profile_dir: Path | None = None) -> list[dict]:
                                   ("server_cpu_per_payment", "ms", "cpu_ms"),
                                   ("activations_per_payment", "", "activations"),
                                   ("history_events_per_payment", "", "history_events"),
+                                  ("history_bytes_per_payment", "B", "history_bytes"),
                                   ("payments_per_second", "wf/s", "wf_per_s")):
             entries.append(entry(f"{metric}[{name}]", m[key], unit, base[key], "report", None))
     return entries
