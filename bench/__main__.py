@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench.results import judge
 
-STAGES = ("gateway", "normalizer", "orchestration", "end_to_end", "batch", "marts",
-          "lake_freshness", "scale_out")
+STAGES = ("gateway", "normalizer", "orchestration", "orchestration_shapes",
+          "orchestration_batches", "end_to_end", "batch", "marts", "lake_freshness", "scale_out")
 RESULTS_DIR = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parent.parent / ".stack"))
 
 
