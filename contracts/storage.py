@@ -19,6 +19,12 @@ ENRICHMENT_COLUMNS = (
 )
 # ... and last, two stamps that column defaults set (no writer lists them).
 ROW_STAMP_COLUMNS = ("ingested_at", "updated_at")
+# ... then, since migration 017, the Temporal workflow that wrote the row
+# (``payment-event:<event_id>`` or ``payment-batch:<batch key>``; NULL for rows written
+# before it). PostgreSQL only: it says where to look in Temporal, which the lake's readers
+# do not need, and bronze.payment_events keeps its columns (LAKE_OMITS_PAYMENT_EVENTS).
+WRITER_COLUMNS = ("workflow_id",)
+LAKE_OMITS_PAYMENT_EVENTS = WRITER_COLUMNS
 
 # payment_events_quarantine, as a dead letter fills it (contracts.dead_letters.DeadLetter;
 # original_payload is its payload excerpt).

@@ -9,7 +9,7 @@ a redelivery. tests/unit/contracts/test_contracts_workflows.py pins the values.
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,6 @@ class WorkflowTarget:
 
 PAYMENT_EVENT = WorkflowTarget("PaymentEventWorkflow", "payment-event", "event_received")
 DLQ_REVIEW = WorkflowTarget("DLQReviewWorkflow", "dlq-review", "dead_letter_received")
-WORKFLOW_TYPES = (PAYMENT_EVENT.workflow, DLQ_REVIEW.workflow)
 
 
 def workflow_id(target: WorkflowTarget, event_id: str) -> str:
@@ -86,3 +85,29 @@ def corrected_event_sha256(event: Mapping[str, Any]) -> str:
     canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                            allow_nan=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- Micro-batches of payments (issue 19) --------------------------------------------------
+# With STREAMS_STARTER_BATCH_SIZE > 1 the starter hands the worker up to that many payments
+# in one PaymentBatchWorkflow instead of one PaymentEventWorkflow each: Temporal's cost per
+# payment falls by about the batch size (bench/orchestration_batches.py). Each event still
+# gets its own payment_events row, written by event_id, so a batch re-run or a redelivered
+# event in another batch changes nothing. The default stays one workflow per event.
+# Its input and its signal's argument are the batch itself, a JSON list of PaymentEvent
+# (``run(events: list[PaymentEvent])``, ``batch_received(events: list[PaymentEvent])``), in
+# the order the starter took them; its id is ``workflow_id(PAYMENT_BATCH, batch_key(ids))``.
+PAYMENT_BATCH = WorkflowTarget("PaymentBatchWorkflow", "payment-batch", "batch_received")
+# At most this many events in one batch, and at most this many bytes of their JSON, well
+# under Temporal's 2 MB limit on one payload (an event larger than that starts on its own).
+BATCH_MAX_EVENTS = 100
+BATCH_MAX_BYTES = 1_048_576
+
+
+def batch_key(event_ids: Iterable[str]) -> str:
+    """The batch's part of its workflow id: a digest of its sorted event ids, so the same
+    events redelivered together reach the same workflow (``workflow_id(PAYMENT_BATCH, key)``)."""
+    return hashlib.sha256("\n".join(sorted(event_ids)).encode("utf-8")).hexdigest()[:32]
+
+# Every workflow type the worker registers (the review CLI's `failed`, the failed-workflow
+# gauge and the recorded histories cover each).
+WORKFLOW_TYPES = (PAYMENT_EVENT.workflow, DLQ_REVIEW.workflow, PAYMENT_BATCH.workflow)

@@ -56,6 +56,30 @@ class PaymentActivities:
     async def get_fraud_score(self, event: PaymentEvent) -> FraudResult:
         """Score a successful payment's fraud risk, with the customer's real history."""
         bind_event_id(event.event_id)
+        return await self.score_fraud(event)
+
+    @activity.defn(name="get_retry_strategy")
+    async def get_retry_strategy(self, event: PaymentEvent) -> RetryResult:
+        """Ask whether and when to retry a failed payment."""
+        bind_event_id(event.event_id)
+        return await self.score_retry(event)
+
+    @activity.defn(name="get_churn_prediction")
+    async def get_churn_prediction(self, event: PaymentEvent) -> ChurnResult:
+        """Predict churn from the customer's payment counts in payment_events."""
+        bind_event_id(event.event_id)
+        return await self.score_churn(event)
+
+    @activity.defn(name="persist_to_postgres")
+    async def persist_to_postgres(self, request: PersistInput) -> PersistResult:
+        """Write the enriched event to payment_events exactly once."""
+        bind_event_id(request.event.event_id)
+        return PersistResult(outcome=await self.write(request, activity.info().workflow_id))
+
+    # The bodies below are shared with the batch activities (batch_activities.py): one
+    # event's score or write, raising exactly what the per-event activity raises.
+
+    async def score_fraud(self, event: PaymentEvent) -> FraudResult:
         history = None
         if event.customer_id:
             history = enrichment.fold_event(await self._store.load_customer_history(event), event)
@@ -63,19 +87,13 @@ class PaymentActivities:
                                 enrichment.build_fraud_request(event, history))
         return self._read("fraud", enrichment.read_fraud_response, body)
 
-    @activity.defn(name="get_retry_strategy")
-    async def get_retry_strategy(self, event: PaymentEvent) -> RetryResult:
-        """Ask whether and when to retry a failed payment."""
-        bind_event_id(event.event_id)
+    async def score_retry(self, event: PaymentEvent) -> RetryResult:
         prior = await self._store.count_prior_failures(event)
         body = await self._post("retry", "/retry/strategy",
                                 enrichment.build_retry_request(event, prior))
         return self._read("retry", enrichment.read_retry_response, body)
 
-    @activity.defn(name="get_churn_prediction")
-    async def get_churn_prediction(self, event: PaymentEvent) -> ChurnResult:
-        """Predict churn from the customer's payment counts in payment_events."""
-        bind_event_id(event.event_id)
+    async def score_churn(self, event: PaymentEvent) -> ChurnResult:
         if not event.customer_id:
             raise ApplicationError("churn needs a customer_id", non_retryable=True)
         history = enrichment.fold_event(await self._store.load_customer_history(event), event)
@@ -83,12 +101,11 @@ class PaymentActivities:
         body = await self._post("churn", "/churn/predict", request)
         return self._read("churn", enrichment.read_churn_response, body)
 
-    @activity.defn(name="persist_to_postgres")
-    async def persist_to_postgres(self, request: PersistInput) -> PersistResult:
-        """Write the enriched event to payment_events exactly once."""
-        bind_event_id(request.event.event_id)
+    async def write(self, request: PersistInput, workflow_id: str | None) -> str:
+        """The row's outcome; a row that can never be written is a non-retryable error
+        (EventConflict, RowRejected), anything else is left to the retry policy."""
         try:
-            outcome = await self._store.insert_payment_event(request)
+            outcome = await self._store.insert_payment_event(request, workflow_id)
         except EventConflictError as err:
             self._metrics.event_conflicts.inc()
             activity.logger.error("event conflicts with its stored row: %s", err)
@@ -98,7 +115,7 @@ class PaymentActivities:
             raise ApplicationError(f"payment_events refused the row: {err}",
                                    type="RowRejected", non_retryable=True) from err
         self._metrics.events_persisted.labels(outcome).inc()
-        return PersistResult(outcome=outcome)
+        return outcome
 
     async def _post(self, model: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()

@@ -62,6 +62,28 @@ class PersistResult:
 
 
 @dataclass
+class ModelAnswer:
+    """One event's answer from a batch's scoring step (one model): its score in the field of
+    that model, or the message of inference's refusal (policies.describe_refusal words it)."""
+
+    fraud: FraudResult | None = None
+    retry: RetryResult | None = None
+    churn: ChurnResult | None = None
+    refused: str | None = None
+
+
+@dataclass
+class BatchWrite:
+    """One event's outcome in a batch's write: inserted, duplicate or erased as PersistResult
+    says; or "refused", a row that can never be written (error_type EventConflict or
+    RowRejected, and why), which the batch hands to the event's own PaymentEventWorkflow."""
+
+    outcome: str
+    error_type: str | None = None
+    reason: str | None = None
+
+
+@dataclass
 class CustomerHistory:
     """A customer's earlier settled payments, as counted from payment_events."""
 
@@ -141,6 +163,35 @@ class PaymentEventStatus:
 
 
 @dataclass
+class BatchEventResult:
+    event_id: str
+    # inserted, duplicate or erased; for an event handed to its own PaymentEventWorkflow,
+    # that run's outcome, "failed" (its failure in detail) or "already_handled" (a run of
+    # that id is running or has completed).
+    outcome: str
+    validation_status: str
+    enrichment_missing: dict[str, str]
+    child_workflow_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class PaymentBatchResult:
+    outcomes: dict[str, int]  # outcome -> events
+    events: list[BatchEventResult]
+    deliveries: int
+
+
+@dataclass
+class PaymentBatchStatus:
+    stage: str  # received, validating, enriching, persisting, handing_over, completed
+    events: int
+    outcomes: dict[str, int]  # so far: every event's, once persisting is done
+    deliveries: int
+    conflicting_deliveries: int
+
+
+@dataclass
 class DLQReviewStatus:
     event_id: str
     review_status: str
@@ -158,6 +209,8 @@ class DLQReviewResult:
 
 
 __all__ = [
+    "BatchEventResult",
+    "BatchWrite",
     "ChurnResult",
     "CustomerHistory",
     "DLQReviewResult",
@@ -165,6 +218,9 @@ __all__ = [
     "DeadLetter",
     "Enrichment",
     "FraudResult",
+    "ModelAnswer",
+    "PaymentBatchResult",
+    "PaymentBatchStatus",
     "PaymentEventResult",
     "PaymentEventStatus",
     "PersistInput",

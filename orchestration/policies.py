@@ -35,6 +35,10 @@ INFERENCE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coe
 PERSIST_TIMEOUT = timedelta(seconds=10)
 PERSIST_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                             maximum_interval=timedelta(seconds=8), maximum_attempts=5)
+# A batch's scoring and writing steps (PaymentBatchWorkflow) serve up to BATCH_MAX_EVENTS
+# events at once, each step's calls running concurrently, so they get more time per attempt
+# than one event's; their retry policies are the per-event ones.
+BATCH_STEP_TIMEOUT = timedelta(seconds=30)
 PERSIST_ROUNDS = 10
 PERSIST_ROUND_PAUSE = timedelta(minutes=1)
 # The worker's budget (ORCHESTRATOR_PERSIST_ROUNDS, ..._ROUND_PAUSE_SECONDS), read by a
@@ -63,6 +67,12 @@ def describe_failure(err: FailureError, attempts: int) -> str:
     message, exhausted, _ = read_failure(err)
     if exhausted:
         return f"inference unavailable after {attempts} attempts: {message}"
+    return describe_refusal(message)
+
+
+def describe_refusal(message: str) -> str:
+    """Why a score is missing when inference refused the event (never retried): the words of
+    describe_failure, also for a refusal a batch's scoring step returns for one event."""
     return f"inference refused the request: {message}"
 
 

@@ -31,6 +31,7 @@ from contracts.storage import (
     QUARANTINE_DIGEST_COLUMNS,
     QUARANTINE_LETTER_COLUMNS,
     QUARANTINE_REDACTION_COLUMNS,
+    WRITER_COLUMNS,
 )
 from orchestration.models import CustomerHistory, PersistInput, ReviewAudit, ReviewOutcome
 from orchestration.payment_state import merge_payment_event
@@ -39,7 +40,7 @@ from orchestration.rules import IDENTITY_FIELDS
 COMPARED_FIELDS = IDENTITY_FIELDS  # processed_at aside: see rules.IDENTITY_FIELDS
 _SUCCESS = sorted(str(t) for t in SUCCESS_EVENT_TYPES)
 _FAILURE = sorted(str(t) for t in FAILURE_EVENT_TYPES)
-_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + ENRICHMENT_COLUMNS
+_INSERT_COLUMNS = PAYMENT_EVENT_FIELDS + ENRICHMENT_COLUMNS + WRITER_COLUMNS
 _INSERT_EVENT = (
     f"INSERT INTO payment_events ({', '.join(_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_INSERT_COLUMNS) + 1))}) "
@@ -143,9 +144,11 @@ class PaymentStore:
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
 
-    async def insert_payment_event(self, request: PersistInput) -> str:
+    async def insert_payment_event(self, request: PersistInput,
+                                   workflow_id: str | None = None) -> str:
         """Write the row once; 'inserted', 'duplicate' (an identical row already there) or
-        'erased' (the customer was erased: nothing is written).
+        'erased' (the customer was erased: nothing is written). ``workflow_id`` is the
+        workflow writing it, kept on a new row (a duplicate keeps its first writer's).
 
         A new row also merges the event into its payment's ``payments`` row, in the same
         transaction (orchestration.payment_state); a duplicate changes neither table. What
@@ -161,7 +164,7 @@ class PaymentStore:
             fraud and fraud.fraud_score, fraud and fraud.risk_level, fraud and fraud.model_version,
             retry and retry.action, retry and retry.delay_seconds, retry and retry.model_version,
             churn and churn.churn_score, churn and churn.risk_level, churn and churn.model_version,
-            e.missing, "invalid" if errors else "valid", errors,
+            e.missing, "invalid" if errors else "valid", errors, workflow_id,
         ]
         async with self._pool.acquire() as conn:
             try:

@@ -29,7 +29,7 @@ from contracts.dead_letters import source_event_id
 from contracts.providers import PROVIDER_NAMES, RAW_TOPICS, Provider
 from contracts.storage import LAKE_PAYMENT_EVENTS, LAKE_QUARANTINE
 from contracts.topics import PAYMENTS_NORMALIZED, PAYMENTS_VALIDATION_DLQ, WEBHOOKS_DLQ
-from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT
+from contracts.workflows import DLQ_REVIEW, PAYMENT_BATCH, PAYMENT_EVENT
 from orchestration.trace_render import render_text, to_json
 from orchestration.trace_report import (
     FOUND,
@@ -45,7 +45,7 @@ from orchestration.trace_report import (
     not_found,
     unreachable,
 )
-from orchestration.trace_resolve import EventRef, resolve
+from orchestration.trace_resolve import EventRef, batch_keys, resolve
 from orchestration.tracing import kafka
 from orchestration.tracing.lake import LakeReader
 from orchestration.tracing.postgres import PostgresReader
@@ -179,6 +179,8 @@ async def _trace_event(ref: EventRef, sources: Sources) -> EventTrace:
         [ref.event_id, *letter_ids, *copy_ids], ref.provider, ref.provider_event_id))
     review_ids = list(dict.fromkeys([*letter_ids, *(r["event_id"] for r in q_rows)]))
     workflows = [await sources.temporal.describe(PAYMENT_EVENT, ref.event_id)]
+    # A row the batched mode wrote names its PaymentBatchWorkflow (payment-batch:<key>).
+    workflows += [await sources.temporal.describe(PAYMENT_BATCH, k) for k in batch_keys(rows)]
     workflows += [await sources.temporal.describe(DLQ_REVIEW, i) for i in review_ids]
     lake = [await sources.lake.holds(LAKE_PAYMENT_EVENTS, [ref.event_id], _known(rows_lookup)),
             await sources.lake.holds(LAKE_QUARANTINE, [r["event_id"] for r in q_rows] or

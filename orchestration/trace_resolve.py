@@ -9,6 +9,7 @@ from typing import Any
 
 from contracts.events import make_event_id
 from contracts.providers import PROVIDER_NAMES
+from contracts.workflows import PAYMENT_BATCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +81,12 @@ def resolve(query: str, provider: str | None, named: Sequence[Mapping[str, Any]]
 
 def _unique(refs: Iterable[EventRef]) -> tuple[EventRef, ...]:
     return tuple(dict.fromkeys(refs))
+
+
+def batch_keys(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The keys of the PaymentBatchWorkflows that wrote these payment_events rows (their
+    ``workflow_id``, migration 017), each once; a row a PaymentEventWorkflow wrote, or one
+    written before the column, names none."""
+    prefix = f"{PAYMENT_BATCH.id_prefix}:"
+    writers = (str(row.get("workflow_id") or "") for row in rows)
+    return list(dict.fromkeys(w.removeprefix(prefix) for w in writers if w.startswith(prefix)))

@@ -23,12 +23,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from encryption import CodecSettings, invalid_settings
 from orchestration.activities import BudgetActivities, PaymentActivities, QuarantineActivities
+from orchestration.batch_activities import PaymentBatchActivities
 from orchestration.health import HealthServer
 from orchestration.metrics import Metrics
 from orchestration.redrive import watch_failed
 from orchestration.settings import OrchestratorSettings
 from orchestration.store import PaymentStore, create_pool
-from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from orchestration.workflows import DLQReviewWorkflow, PaymentBatchWorkflow, PaymentEventWorkflow
 from telemetry import configure_logging, exit_after_flush
 
 log = logging.getLogger("orchestration.worker")
@@ -57,20 +58,21 @@ def workflow_runner(sandboxed: bool = False) -> WorkflowRunner:
 def build_worker(client: Client, settings: OrchestratorSettings, store: PaymentStore,
                  http: aiohttp.ClientSession, metrics: Metrics,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
-    """One worker for both workflows and every activity, sharing the pool and HTTP client."""
+    """One worker for every workflow and activity, sharing the pool and HTTP client."""
     payments = PaymentActivities(store, http, metrics)
+    batches = PaymentBatchActivities(payments)
     quarantine = QuarantineActivities(store, metrics, settings.REVIEW_TIMEOUT_SECONDS)
     budget = BudgetActivities(settings.persist_budget())
     return Worker(
         client,
         task_queue=settings.TASK_QUEUE,
-        workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
+        workflows=[PaymentEventWorkflow, DLQReviewWorkflow, PaymentBatchWorkflow],
         workflow_runner=workflow_runner(settings.WORKFLOW_SANDBOX),
         activities=[
             payments.validate_business_rules, payments.get_fraud_score,
             payments.get_retry_strategy, payments.get_churn_prediction,
             payments.persist_to_postgres, quarantine.persist_quarantine,
-            quarantine.record_review, budget.persistence_budget,
+            quarantine.record_review, budget.persistence_budget, *batches.all(),
         ],
         max_concurrent_workflow_tasks=settings.MAX_CONCURRENT_WORKFLOW_TASKS,
         max_concurrent_activities=settings.MAX_CONCURRENT_ACTIVITIES,

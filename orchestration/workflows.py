@@ -1,7 +1,8 @@
 """Workflows: enrich each payment event and persist it exactly once; review dead letters.
 
-DLQReviewWorkflow lives in orchestration/review_workflows.py and is re-exported here, so the
-worker registers both from one place.
+DLQReviewWorkflow lives in orchestration/review_workflows.py and PaymentBatchWorkflow (the
+opt-in micro-batched mode) in orchestration/batch_workflows.py; both are re-exported here,
+so the worker registers every workflow from one place.
 
 Failure policy (also in orchestration/README.md):
 
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts import PaymentEvent
     from contracts.workflows import PAYMENT_EVENT, STATUS_QUERY
     from orchestration.activities import PaymentActivities
+    from orchestration.batches import describe_skip
     from orchestration.enrichment import plan_models
     from orchestration.models import (
         Enrichment,
@@ -65,9 +67,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from orchestration.rules import differing_fields
 
+from orchestration.batch_workflows import PaymentBatchWorkflow
 from orchestration.review_workflows import DLQReviewWorkflow
 
-__all__ = ["DLQReviewWorkflow", "PaymentEventWorkflow"]
+__all__ = ["DLQReviewWorkflow", "PaymentBatchWorkflow", "PaymentEventWorkflow"]
 
 _SCORERS = {
     "fraud": PaymentActivities.get_fraud_score,
@@ -137,9 +140,8 @@ class PaymentEventWorkflow:
         enrichment = Enrichment(missing=self._missing)
         models = plan_models(event)
         if validation.errors:
-            codes = ", ".join(issue.code for issue in validation.errors)
             for model in models:
-                self._missing[model] = f"skipped: the event broke business rules ({codes})"
+                self._missing[model] = describe_skip(validation.errors)
             return enrichment
         self._stage = "enriching"
         # The scores are independent, so they run at once: one activation resolves them

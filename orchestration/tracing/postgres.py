@@ -1,5 +1,5 @@
 """The trace's PostgreSQL reads: payment_events, payments and quarantine (migrations 001,
-011 and 012), read-only. payment_id and provider_event_id have no index: a trace by them
+011, 012 and 017), read-only. payment_id and provider_event_id have no index: a trace by them
 scans payment_events, which is fine for a command a person runs now and then."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ _EVENT_COLUMNS = (
     "event_id", "provider", "provider_event_id", "payment_id", "event_type", "status",
     "amount_cents", "currency", "validation_status", "validation_errors", "fraud_score",
     "fraud_risk_level", "retry_action", "churn_score", "enrichment_missing",
-    "provider_created_at", "processed_at", "ingested_at")
+    "provider_created_at", "processed_at", "ingested_at", "workflow_id")
 _PAYMENT_COLUMNS = (*PAYMENT_KEY_COLUMNS, *PAYMENT_STATE_COLUMNS, "created_at", "updated_at")
 _QUARANTINE_COLUMNS = (
     "event_id", "provider", "provider_event_id", "review_status", "error_codes", "errors",

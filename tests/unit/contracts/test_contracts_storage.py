@@ -18,12 +18,14 @@ from contracts.lifecycle import PaymentStatus
 from contracts.payment_state import PaymentState
 from contracts.storage import (
     ENRICHMENT_COLUMNS,
+    LAKE_OMITS_PAYMENT_EVENTS,
     LAKE_OMITS_QUARANTINE,
     PAYMENT_COLUMNS,
     PAYMENT_KEY_COLUMNS,
     PAYMENT_STATE_COLUMNS,
     QUARANTINE_COLUMNS,
     ROW_STAMP_COLUMNS,
+    WRITER_COLUMNS,
 )
 from infra.migrate import MIGRATION_DIRS, load_migrations
 
@@ -87,11 +89,11 @@ def tables() -> dict[str, list[str]]:
 def test_payment_events_are_the_event_the_enrichment_and_the_stamps(tables):
     columns = [c for c in tables["payment_events"] if c not in BOOKKEEPING]
     assert sorted(columns) == sorted(PAYMENT_EVENT_FIELDS + ENRICHMENT_COLUMNS
-                                     + ROW_STAMP_COLUMNS)
+                                     + ROW_STAMP_COLUMNS + WRITER_COLUMNS)
     assert len(columns) == len(set(columns))
     event_fields = set(PAYMENT_EVENT_FIELDS)
     assert tuple(c for c in columns if c not in event_fields) == (
-        ENRICHMENT_COLUMNS + ROW_STAMP_COLUMNS)
+        ENRICHMENT_COLUMNS + ROW_STAMP_COLUMNS + WRITER_COLUMNS)
 
 
 def test_the_quarantine_columns_are_the_contracts_in_table_order(tables):
@@ -102,6 +104,10 @@ def test_the_quarantine_columns_are_the_contracts_in_table_order(tables):
 def test_the_bronze_tables_hold_the_contracts_columns_in_its_order():
     names = [name for name, _, _ in PAYMENT_EVENTS.columns]
     assert names == [*PAYMENT_EVENT_FIELDS, *ENRICHMENT_COLUMNS, *ROW_STAMP_COLUMNS]
+    # The writer's workflow id stays in PostgreSQL (contracts.storage): a lake schema
+    # change, for every reader, if it ever moves.
+    assert LAKE_OMITS_PAYMENT_EVENTS == WRITER_COLUMNS == ("workflow_id",)
+    assert not set(LAKE_OMITS_PAYMENT_EVENTS) & set(names)
     lake = tuple(name for name, _, _ in PAYMENT_EVENTS_QUARANTINE.columns)
     assert lake == tuple(c for c in QUARANTINE_COLUMNS if c not in LAKE_OMITS_QUARANTINE)
 

@@ -7,6 +7,7 @@ histories and ids, so a rename is a migration, never a refactor.
 from contracts.workflows import (
     DEFAULT_TASK_QUEUE,
     DLQ_REVIEW,
+    PAYMENT_BATCH,
     PAYMENT_EVENT,
     REVIEW_DECISION_UPDATE,
     STATUS_QUERY,
@@ -14,7 +15,7 @@ from contracts.workflows import (
     workflow_id,
 )
 from orchestration.settings import OrchestratorSettings
-from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from orchestration.workflows import DLQReviewWorkflow, PaymentBatchWorkflow, PaymentEventWorkflow
 from streams.settings import StreamsSettings
 
 
@@ -25,7 +26,9 @@ def test_the_wire_names_keep_their_values():
         "DLQReviewWorkflow", "dlq-review", "dead_letter_received")
     assert (REVIEW_DECISION_UPDATE, STATUS_QUERY, DEFAULT_TASK_QUEUE) == (
         "review_decision", "status", "payments")
-    assert WORKFLOW_TYPES == ("PaymentEventWorkflow", "DLQReviewWorkflow")
+    assert (PAYMENT_BATCH.workflow, PAYMENT_BATCH.id_prefix, PAYMENT_BATCH.signal) == (
+        "PaymentBatchWorkflow", "payment-batch", "batch_received")
+    assert WORKFLOW_TYPES == ("PaymentEventWorkflow", "DLQReviewWorkflow", "PaymentBatchWorkflow")
 
 
 def test_a_workflow_id_is_the_prefix_and_the_unified_event_id():
@@ -39,7 +42,10 @@ def definition(cls):
 
 def test_the_worker_registers_what_the_starter_addresses():
     payment, review = definition(PaymentEventWorkflow), definition(DLQReviewWorkflow)
-    assert (payment.name, review.name) == WORKFLOW_TYPES
+    batch = definition(PaymentBatchWorkflow)
+    assert (payment.name, review.name, batch.name) == WORKFLOW_TYPES
+    assert set(batch.signals) == {PAYMENT_BATCH.signal}
+    assert set(batch.queries) == {STATUS_QUERY} and not batch.updates
     assert set(payment.signals) == {PAYMENT_EVENT.signal}
     # A decision is an update, validated by the workflow so that the caller hears a refusal;
     # no signal can carry one past that validator.

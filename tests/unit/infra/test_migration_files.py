@@ -18,7 +18,7 @@ def test_each_owner_keeps_its_own_files():
     assert owned == {
         "orchestration": ["001_payment_tables.sql", "011_quarantine_payload_excerpt.sql",
                           "012_payments.sql", "014_quarantine_redaction.sql",
-                          "015_review_audit.sql"],
+                          "015_review_audit.sql", "017_payment_events_workflow_id.sql"],
         "batch": ["010_lake_load_stamps.sql", "013_lakehouse_catalog_schema.sql",
                   "016_erasure.sql"],
     }

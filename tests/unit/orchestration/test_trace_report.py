@@ -24,7 +24,13 @@ from orchestration.trace_report import (
     temporal_ui_link,
     unreachable,
 )
-from orchestration.trace_resolve import EventRef, event_ref, guess_providers, resolve
+from orchestration.trace_resolve import (
+    EventRef,
+    batch_keys,
+    event_ref,
+    guess_providers,
+    resolve,
+)
 from tests.builders import make_payment_event
 from tests.unit.orchestration.trace_examples import (
     PAYMENT_ID,
@@ -190,3 +196,10 @@ def test_a_webhook_the_gateway_refused_never_reached_the_normalizer():
     verdict, detail = judge_normalizer(0, 0, [], refused=1)
     assert verdict == REFUSED and "webhooks.dlq" in detail
     assert judge_normalizer(1, 0, [], refused=1)[0] == PENDING
+
+
+def test_a_row_the_batched_mode_wrote_names_its_batch_workflow():
+    rows = [{"workflow_id": "payment-batch:abc"}, {"workflow_id": "payment-event:stripe:evt_1"},
+            {"workflow_id": None}, {}, {"workflow_id": "payment-batch:abc"},
+            {"workflow_id": "payment-batch:def"}]
+    assert batch_keys(rows) == ["abc", "def"]

@@ -1,11 +1,11 @@
 """Every recorded history in tests/histories replays against the current workflow code.
 
 The histories were recorded on a real Temporal dev server (``python -m
-tests.histories.record``); replaying needs no server. A change to PaymentEventWorkflow or
-DLQReviewWorkflow that would take a different step than a recorded run took, under the
-production runner (the sandbox) or the unsandboxed one, fails here with a nondeterminism
-error. Guard such a change with ``workflow.patched``; never re-record to make this pass
-(orchestration/README.md, "Recorded histories").
+tests.histories.record``); replaying needs no server. A change to PaymentEventWorkflow,
+DLQReviewWorkflow or PaymentBatchWorkflow that would take a different step than a recorded
+run took, under the production runner (the sandbox) or the unsandboxed one, fails here with
+a nondeterminism error. Guard such a change with ``workflow.patched``; never re-record to
+make this pass (orchestration/README.md, "Recorded histories").
 """
 
 from __future__ import annotations
@@ -20,15 +20,22 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WORKFLOW_TYPES, workflow_id
+from contracts.workflows import (
+    DLQ_REVIEW,
+    PAYMENT_BATCH,
+    PAYMENT_EVENT,
+    WORKFLOW_TYPES,
+    batch_key,
+    workflow_id,
+)
 from orchestration.worker import workflow_runner
-from orchestration.workflows import DLQReviewWorkflow, PaymentEventWorkflow
+from orchestration.workflows import DLQReviewWorkflow, PaymentBatchWorkflow, PaymentEventWorkflow
 from tests.histories.changed_workflows import ReadsTheClockWorkflow, SkipsScoringWorkflow
 
 HISTORIES = Path(__file__).resolve().parents[2] / "histories"
 FILES = sorted(HISTORIES.glob("*.json"))
 # As many as tests/histories/paths.py records; an emptied folder must not pass.
-MIN_HISTORIES = 16
+MIN_HISTORIES = 21
 # "sandboxed" is the worker's optional sandbox (every module passed through, so the
 # modules' own imports are not restricted); "strict sandbox" is the SDK's default, which
 # re-imports each workflow module with the clock, randomness and I/O refused. The strict
@@ -36,16 +43,21 @@ MIN_HISTORIES = 16
 # unsandboxed (orchestration/worker.py).
 RUNNERS = {"sandboxed": partial(workflow_runner, True), "unsandboxed": UnsandboxedWorkflowRunner,
            "strict sandbox": SandboxedWorkflowRunner}
-_TARGETS = {PAYMENT_EVENT.workflow: PAYMENT_EVENT, DLQ_REVIEW.workflow: DLQ_REVIEW}
+_TARGETS = {PAYMENT_EVENT.workflow: PAYMENT_EVENT, DLQ_REVIEW.workflow: DLQ_REVIEW,
+            PAYMENT_BATCH.workflow: PAYMENT_BATCH}
+WORKFLOWS = [PaymentEventWorkflow, DLQReviewWorkflow, PaymentBatchWorkflow]
 
 
 def load(path: Path) -> WorkflowHistory:
-    """The history, under the workflow id it ran with (its first input's event id)."""
+    """The history, under the workflow id it ran with (its first input's event id, or for a
+    batch the key of its events' ids)."""
     history = WorkflowHistory.from_json("unknown", path.read_text())
     started = history.events[0].workflow_execution_started_event_attributes
     target = _TARGETS[started.workflow_type.name]
     first = DataConverter.default.payload_converter.from_payload(started.input.payloads[0])
-    return WorkflowHistory(workflow_id(target, first["event_id"]), history.events)
+    key = (batch_key(e["event_id"] for e in first) if isinstance(first, list)
+           else first["event_id"])
+    return WorkflowHistory(workflow_id(target, key), history.events)
 
 
 def test_the_recorded_histories_are_all_there():
@@ -58,8 +70,7 @@ def test_the_recorded_histories_are_all_there():
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
 @pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
 async def test_history_replays_deterministically(path, runner):
-    replayer = Replayer(workflows=[PaymentEventWorkflow, DLQReviewWorkflow],
-                        workflow_runner=RUNNERS[runner]())
+    replayer = Replayer(workflows=WORKFLOWS, workflow_runner=RUNNERS[runner]())
     # Raises on a nondeterminism error or any other failed workflow task.
     result = await replayer.replay_workflow(load(path))
     assert result.replay_failure is None
