@@ -74,8 +74,8 @@ starter = WorkflowStarter(settings.TEMPORAL_TARGET, settings.TEMPORAL_NAMESPACE,
                           settings.TEMPORAL_TASK_QUEUE, settings.STARTER_RETRY_MAX_SECONDS,
                           data_converter=CodecSettings().data_converter())
 # The batched mode's starts (streams/batches.py): through the same starter, and whatever
-# it does not batch through the per-event path, start_decoded.
-# start_decoded is defined below, and looked up when called.
+# it does not batch through the per-event path, start_decoded (defined below: looked up
+# when called, so that both modes always share it).
 batch_starts = BatchStarts(starter, counters, lambda item, agent: start_decoded(item, agent),
                            settings.STARTER_BATCH_SIZE)
 PARKED = Counter(
@@ -145,8 +145,9 @@ async def handle_refusal(event: EventT, target: WorkflowTarget, arg: Any,
 
 async def start_message(event: EventT, agent: str) -> str:
     """Signal-with-start the workflow for one message; returns the outcome."""
+    decoded = Decoded(event, *decode_for_start(event))
     counters.add(agent, "processed")
-    return await start_decoded(Decoded(event, *decode_for_start(event)), agent)
+    return await start_decoded(decoded, agent)
 
 
 async def start_decoded(decoded: Decoded, agent: str) -> str:
