@@ -146,3 +146,11 @@ def test_the_largest_batch_size_is_accepted(monkeypatch):
     monkeypatch.setenv("STREAMS_STARTER_BATCH_SIZE", str(BATCH_MAX_EVENTS))
     monkeypatch.setenv("STREAMS_STARTER_BATCH_WINDOW_SECONDS", "5")
     assert StreamsSettings().STARTER_BATCH_SIZE == BATCH_MAX_EVENTS
+
+
+async def test_a_batch_crosses_temporals_data_converter_intact():
+    from temporalio.converter import DataConverter
+
+    batch = PaymentBatch([pay("c1").arg, pay("c2", metadata={"k": "v"}).arg])
+    payloads = await DataConverter.default.encode([batch])
+    assert await DataConverter.default.decode(payloads, [PaymentBatch]) == [batch]
