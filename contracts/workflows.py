@@ -13,8 +13,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.events import PaymentEvent
-
 # The task queue the worker polls and the starter starts on, unless settings say otherwise
 # (ORCHESTRATOR_TASK_QUEUE, STREAMS_TEMPORAL_TASK_QUEUE: they must stay equal).
 DEFAULT_TASK_QUEUE = "payments"
@@ -107,11 +105,3 @@ def batch_key(event_ids: Iterable[str]) -> str:
     """The batch's part of its workflow id: a digest of its sorted event ids, so the same
     events redelivered together reach the same workflow (``workflow_id(PAYMENT_BATCH, key)``)."""
     return hashlib.sha256("\n".join(sorted(event_ids)).encode("utf-8")).hexdigest()[:32]
-
-
-@dataclass(slots=True)
-class PaymentBatch:
-    """PAYMENT_BATCH's start argument and its signal's: the payments of one batch, each once,
-    in the order the starter read them (the workflow id's key does not depend on it)."""
-
-    events: list[PaymentEvent]

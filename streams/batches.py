@@ -34,7 +34,6 @@ from contracts.workflows import (
     BATCH_MAX_BYTES,
     PAYMENT_BATCH,
     PAYMENT_EVENT,
-    PaymentBatch,
     WorkflowTarget,
     batch_key,
     workflow_id,
@@ -107,9 +106,10 @@ def plan(decoded: Iterable[Decoded], max_events: int, max_bytes: int = BATCH_MAX
     return result
 
 
-def batch_start(batch: list[Decoded]) -> tuple[str, PaymentBatch]:
-    """The batch's key (its workflow id is ``workflow_id(PAYMENT_BATCH, key)``) and argument."""
-    return batch_key(item.event_id for item in batch), PaymentBatch([item.arg for item in batch])
+def batch_start(batch: list[Decoded]) -> tuple[str, list[PaymentEvent]]:
+    """The batch's key (its workflow id is ``workflow_id(PAYMENT_BATCH, key)``) and argument:
+    the JSON list of its payments, in the order read, as contracts.workflows says."""
+    return batch_key(item.event_id for item in batch), [item.arg for item in batch]
 
 
 StartOne = Callable[[Decoded, str], Awaitable[str]]

@@ -17,7 +17,6 @@ from contracts.events import PaymentEvent
 from contracts.workflows import (
     PAYMENT_BATCH,
     PAYMENT_EVENT,
-    PaymentBatch,
     batch_key,
     workflow_id,
 )
@@ -41,13 +40,13 @@ class RecordingPaymentBatchWorkflow:
         self.received = 0
 
     @workflow.run
-    async def run(self, batch: PaymentBatch) -> list[str]:
+    async def run(self, events: list[PaymentEvent]) -> list[str]:
         """Complete once the start signal is in, with the event ids the batch carried."""
         await workflow.wait_condition(lambda: self.received >= 1)
-        return [event.event_id for event in batch.events]
+        return [event.event_id for event in events]
 
     @workflow.signal(name=PAYMENT_BATCH.signal)
-    def batch_received(self, batch: PaymentBatch) -> None:
+    def batch_received(self, events: list[PaymentEvent]) -> None:
         self.received += 1
 
 

@@ -7,13 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from contracts.events import PaymentEvent
 from contracts.limits import MAX_KEY_BYTES
 from contracts.workflows import (
     BATCH_MAX_EVENTS,
     DLQ_REVIEW,
     PAYMENT_BATCH,
     PAYMENT_EVENT,
-    PaymentBatch,
     batch_key,
     workflow_id,
 )
@@ -117,7 +117,7 @@ def test_a_batch_is_addressed_by_its_sorted_ids_and_carries_its_events_in_order(
     batch = [pay("b"), pay("a"), pay("c")]
     key, arg = batch_start(batch)
     assert key == batch_key(ids(batch)) == batch_start(list(reversed(batch)))[0]
-    assert arg == PaymentBatch([item.arg for item in batch])
+    assert arg == [item.arg for item in batch]
     wf_id = workflow_id(PAYMENT_BATCH, key)
     assert wf_id.startswith("payment-batch:") and len(wf_id) == len("payment-batch:") + 32
     assert batch_start(batch[:2])[0] != key
@@ -151,6 +151,6 @@ def test_the_largest_batch_size_is_accepted(monkeypatch):
 async def test_a_batch_crosses_temporals_data_converter_intact():
     from temporalio.converter import DataConverter
 
-    batch = PaymentBatch([pay("c1").arg, pay("c2", metadata={"k": "v"}).arg])
+    batch = [pay("c1").arg, pay("c2", metadata={"k": "v"}).arg]
     payloads = await DataConverter.default.encode([batch])
-    assert await DataConverter.default.decode(payloads, [PaymentBatch]) == [batch]
+    assert await DataConverter.default.decode(payloads, [list[PaymentEvent]]) == [batch]
