@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter as _Tally
 from collections.abc import Iterable
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 from streams.stalls import PartitionState
 
@@ -18,6 +18,13 @@ _EVENTS = Counter(
 )
 DEDUP_ENTRIES = Gauge("streams_dedup_entries", "Entries in the dedup table after the last purge")
 DEDUP_PURGED = Counter("streams_dedup_purged_total", "Dedup entries forgotten by the purge timer")
+# The starter's batched mode (streams/batches.py); its events are counted per event above too.
+BATCHES = Counter("streams_starter_batches",
+                  "PaymentBatchWorkflow signal-with-starts, by outcome (refused: its events "
+                  "were then started one by one)", ["outcome"])
+BATCH_EVENTS = Histogram("streams_starter_batch_events",
+                         "Payments per PaymentBatchWorkflow the starter had Temporal accept",
+                         buckets=(1, 2, 5, 10, 20, 50, 100))
 
 
 class AgentCounters:

@@ -22,11 +22,15 @@ from contracts import topics
 from contracts.kafka_auth import KafkaAuth, sign_in
 from contracts.limits import MAX_RECORD_BYTES
 from contracts.providers import PROVIDER_NAMES
-from contracts.workflows import DEFAULT_TASK_QUEUE
+from contracts.workflows import BATCH_MAX_EVENTS, DEFAULT_TASK_QUEUE
 
 # Stripe retries a webhook for up to three days, so a shorter memory would let a
 # late retry through as a new event.
 MIN_DEDUP_RETENTION_SECONDS = 3 * 24 * 3600
+# The longest a payment may wait for its batch to fill: every event of a batch stays
+# unacknowledged (and its payment unstarted) that long, so a longer window reads as latency
+# at low rates, and nothing is gained once the rate fills batches before it closes.
+MAX_BATCH_WINDOW_SECONDS = 5.0
 
 
 class _StreamsSettings(BaseSettings):
@@ -113,6 +117,11 @@ class _StreamsSettings(BaseSettings):
     TEMPORAL_TASK_QUEUE: str = DEFAULT_TASK_QUEUE
     STARTER_CONCURRENCY: int = Field(default=16, ge=1)
     STARTER_RETRY_MAX_SECONDS: float = Field(default=30.0, gt=0)
+    # Payments per PaymentBatchWorkflow (issue 19, streams/batches.py): 1 starts one
+    # PaymentEventWorkflow per event, as always; 2..BATCH_MAX_EVENTS gathers up to that many
+    # normalized events, or what arrived within the window, into one signal-with-start.
+    STARTER_BATCH_SIZE: int = 1
+    STARTER_BATCH_WINDOW_SECONDS: float = 0.5
     # The gateway's dead letters (authentic but invalid webhooks), carried to review.
     TOPIC_WEBHOOKS_DLQ: str = topics.WEBHOOKS_DLQ
 
@@ -124,6 +133,22 @@ class _StreamsSettings(BaseSettings):
                 f"STREAMS_DEDUP_RETENTION_SECONDS must be >= {MIN_DEDUP_RETENTION_SECONDS} "
                 "(Stripe retries for 3 days)"
             )
+        return value
+
+    @field_validator("STARTER_BATCH_SIZE")
+    @classmethod
+    def check_batch_size(cls, value: int) -> int:
+        if not 1 <= value <= BATCH_MAX_EVENTS:
+            raise ValueError(f"STREAMS_STARTER_BATCH_SIZE must be 1 (a workflow per event) to "
+                             f"{BATCH_MAX_EVENTS} (contracts.workflows.BATCH_MAX_EVENTS)")
+        return value
+
+    @field_validator("STARTER_BATCH_WINDOW_SECONDS")
+    @classmethod
+    def check_batch_window(cls, value: float) -> float:
+        if not 0 < value <= MAX_BATCH_WINDOW_SECONDS:
+            raise ValueError(f"STREAMS_STARTER_BATCH_WINDOW_SECONDS must be over 0 and at most "
+                             f"{MAX_BATCH_WINDOW_SECONDS:g} seconds")
         return value
 
     @field_validator("NORMALIZER_PROVIDERS")

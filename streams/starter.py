@@ -1,4 +1,4 @@
-"""The starter worker: Kafka -> Temporal workflows, one per event.
+"""The starter worker: Kafka -> Temporal workflows, one per event (or per batch of payments).
 
 Run: ``faust -A streams.starter worker -l info`` (web on 127.0.0.1:6067).
 
@@ -16,6 +16,10 @@ An event's offset moves only once its outcome is durable:
 * Temporal refused a review's start for good: there is nowhere further to send it. It is
   *parked*: logged at ERROR with its coordinates and counted in
   ``streams_starter_parked_dead_letters_total``; the record itself stays in its topic.
+
+With STREAMS_STARTER_BATCH_SIZE > 1 (issue 19) the payments of a gathering go to one
+PaymentBatchWorkflow each batch (streams/batches.py); the rules above hold per event, and a
+batch Temporal refuses for good is started again one event at a time.
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ from contracts.limits import ISSUE_MESSAGE_MAX_CHARS
 from contracts.workflows import DLQ_REVIEW, PAYMENT_EVENT, WorkflowTarget
 from encryption import CodecSettings
 from streams import views
+from streams.batches import BatchStarts, Decoded
 from streams.codecs import build_dead_letter
 from streams.faust_internals import App
 from streams.gateway_letters import gateway_dead_letter
 from streams.logs import use_json_logs
 from streams.metrics import AgentCounters
-from streams.publishing import send_all_confirmed
+from streams.publishing import send_all_confirmed, work_in_batches
 from streams.records import DeadLetterRecord, NormalizedEvent, letter_record, to_event, to_letter
 from streams.schemas import DeadLetteringSchema
 from streams.settings import StreamsSettings
@@ -68,6 +73,11 @@ counters = AgentCounters("starter")
 starter = WorkflowStarter(settings.TEMPORAL_TARGET, settings.TEMPORAL_NAMESPACE,
                           settings.TEMPORAL_TASK_QUEUE, settings.STARTER_RETRY_MAX_SECONDS,
                           data_converter=CodecSettings().data_converter())
+# The batched mode's starts (streams/batches.py): through the same starter, and whatever
+# it does not batch through the per-event path, start_decoded (defined below: looked up
+# when called, so that both modes always share it).
+batch_starts = BatchStarts(starter, counters, lambda item, agent: start_decoded(item, agent),
+                           settings.STARTER_BATCH_SIZE)
 PARKED = Counter(
     "streams_starter_parked_dead_letters",
     "Dead letters whose review workflow Temporal refused to start for good; each is logged "
@@ -135,10 +145,16 @@ async def handle_refusal(event: EventT, target: WorkflowTarget, arg: Any,
 
 async def start_message(event: EventT, agent: str) -> str:
     """Signal-with-start the workflow for one message; returns the outcome."""
-    target, event_id, arg = decode_for_start(event)
+    decoded = Decoded(event, *decode_for_start(event))
+    counters.add(agent, "processed")
+    return await start_decoded(decoded, agent)
+
+
+async def start_decoded(decoded: Decoded, agent: str) -> str:
+    """The per-event path (also the batched mode's, for whatever is not batched)."""
+    event, target, event_id, arg = decoded.event, decoded.target, decoded.event_id, decoded.arg
     bind_event_id(event_id)
     try:
-        counters.add(agent, "processed")
         try:
             outcome = await starter.signal_with_start(
                 target, event_id, arg, on_retry=lambda: counters.add(agent, "retried"))
@@ -149,6 +165,12 @@ async def start_message(event: EventT, agent: str) -> str:
         return outcome
     finally:
         bind_event_id(None)
+
+
+async def start_messages(events: list[EventT], agent: str) -> None:
+    """The batched mode's handler of one gathering (streams/batches.py)."""
+    await batch_starts.start_all([Decoded(event, *decode_for_start(event)) for event in events],
+                                 agent)
 
 
 async def _start_stream(stream: StreamT, agent: str) -> None:
@@ -164,8 +186,15 @@ async def _start_stream(stream: StreamT, agent: str) -> None:
            concurrency=settings.STARTER_CONCURRENCY)
 async def start_payment_workflows(stream: StreamT[NormalizedEvent]) -> None:
     """Start (or signal) PaymentEventWorkflow for each normalized event (and DLQReviewWorkflow
-    for a value that was not one: its schema made it a dead letter)."""
-    await _start_stream(stream, "normalized")
+    for a value that was not one: its schema made it a dead letter); with
+    STREAMS_STARTER_BATCH_SIZE > 1, PaymentBatchWorkflow for each batch of payments."""
+    if settings.STARTER_BATCH_SIZE == 1:
+        await _start_stream(stream, "normalized")
+        return
+    # Each actor gathers its own batches; work_in_batches acks a gathering only once
+    # start_messages returned, i.e. once every one of its outcomes is durable.
+    await work_in_batches(stream, partial(start_messages, agent="normalized"),
+                          settings.STARTER_BATCH_SIZE, settings.STARTER_BATCH_WINDOW_SECONDS)
 
 
 @app.agent(dlq_topic, name="start-dlq-reviews", concurrency=settings.STARTER_CONCURRENCY)
