@@ -57,7 +57,8 @@ def mixed_events(unique: str, count: int = 20) -> list[PaymentEvent]:
         lambda i: make_payment_event(event_type="refund.created", status="refunded"),
         lambda i: make_payment_event(amount_cents=0, customer_id=f"cus_{unique}_x"),
     ]
-    return [replace(makers[i % len(makers)](i), provider_created_at=t0 + timedelta(minutes=i))
+    # Earlier than processed_at, one minute apart (later would break timestamp.order).
+    return [replace(makers[i % len(makers)](i), provider_created_at=t0 - timedelta(minutes=i))
             for i in range(count)]
 
 
