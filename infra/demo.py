@@ -18,8 +18,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from contracts.events import make_event_id
-from contracts.workflows import PAYMENT_EVENT, workflow_id
 from infra import stack
 from infra.reconcile import RunCounts, format_payment_states, reconcile
 from infra.roles import READER
@@ -103,14 +101,28 @@ async def count_rows(prefix: str, since: float, dsn: str | None = None) -> tuple
     return pg_rows, quarantined
 
 
-async def count_completed_workflows(prefix: str, target: str = "127.0.0.1:7233") -> int:
-    from temporalio.client import Client
+async def count_rows_by_completed_workflows(prefix: str, target: str = "127.0.0.1:7233",
+                                            dsn: str | None = None) -> int:
+    """The run's payment_events rows whose writing workflow (payment_events.workflow_id, a
+    PaymentEventWorkflow or, in batched mode, a PaymentBatchWorkflow) completed."""
+    import asyncpg
+    from temporalio.client import Client, WorkflowExecutionStatus
 
+    conn = await asyncpg.connect(dsn or setting(READER_DSN))
+    try:
+        writers = await conn.fetch(
+            "SELECT workflow_id, count(*) AS n FROM payment_events "
+            "WHERE provider_event_id LIKE $1 AND workflow_id IS NOT NULL GROUP BY workflow_id",
+            prefix + "%")
+    finally:
+        await conn.close()
     client = await Client.connect(target)
-    ids_start = workflow_id(PAYMENT_EVENT, make_event_id("stripe", prefix))  # the run's ids
-    query = (f"WorkflowType = '{PAYMENT_EVENT.workflow}' AND ExecutionStatus = 'Completed' "
-             f"AND WorkflowId STARTS_WITH '{ids_start}'")
-    return (await client.count_workflows(query)).count
+    rows = 0
+    for writer in writers:
+        # The latest run: a redelivery after a failed run starts a new one under the same id.
+        status = (await client.get_workflow_handle(writer["workflow_id"]).describe()).status
+        rows += writer["n"] if status == WorkflowExecutionStatus.COMPLETED else 0
+    return rows
 
 
 async def count_payments_by_status() -> dict[str, int]:
@@ -196,7 +208,8 @@ def collect_counts(sim: dict, before: dict[str, int], after: dict[str, int], pre
         invalid=sim["invalid"] + extra_invalid,
         deduplicated=after.get("deduplicated", 0) - before.get("deduplicated", 0),
         dead_lettered=after.get("dead_lettered", 0) - before.get("dead_lettered", 0),
-        workflows_completed=asyncio.run(count_completed_workflows(prefix, temporal_target)),
+        rows_by_completed_workflows=asyncio.run(
+            count_rows_by_completed_workflows(prefix, temporal_target)),
         pg_rows=pg_rows, quarantine_rows=quarantined, iceberg_rows=count_iceberg_rows(prefix),
     )
 

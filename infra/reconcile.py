@@ -24,7 +24,7 @@ class RunCounts:
     invalid: int  # events made invalid on purpose
     deduplicated: int  # copies the normalizer dropped
     dead_lettered: int  # records on payments.validation.dlq for this run
-    workflows_completed: int
+    rows_by_completed_workflows: int  # rows whose writing workflow (per event or batch) completed
     pg_rows: int
     quarantine_rows: int
     iceberg_rows: int
@@ -63,8 +63,9 @@ def reconcile(c: RunCounts) -> Reconciliation:
         problems.append(f"{doubled} more rows than distinct accepted events")
     if c.iceberg_rows != c.pg_rows:
         problems.append(f"Iceberg holds {c.iceberg_rows} rows, PostgreSQL {c.pg_rows}")
-    if c.workflows_completed < c.pg_rows:
-        problems.append(f"{c.workflows_completed} workflows completed for {c.pg_rows} rows")
+    if c.rows_by_completed_workflows < c.pg_rows:
+        problems.append(f"only {c.rows_by_completed_workflows} of {c.pg_rows} rows were written "
+                        "by a workflow that completed")
     report = asdict(c) | {"lost": lost, "doubled": doubled}
     return Reconciliation(report, problems)
 

@@ -4,7 +4,7 @@ from infra.reconcile import RunCounts, reconcile
 
 BALANCED = RunCounts(
     sent=110, accepted=108, rejected=2, errors=0, unique_valid=96, duplicates=5, invalid=9,
-    deduplicated=5, dead_lettered=7, workflows_completed=96, pg_rows=96, quarantine_rows=7,
+    deduplicated=5, dead_lettered=7, rows_by_completed_workflows=96, pg_rows=96, quarantine_rows=7,
     iceberg_rows=96,
 )
 
@@ -14,7 +14,7 @@ def test_a_balanced_run_reconciles():
     assert result.ok, result.problems
     assert result.report["lost"] == 0
     assert set(result.report) >= {"sent", "accepted", "rejected", "duplicates", "dead_lettered",
-                                  "workflows_completed", "pg_rows", "quarantine_rows",
+                                  "rows_by_completed_workflows", "pg_rows", "quarantine_rows",
                                   "iceberg_rows", "lost"}
 
 
