@@ -19,7 +19,7 @@ STRIPE_MOCK = $(shell $(GO) env GOPATH)/bin/stripe-mock
 export DAGSTER_HOME ?= $(CURDIR)/.stack/dagster
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: help venv up down status migrate toxiproxy stripe-mock test test-unit test-faults demo bench lint clean
+.PHONY: help venv up down status migrate toxiproxy stripe-mock test test-unit test-faults test-faults-batched demo bench lint clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,16 +51,26 @@ stripe-mock: ## Install stripe-mock, the Stripe API emulator reconciliation is t
 	@$(GO) version -m $(STRIPE_MOCK) 2>/dev/null | grep -q "stripe/stripe-mock.*$(STRIPE_MOCK_VERSION)" || \
 	  $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
+# The batched mode (issue 19): the starter hands a worker up to this many payments per workflow.
+BATCH_SIZE ?= 10
+BATCHED_E2E = tests/e2e/test_pipeline_end_to_end.py::test_every_accepted_webhook_lands_exactly_once
+
 test: up toxiproxy stripe-mock ## The whole suite, against the real servers
 	@# pytest's exit 5 means "no tests ran": a broken suite, never a pass.
 	$(PY) -m pytest -m "not faults and not scale" $(PYTEST_ARGS); rc=$$?; \
-	  if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; exit $$rc
+	  if [ $$rc -eq 5 ]; then echo "make test: no tests were collected" >&2; exit 1; fi; \
+	  [ $$rc -ne 0 ] && exit $$rc; \
+	  echo "make test: the pipeline's end-to-end check again, in the batched mode"; \
+	  STREAMS_STARTER_BATCH_SIZE=$(BATCH_SIZE) $(PY) -m pytest $(BATCHED_E2E) $(PYTEST_ARGS)
 
 test-unit: venv ## Only the tests that need no server
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 test-faults: up toxiproxy ## The long fault-injection runs
 	$(PY) -m pytest -m "faults and not scale" $(PYTEST_ARGS)
+
+test-faults-batched: up toxiproxy ## The same fault runs with the starter in the batched mode
+	STREAMS_STARTER_BATCH_SIZE=$(BATCH_SIZE) $(PY) -m pytest -m "faults and not scale" $(PYTEST_ARGS)
 
 # Three brokers and two of each worker, in a state folder of their own (the default stack
 # must be down: the same ports).

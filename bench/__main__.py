@@ -21,7 +21,8 @@ from pathlib import Path
 from bench.results import judge
 
 STAGES = ("gateway", "normalizer", "orchestration", "orchestration_shapes",
-          "orchestration_batches", "end_to_end", "batch", "marts", "lake_freshness", "scale_out")
+          "orchestration_batches", "end_to_end", "end_to_end_modes", "batch", "marts",
+          "lake_freshness", "scale_out")
 RESULTS_DIR = Path(os.environ.get("STACK_DIR", Path(__file__).resolve().parent.parent / ".stack"))
 
 

@@ -101,12 +101,9 @@ async def count_rows(prefix: str, since: float, dsn: str | None = None) -> tuple
     return pg_rows, quarantined
 
 
-async def count_rows_by_completed_workflows(prefix: str, target: str = "127.0.0.1:7233",
-                                            dsn: str | None = None) -> int:
-    """The run's payment_events rows whose writing workflow (payment_events.workflow_id, a
-    PaymentEventWorkflow or, in batched mode, a PaymentBatchWorkflow) completed."""
+async def rows_by_writer(prefix: str, dsn: str | None = None) -> dict[str, int]:
+    """The run's payment_events rows per writing workflow id (payment_events.workflow_id)."""
     import asyncpg
-    from temporalio.client import Client, WorkflowExecutionStatus
 
     conn = await asyncpg.connect(dsn or setting(READER_DSN))
     try:
@@ -116,12 +113,21 @@ async def count_rows_by_completed_workflows(prefix: str, target: str = "127.0.0.
             prefix + "%")
     finally:
         await conn.close()
+    return {writer["workflow_id"]: writer["n"] for writer in writers}
+
+
+async def count_rows_by_completed_workflows(prefix: str, target: str = "127.0.0.1:7233",
+                                            dsn: str | None = None) -> int:
+    """The run's rows whose writing workflow (a PaymentEventWorkflow or, in the batched
+    mode, a PaymentBatchWorkflow) completed."""
+    from temporalio.client import Client, WorkflowExecutionStatus
+
     client = await Client.connect(target)
     rows = 0
-    for writer in writers:
+    for writer, count in (await rows_by_writer(prefix, dsn)).items():
         # The latest run: a redelivery after a failed run starts a new one under the same id.
-        status = (await client.get_workflow_handle(writer["workflow_id"]).describe()).status
-        rows += writer["n"] if status == WorkflowExecutionStatus.COMPLETED else 0
+        status = (await client.get_workflow_handle(writer).describe()).status
+        rows += count if status == WorkflowExecutionStatus.COMPLETED else 0
     return rows
 
 
