@@ -52,7 +52,7 @@ stripe-mock: ## Install stripe-mock, the Stripe API emulator reconciliation is t
 	  $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
 # The batched mode (issue 19): the starter hands a worker up to this many payments per workflow.
-BATCH_SIZE ?= 10
+BATCH_SIZE ?= 25
 BATCHED_E2E = tests/e2e/test_pipeline_end_to_end.py::test_every_accepted_webhook_lands_exactly_once
 
 test: up toxiproxy stripe-mock ## The whole suite, against the real servers

@@ -1,6 +1,6 @@
 """End to end in both starter modes: one workflow per payment, then micro-batches.
 
-    python -m bench.end_to_end_modes [--duration 120] [--batch-size 10]
+    python -m bench.end_to_end_modes [--duration 120] [--batch-size 25]
 
 The same running pipeline, the same signed webhooks through the gateway, measured twice in
 one run: first with the starter as deployed by default (one PaymentEventWorkflow per
@@ -28,7 +28,7 @@ from telemetry import exit_after_flush
 STAGE = "end_to_end_modes"
 entry = partial(results.entry, STAGE, digits=3)
 DEFAULT_SECONDS = float(os.environ.get("BENCH_E2E_SECONDS", "300"))
-BATCH_SIZE = int(os.environ.get("BENCH_BATCH_SIZE", "10"))
+BATCH_SIZE = int(os.environ.get("BENCH_BATCH_SIZE", "25"))
 # Offered rates: above what each mode can take on this box (per event ~30/s, batched more).
 PER_EVENT_OFFER = 60.0
 BATCHED_OFFER = 200.0
