@@ -12,20 +12,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from contracts import PaymentEvent, ValidationIssue
+from contracts import PaymentEvent
 from orchestration.enrichment import plan_models
 from orchestration.models import Enrichment, ModelAnswer, ValidationResult
-from orchestration.policies import describe_refusal
+from orchestration.policies import describe_refusal, describe_skip
 from orchestration.rules import differing_fields
 
 # The scoring steps in the order the workflow schedules them (a fixed order: a replay
 # compares the commands in order).
 MODELS = ("fraud", "retry", "churn")
-
-
-def describe_skip(issues: Sequence[ValidationIssue]) -> str:
-    """Why an invalid event has no score: a score of an invalid event means nothing."""
-    return f"skipped: the event broke business rules ({', '.join(i.code for i in issues)})"
 
 
 def plan_scores(events: Sequence[PaymentEvent], validations: Sequence[ValidationResult]

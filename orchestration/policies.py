@@ -6,7 +6,7 @@ business rules: 3 attempts 1 s apart; every activity has a start-to-close timeou
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
@@ -20,6 +20,7 @@ from temporalio.exceptions import (
     RetryState,
 )
 
+from contracts import ValidationIssue
 from orchestration.models import PersistBudget
 
 T = TypeVar("T")
@@ -74,6 +75,11 @@ def describe_refusal(message: str) -> str:
     """Why a score is missing when inference refused the event (never retried): the words of
     describe_failure, also for a refusal a batch's scoring step returns for one event."""
     return f"inference refused the request: {message}"
+
+
+def describe_skip(issues: Sequence[ValidationIssue]) -> str:
+    """Why an invalid event has no score: a score of an invalid event means nothing."""
+    return f"skipped: the event broke business rules ({', '.join(i.code for i in issues)})"
 
 
 def read_worker_budget() -> Awaitable[PersistBudget]:

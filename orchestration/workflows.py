@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
     from contracts import PaymentEvent
     from contracts.workflows import PAYMENT_EVENT, STATUS_QUERY
     from orchestration.activities import PaymentActivities
-    from orchestration.batches import describe_skip
     from orchestration.enrichment import plan_models
     from orchestration.models import (
         Enrichment,
@@ -62,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         RULES_RETRY,
         RULES_TIMEOUT,
         describe_failure,
+        describe_skip,
         persist_in_rounds,
         read_worker_budget,
     )

@@ -14,12 +14,12 @@ from orchestration.batches import (
     apply_answers,
     count_outcomes,
     delivery_differs,
-    describe_skip,
     mark_missing,
     plan_scores,
 )
 from orchestration.enrichment import plan_models
 from orchestration.models import FraudResult, ModelAnswer, ValidationResult
+from orchestration.policies import describe_skip
 from orchestration.rules import check_business_rules
 from tests.builders import make_failed_event, make_payment_event
 
