@@ -55,8 +55,8 @@ def run(duration: float = DEFAULT_SECONDS, batch_size: int = BATCH_SIZE) -> list
     starter = next(s for s in services if s.name == "starter")
     default_env = dict(starter.extra_env)
     per_event = asyncio.run(saturate(PER_EVENT_OFFER, duration))
-    restart(starter, {**default_env, "STREAMS_STARTER_BATCH_SIZE": str(batch_size),
-                      "STREAMS_STARTER_CONCURRENCY": "1"})
+    # The batched mode's defaults otherwise: one gathering actor (STREAMS_STARTER_BATCH_ACTORS).
+    restart(starter, {**default_env, "STREAMS_STARTER_BATCH_SIZE": str(batch_size)})
     try:
         batched = asyncio.run(saturate(BATCHED_OFFER, duration))
         latency = asyncio.run(phase(rate=max(batched["rows_per_s"] / 2, 2.0),

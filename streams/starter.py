@@ -183,7 +183,7 @@ async def _start_stream(stream: StreamT, agent: str) -> None:
 
 
 @app.agent(normalized_topic, name="start-payment-workflows",
-           concurrency=settings.STARTER_CONCURRENCY)
+           concurrency=settings.normalized_actors)
 async def start_payment_workflows(stream: StreamT[NormalizedEvent]) -> None:
     """Start (or signal) PaymentEventWorkflow for each normalized event (and DLQReviewWorkflow
     for a value that was not one: its schema made it a dead letter); with
@@ -191,7 +191,8 @@ async def start_payment_workflows(stream: StreamT[NormalizedEvent]) -> None:
     if settings.STARTER_BATCH_SIZE == 1:
         await _start_stream(stream, "normalized")
         return
-    # Each actor gathers its own batches; work_in_batches acks a gathering only once
+    # Each of the STREAMS_STARTER_BATCH_ACTORS actors gathers its own batches (so one, by
+    # default); work_in_batches acks a gathering only once
     # start_messages returned, i.e. once every one of its outcomes is durable.
     await work_in_batches(stream, partial(start_messages, agent="normalized"),
                           settings.STARTER_BATCH_SIZE, settings.STARTER_BATCH_WINDOW_SECONDS)

@@ -99,9 +99,9 @@ async def test_every_payment_reaches_one_batch_and_a_redelivered_batch_the_same_
         await producer.send_and_wait(pipeline_topics.normalized, encode_event(p),
                                      key=p.event_id.encode())
     env = {"STREAMS_TEMPORAL_TASK_QUEUE": task_queue, "STREAMS_STARTER_BATCH_SIZE": str(BATCH_SIZE),
-           # One actor, and a window long enough for the events already in the topic, so
-           # that batches hold several payments (each actor gathers its own).
-           "STREAMS_STARTER_CONCURRENCY": "1", "STREAMS_STARTER_BATCH_WINDOW_SECONDS": "2"}
+           # One gathering actor (the batched mode's default), and a window long enough for
+           # the events already in the topic, so that batches hold several payments.
+           "STREAMS_STARTER_BATCH_WINDOW_SECONDS": "2"}
     app_id = f"test-starter-batches-{unique}"
     worker = await start_worker("streams.starter", app_id, env)
 

@@ -130,11 +130,28 @@ def test_batching_is_off_by_default(monkeypatch):
     assert (settings.STARTER_BATCH_SIZE, settings.STARTER_BATCH_WINDOW_SECONDS) == (1, 0.5)
 
 
+@pytest.mark.parametrize(("size", "actors", "expected"), [
+    ("1", None, 16),  # per event: one actor per start in flight
+    ("25", None, 1),  # batched: one gatherer fills the batches, whatever the concurrency
+    ("25", "3", 3),
+    ("1", "3", 16),  # the batched mode's actors do not touch the per-event mode
+])
+def test_the_batched_mode_gathers_with_its_own_actors(monkeypatch, size, actors, expected):
+    monkeypatch.delenv("STREAMS_STARTER_CONCURRENCY", raising=False)
+    monkeypatch.setenv("STREAMS_STARTER_BATCH_SIZE", size)
+    if actors is None:
+        monkeypatch.delenv("STREAMS_STARTER_BATCH_ACTORS", raising=False)
+    else:
+        monkeypatch.setenv("STREAMS_STARTER_BATCH_ACTORS", actors)
+    assert StreamsSettings().normalized_actors == expected
+
+
 @pytest.mark.parametrize(("name", "value"), [
     ("STREAMS_STARTER_BATCH_SIZE", "0"), ("STREAMS_STARTER_BATCH_SIZE", str(BATCH_MAX_EVENTS + 1)),
     ("STREAMS_STARTER_BATCH_WINDOW_SECONDS", "0"),
     ("STREAMS_STARTER_BATCH_WINDOW_SECONDS", "60"),
     ("STREAMS_STARTER_BATCH_WINDOW_SECONDS", "nan"),
+    ("STREAMS_STARTER_BATCH_ACTORS", "0"),
 ])
 def test_a_bad_batch_setting_stops_startup_naming_it(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
