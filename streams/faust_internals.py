@@ -183,7 +183,13 @@ def current_event(event: EventT) -> Iterator[None]:
 
 def broker_client(app: faust.App) -> Any:
     """The running aiokafka client of the app's producer (for a metadata round trip)."""
-    return app.producer._ensure_producer().client
+    return kafka_producer(app).client
+
+
+def kafka_producer(app: faust.App) -> Any:
+    """The app's running aiokafka producer, whose public batch API (create_batch,
+    send_batch) faust's Producer does not pass on."""
+    return app.producer._ensure_producer()
 
 
 def committed_offsets(app: faust.App) -> dict[TP, int | None]:

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import faust
 from faust.stores.memory import Store as MemoryStore
@@ -25,21 +26,15 @@ from faust.types import EventT, StreamT
 from contracts.dead_letters import ValidationIssue
 from contracts.providers import Provider
 from streams import outputs, views
+from streams.changelog import forget_seen, mark_seen
 from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
-from streams.faust_internals import App, current_event
+from streams.faust_internals import App, current_event, kafka_producer
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
 from streams.origins import is_duplicate, is_replay
 from streams.providers import PROVIDER_STREAMS, Mapper, ProviderStreams, RawTopic
 from streams.providers.stripe import map_stripe_record
-from streams.publishing import (
-    Send,
-    forget_seen,
-    mark_seen,
-    refused,
-    send_all_confirmed,
-    work_in_batches,
-)
+from streams.publishing import Send, refused, send_all_confirmed, work_in_batches
 from streams.records import DeadLetterRecord, NormalizedEvent
 from streams.settings import StreamsSettings
 from telemetry import bind_event_id
@@ -107,7 +102,7 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
         # Marked only after the acks: a crash in between re-emits (absorbed downstream)
         # rather than remembering an event that was never written.
         seen_at = time.time()
-        await mark_seen(dedup_table, produce, [
+        await mark_seen(dedup_table, batch_producer(), [
             (event, output.key, encode_seen(seen_at, event.message.partition))
             for event, output in batch])
     finally:
@@ -154,6 +149,11 @@ async def _produce_outputs(batch: list[tuple[EventT, outputs.Output]], provider:
 def produce(topic: str, key: bytes, value: bytes, partition: int | None = None) -> Send:
     """One message for send_all_confirmed: queued when called, acked when awaited twice."""
     return partial(app.producer.send, topic, key, value, partition, None, None)
+
+
+def batch_producer() -> Any:
+    """The producer the dedup changelog is written through, a record batch at a time."""
+    return kafka_producer(app)
 
 
 def _log_outcome(event_id: str, level: int, outcome: str) -> None:
@@ -242,7 +242,7 @@ def _stored_entries() -> Iterator[SeenEntry]:
 
 
 async def _forget(entries: list[SeenEntry]) -> None:
-    await forget_seen(dedup_table, produce, [(e.event_id, e.partition) for e in entries])
+    await forget_seen(dedup_table, batch_producer(), [(e.event_id, e.partition) for e in entries])
 
 
 @app.timer(interval=settings.DEDUP_PURGE_INTERVAL_SECONDS)

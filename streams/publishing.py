@@ -28,10 +28,7 @@ from aiokafka.errors import (
     ReplicaNotAvailableError,
 )
 from faust.exceptions import ProducerSendError
-from faust.serializers import codecs
-from faust.types import TP, EventT, StreamT
-
-from streams.faust_internals import current_event, set_persisted_offset
+from faust.types import EventT, StreamT
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -179,51 +176,3 @@ async def work_in_batches(stream: StreamT, handle: Callable[[list[EventT]], Awai
         await handle(events)
         for event in events:
             await manual.ack(event)
-
-
-async def mark_seen(table, produce: Callable[..., Send],
-                    entries: Sequence[tuple[EventT, str, Any]]) -> None:
-    """Write (event, key, value) entries to a table's store and changelog; wait for the acks.
-
-    ``table[key] = value`` would queue each changelog message in faust's 100-message
-    send_soon buffer, which stalls all consumption while it drains one message at a time;
-    produced as one batch they cost one round trip, and the offsets are acked after it.
-    """
-    changelog = table.changelog_topic.get_topic_name()
-    sends = []
-    for event, key, value in entries:
-        # The RocksDB store is split by source partition and finds it from the current event.
-        with current_event(event):
-            table.data[key] = value
-        # Encoded as faust's own table writes are, or a restore would rebuild other keys.
-        sends.append(produce(changelog, codecs.dumps(table.key_serializer, key),
-                             codecs.dumps(table.value_serializer, value),
-                             event.message.partition))
-    sent = await send_all_confirmed(sends)
-    # Recovery replays the changelog from here on: what faust's own send callback records.
-    # A refused changelog write only weakens dedup (the output exists, and downstream is
-    # idempotent), so it is logged by send_all_confirmed and not waited for.
-    latest: dict[TP, int] = {}
-    for meta in sent:
-        if isinstance(meta, RefusedSend):
-            continue
-        tp = TP(meta.topic, meta.partition)
-        latest[tp] = max(meta.offset, latest.get(tp, -1))
-    for tp, offset in latest.items():
-        set_persisted_offset(table, tp, offset)
-
-
-async def forget_seen(table, produce: Callable[..., Send],
-                      entries: Sequence[tuple[str, int]]) -> None:
-    """Tombstone (key, changelog partition) entries as one acked batch, then drop them locally.
-
-    Outside a stream event faust cannot tell a key's partition, so each tombstone goes to
-    the partition recorded with its entry.
-    """
-    changelog = table.changelog_topic.get_topic_name()
-    await send_all_confirmed([
-        produce(changelog, codecs.dumps(table.key_serializer, key), None, partition)
-        for key, partition in entries])
-    for key, _ in entries:
-        if key in table.data:
-            del table.data[key]

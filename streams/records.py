@@ -158,8 +158,12 @@ def _issue(issue: Any) -> ValidationIssue:
 
 
 def normalized_value(event: PaymentEvent) -> bytes:
-    """What the normalizer writes for an event: its NormalizedEvent's bytes."""
-    return to_record(event).dumps()
+    """What the normalizer writes for an event: its NormalizedEvent's bytes.
+
+    Encoded from the contract dataclass by the Record's own codec, without building the
+    Record: the same bytes (test_streams_records.py pins them equal for any field values)
+    at a third of the cost, ~2 against ~6 µs per event (issue 19)."""
+    return codecs.dumps(CODEC, event)
 
 
 def dead_letter_value(letter: DeadLetter) -> bytes:

@@ -38,6 +38,17 @@ def stripe_event():
     return make_stripe_webhook
 
 
+class RecordedBatch:
+    """aiokafka's BatchBuilder as far as the changelog uses it."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[bytes, bytes | None]] = []
+
+    def append(self, *, key, value, timestamp):
+        self.records.append((key, value))
+        return object()
+
+
 class SentRecorder:
     """Stands in for the normalizer's producer: records what was produced and acks it at once."""
 
@@ -51,6 +62,17 @@ class SentRecorder:
                                        len(self.sent), None, None))
         return done
 
+    # aiokafka's batch API, which the dedup changelog is written through (streams/changelog.py)
+    def create_batch(self) -> RecordedBatch:
+        return RecordedBatch()
+
+    async def send_batch(self, batch: RecordedBatch, topic: str, *, partition: int):
+        first = len(self.sent) + 1
+        self.sent.extend((topic, key, value, partition) for key, value in batch.records)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(RecordMetadata(topic, partition, TP(topic, partition), first, None, None))
+        return done
+
     def on(self, topic_name: str) -> list[tuple[str, bytes]]:
         """(key, value) of what went to a topic, the key decoded as the agents encode it."""
         return [(k.decode(), v) for t, k, v, _ in self.sent if t == topic_name]
@@ -62,6 +84,7 @@ def sent(monkeypatch) -> SentRecorder:
 
     recorder = SentRecorder()
     monkeypatch.setattr(normalizer.app.producer, "send", recorder.send)
+    monkeypatch.setattr(normalizer, "batch_producer", lambda: recorder)
     return recorder
 
 

@@ -1,0 +1,89 @@
+"""The dedup changelog's record batches (streams/changelog.py), on a producer that stands in
+for aiokafka's batch API; the real one is exercised by the normalizer's worker tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError, RecordTooLargeError
+from faust.types import TP
+from faust.types.tuples import RecordMetadata
+
+from streams import changelog
+
+
+class Batch:
+    def __init__(self, room: int) -> None:
+        self.room, self.records = room, []
+
+    def append(self, *, key, value, timestamp):
+        if len(self.records) >= self.room:
+            return None
+        self.records.append((key, value))
+        return object()
+
+
+class Producer:
+    """Holds `room` records a batch; fails each partition's sends as `failures` says."""
+
+    def __init__(self, room: int = 100, failures: dict[int, list[BaseException]] | None = None):
+        self.room, self.failures = room, failures or {}
+        self.log: dict[int, list] = {}  # partition -> every record acked there, in order
+
+    def create_batch(self) -> Batch:
+        return Batch(self.room)
+
+    async def send_batch(self, batch: Batch, topic: str, *, partition: int):
+        future = asyncio.get_running_loop().create_future()
+        errors = self.failures.get(partition)
+        if errors:
+            future.set_exception(errors.pop(0))
+            return future
+        acked = self.log.setdefault(partition, [])
+        first = len(acked)
+        acked.extend(batch.records)
+        future.set_result(RecordMetadata(topic, partition, TP(topic, partition), first, None, None))
+        return future
+
+
+def records(n: int, prefix: str = "k") -> list[tuple[bytes, bytes]]:
+    return [(f"{prefix}{i}".encode(), b"v") for i in range(n)]
+
+
+def test_batches_fill_to_the_producers_size_and_keep_the_order():
+    filled = list(changelog.fill_batches(lambda: Batch(3), records(7)))
+    assert [count for _, count in filled] == [3, 3, 1]
+    assert [r for batch, _ in filled for r in batch.records] == records(7)
+
+
+def test_a_record_no_empty_batch_holds_is_too_large():
+    with pytest.raises(RecordTooLargeError):
+        list(changelog.fill_batches(lambda: Batch(0), records(1)))
+
+
+async def test_each_partition_reports_its_last_offset_across_batches():
+    producer = Producer(room=2)
+    latest = await changelog.send_batches_confirmed(producer, "cl", {0: records(5), 2: records(1)})
+    assert latest == {0: 4, 2: 0}
+    assert producer.log[0] == records(5)
+
+
+async def test_a_transient_failure_resends_only_the_partitions_not_acked(monkeypatch):
+    monkeypatch.setattr("streams.publishing.next_backoff", lambda previous, cap: 0.0)
+    producer = Producer(failures={1: [KafkaTimeoutError()]})
+    latest = await changelog.send_batches_confirmed(producer, "cl", {0: records(2), 1: records(3)})
+    assert latest == {0: 1, 1: 2}
+    assert producer.log == {0: records(2), 1: records(3)}  # partition 0 was not sent twice
+
+
+async def test_a_refused_partition_is_left_out_and_the_rest_is_written():
+    producer = Producer(failures={1: [RecordTooLargeError()]})
+    latest = await changelog.send_batches_confirmed(producer, "cl", {0: records(2), 1: records(1)})
+    assert latest == {0: 1}
+
+
+async def test_a_failure_that_is_not_the_brokers_surfaces():
+    producer = Producer(failures={0: [RuntimeError("bug")]})
+    with pytest.raises(RuntimeError, match="bug"):
+        await changelog.send_batches_confirmed(producer, "cl", {0: records(1)})
