@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import faust
 from aiokafka import AIOKafkaConsumer
+from faust.stores.rocksdb import Store as RocksDBStore
 from faust.streams import _current_event
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, EventT
@@ -34,6 +35,7 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("faust.transport.consumer.Consumer", "_new_offset"),
     ("faust.transport.consumer.Consumer", "_acked"),
     ("faust.transport.consumer.Consumer", "_gap"),
+    ("faust.stores.rocksdb.Store", "_db_for_partition"),
 )
 
 
@@ -203,6 +205,15 @@ async def forward_request(app: faust.App, destination: Any, web: Any, request: A
     SameNode when that is this worker). faust's table_route does this only for a partition
     it computes itself from the table's key serializer; there is no public forwarder."""
     return await app.router._route_req(destination, web, request)
+
+
+def partition_databases(table: Any) -> Callable[[int], Any] | None:
+    """partition -> the table's open RocksDB database of that partition (a rocksdict
+    ``Rdict`` in raw mode, keys and values as faust encodes them), or None when the table
+    is not on RocksDB. faust's store finds the partition from the current event, checks
+    and encodes per call; a batch that already knows both reads and writes directly."""
+    store = table.data
+    return store._db_for_partition if isinstance(store, RocksDBStore) else None
 
 
 def set_persisted_offset(table: Any, tp: TP, offset: int) -> None:

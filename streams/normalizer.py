@@ -26,9 +26,9 @@ from faust.types import EventT, StreamT
 from contracts.dead_letters import ValidationIssue
 from contracts.providers import Provider
 from streams import outputs, views
-from streams.changelog import forget_seen, mark_seen
-from streams.dedup import SeenEntry, SeenHistogram, decode_seen, encode_seen, purge_in_slices
-from streams.faust_internals import App, current_event, kafka_producer
+from streams.changelog import SeenStore, forget_seen, mark_seen
+from streams.dedup import SeenEntry, SeenHistogram, decode_seen, purge_in_slices
+from streams.faust_internals import App, kafka_producer
 from streams.logs import use_json_logs
 from streams.metrics import DEDUP_ENTRIES, DEDUP_PURGED, AgentCounters
 from streams.origins import is_duplicate, is_replay
@@ -78,15 +78,18 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
     tally: Counter[str] = Counter(processed=len(events))
     claimed: set[str] = set()  # ids this batch will emit: a repeat inside the batch is a duplicate
     batch: list[tuple[EventT, outputs.Output]] = []
+    seen = SeenStore(dedup_table)
+    encoded: dict[str, bytes] = {}  # event id -> its table key, encoded once
     for event in events:
         output = outputs.build_output(event.message, provider, mapper, now, TOPICS)
         # A replay copy passes the table, which may remember a lost first copy (origins.py).
         replay = is_replay(event.message.headers)
-        # The store is split by source partition and finds it from the current event.
-        with current_event(event):
-            key = output.key
-            duplicate = is_duplicate(key, replay=replay, claimed=claimed, in_flight=_in_flight,
-                                     remembered=dedup_table.__contains__)
+        key, partition = output.key, event.message.partition
+        # The table is split by source partition, as the raw topics are.
+        encoded[key] = stored = seen.key(key)
+        duplicate = is_duplicate(
+            key, replay=replay, claimed=claimed, in_flight=_in_flight,
+            remembered=lambda k, p=partition, b=stored: seen.contains(p, k, b))
         if duplicate:
             tally["deduplicated"] += 1
             _log_outcome(key, logging.INFO, "duplicate dropped")
@@ -101,9 +104,9 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
         tally["refused"] = await _produce_outputs(batch, provider, now)
         # Marked only after the acks: a crash in between re-emits (absorbed downstream)
         # rather than remembering an event that was never written.
-        seen_at = time.time()
-        await mark_seen(dedup_table, batch_producer(), [
-            (event, output.key, encode_seen(seen_at, event.message.partition))
+        await mark_seen(seen, batch_producer(), time.time(), [
+            (event.message.partition, output.key,
+             encoded.get(output.key) or seen.key(output.key))  # a dead letter's own id
             for event, output in batch])
     finally:
         _in_flight.difference_update(claimed)
@@ -242,7 +245,8 @@ def _stored_entries() -> Iterator[SeenEntry]:
 
 
 async def _forget(entries: list[SeenEntry]) -> None:
-    await forget_seen(dedup_table, batch_producer(), [(e.event_id, e.partition) for e in entries])
+    await forget_seen(SeenStore(dedup_table), batch_producer(),
+                      [(e.event_id, e.partition) for e in entries])
 
 
 @app.timer(interval=settings.DEDUP_PURGE_INTERVAL_SECONDS)
