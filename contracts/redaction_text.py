@@ -29,17 +29,16 @@ _EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}@[A-Za-z0-9-]{1,63}"
                     r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z])")
 
 
-# Nothing below can match text without one of these or a run of digits: most text (a brand,
-# a decline message, an order id) is returned after a few searches, as the normalizer runs
-# this per event.
-_MARKS = (":", "=", "<", "@", "\x00")
-_DIGIT_RUN = re.compile(r"[2-6](?:[ -]?[0-9]){12}")
+# Nothing below can match text without one of these marks or a run of digits: most text (a
+# brand, a decline message, an order id) is returned after one search, as the normalizer
+# runs this per event (one pattern for all: half the cost of a search per mark, issue 19).
+_SUSPECT = re.compile(r"[:=<@\x00]|[2-6](?:[ -]?[0-9]){12}")
 
 
 def redact_text(text: str) -> tuple[str, int]:
     """Mask by pattern: quoted pairs, XML elements and form fields of masked keys, then card
     numbers and e-mail addresses anywhere. NUL, which PostgreSQL text refuses, goes too."""
-    if not any(mark in text for mark in _MARKS) and not _DIGIT_RUN.search(text):
+    if _SUSPECT.search(text) is None:
         return text, 0
     count = 0
 

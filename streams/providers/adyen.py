@@ -50,9 +50,9 @@ def map_adyen_item(provider_event_id: str, item: dict[str, Any],
     check = make_collector(issues)
     additional = as_dict(item.get("additionalData"))
 
-    psp = check(lambda: require_text(item.get("pspReference"), "pspReference"))
-    code = check(lambda: require_text(item.get("eventCode"), "eventCode"))
-    success = check(lambda: _success(item.get("success")))
+    psp = check(require_text, item.get("pspReference"), "pspReference")
+    code = check(require_text, item.get("eventCode"), "eventCode")
+    success = check(_success, item.get("success"))
     if psp and code and success and provider_event_id != adyen_key(psp, code, success):
         issues.append(ValidationIssue(
             "key.mismatch", f"key {provider_event_id!r} is not pspReference:eventCode:success",
@@ -63,21 +63,21 @@ def map_adyen_item(provider_event_id: str, item: dict[str, Any],
             "event_type.unknown", f"unknown Adyen eventCode {code!r} with success={success}",
             "eventCode"))
     amount_obj = as_dict(item.get("amount"))
-    amount = check(lambda: check_amount(amount_obj.get("value"), "amount.value"))
-    currency = check(lambda: check_currency(amount_obj.get("currency"), "amount.currency"))
-    created = check(lambda: check_iso_datetime(item.get("eventDate"), "eventDate"))
-    merchant_id = check(lambda: require_text(item.get("merchantAccountCode"),
-                                             "merchantAccountCode"))
+    amount = check(check_amount, amount_obj.get("value"), "amount.value")
+    currency = check(check_currency, amount_obj.get("currency"), "amount.currency")
+    created = check(check_iso_datetime, item.get("eventDate"), "eventDate")
+    merchant_id = check(require_text, item.get("merchantAccountCode"),
+                        "merchantAccountCode")
     # A modification (refund, capture, cancel) names the payment it changes.
-    original = check(lambda: optional_text(item.get("originalReference"), "originalReference"))
-    customer_id = check(lambda: optional_text(additional.get("shopperReference"),
-                                              "additionalData.shopperReference"))
-    method = check(lambda: optional_text(item.get("paymentMethod"), "paymentMethod"))
-    last_four = check(lambda: check_last_four(additional.get("cardSummary"),
-                                              "additionalData.cardSummary"))
-    metadata = check(lambda: _metadata(item, additional)) or {}
+    original = check(optional_text, item.get("originalReference"), "originalReference")
+    customer_id = check(optional_text, additional.get("shopperReference"),
+                        "additionalData.shopperReference")
+    method = check(optional_text, item.get("paymentMethod"), "paymentMethod")
+    last_four = check(check_last_four, additional.get("cardSummary"),
+                      "additionalData.cardSummary")
+    metadata = check(_metadata, item, additional) or {}
     failure_code, failure_message = (
-        check(lambda: _failure(item, additional)) if _is_failure(code, success) else None
+        check(_failure, item, additional) if _is_failure(code, success) else None
     ) or (None, None)
 
     if issues:

@@ -85,7 +85,7 @@ def map_braintree_notification(provider_event_id: str, notification: dict[str, A
     issues: list[ValidationIssue] = []
     check = make_collector(issues)
 
-    kind = check(lambda: require_text(notification.get("kind"), "kind"))
+    kind = check(require_text, notification.get("kind"), "kind")
     if kind and not braintree_key_has_kind(provider_event_id, kind):
         issues.append(ValidationIssue(
             "key.mismatch", f"key {provider_event_id!r} does not start with the kind", "key"))
@@ -93,7 +93,7 @@ def map_braintree_notification(provider_event_id: str, notification: dict[str, A
     if kind and event_type is None:
         issues.append(ValidationIssue("event_type.unknown",
                                       f"Braintree kind {kind!r} has no normalized type", "kind"))
-    created = check(lambda: _timestamp(notification.get("timestamp")))
+    created = check(_timestamp, notification.get("timestamp"))
     if event_type is None:
         # Without a known kind nothing says where the money is; the rest would be noise.
         raise InvalidEventError(issues, provider=PROVIDER, provider_event_id=provider_event_id)
@@ -103,28 +103,28 @@ def map_braintree_notification(provider_event_id: str, notification: dict[str, A
     if not source:
         issues.append(ValidationIssue("field.missing", f"{where} must be an object", where))
 
-    currency = check(lambda: check_currency(source.get("currency_iso_code"),
-                                            f"{where}.currency_iso_code"))
+    currency = check(check_currency, source.get("currency_iso_code"),
+                     f"{where}.currency_iso_code")
     amount_text = source.get("amount_disputed") or source.get("amount") if is_dispute \
         else source.get("amount")
-    amount = check(lambda: check_decimal_amount(amount_text, currency, f"{where}.amount")) \
+    amount = check(check_decimal_amount, amount_text, currency, f"{where}.amount") \
         if currency else None
-    status = check(lambda: require_text(source.get("status"), f"{where}.status")) \
+    status = check(require_text, source.get("status"), f"{where}.status") \
         if source else None
-    payment_id = check(lambda: _payment_id(source, kind, where)) if source else None
-    merchant_id = check(lambda: optional_text(source.get("merchant_account_id"),
-                                              f"{where}.merchant_account_id"))
-    customer_id = check(lambda: optional_text(as_dict(source.get("customer")).get("id"),
-                                              f"{where}.customer.id"))
+    payment_id = check(_payment_id, source, kind, where) if source else None
+    merchant_id = check(optional_text, source.get("merchant_account_id"),
+                        f"{where}.merchant_account_id")
+    customer_id = check(optional_text, as_dict(source.get("customer")).get("id"),
+                        f"{where}.customer.id")
     card = as_dict(source.get("credit_card"))
-    brand = check(lambda: optional_text(card.get("card_type"), "credit_card.card_type"))
-    last_four = check(lambda: check_last_four(card.get("last_4"), "credit_card.last_4"))
-    instrument = check(lambda: optional_text(source.get("payment_instrument_type"),
-                                             f"{where}.payment_instrument_type"))
+    brand = check(optional_text, card.get("card_type"), "credit_card.card_type")
+    last_four = check(check_last_four, card.get("last_4"), "credit_card.last_4")
+    instrument = check(optional_text, source.get("payment_instrument_type"),
+                       f"{where}.payment_instrument_type")
     failure_code, failure_message = (
-        check(lambda: _failure(source, status)) if event_type in _FAILURE_TYPES else None
+        check(_failure, source, status) if event_type in _FAILURE_TYPES else None
     ) or (None, None)
-    metadata = check(lambda: _metadata(subject, source, kind)) or {}
+    metadata = check(_metadata, subject, source, kind) or {}
 
     if issues:
         raise InvalidEventError(issues, provider=PROVIDER, provider_event_id=provider_event_id)

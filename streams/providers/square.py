@@ -52,38 +52,38 @@ def map_square_event(provider_event_id: str, payload: dict[str, Any],
     issues: list[ValidationIssue] = []
     check = make_collector(issues)
 
-    event_id = check(lambda: require_text(payload.get("event_id"), "event_id"))
+    event_id = check(require_text, payload.get("event_id"), "event_id")
     if event_id and event_id != provider_event_id:
         issues.append(ValidationIssue(
             "key.mismatch", f"key {provider_event_id!r} is not the body's event_id", "key"))
-    square_type = check(lambda: require_text(payload.get("type"), "type"))
+    square_type = check(require_text, payload.get("type"), "type")
     kind = "refund" if square_type in SQUARE_REFUND_TYPES else "payment"
     obj = as_dict(as_dict(as_dict(payload.get("data")).get("object")).get(kind))
     where = f"data.object.{kind}"
     if not obj:
         issues.append(ValidationIssue("field.missing", f"{where} must be an object", where))
-    status = check(lambda: require_text(obj.get("status"), f"{where}.status")) if obj else None
+    status = check(require_text, obj.get("status"), f"{where}.status") if obj else None
     event_type = _event_type(square_type, status, issues) if square_type and status else None
     money = as_dict(obj.get("amount_money"))
-    amount = check(lambda: check_amount(money.get("amount"), f"{where}.amount_money.amount"))
-    currency = check(lambda: check_currency(money.get("currency"),
-                                            f"{where}.amount_money.currency"))
-    created = check(lambda: check_iso_datetime(payload.get("created_at"), "created_at"))
-    object_id = check(lambda: require_text(obj.get("id"), f"{where}.id")) if obj else None
+    amount = check(check_amount, money.get("amount"), f"{where}.amount_money.amount")
+    currency = check(check_currency, money.get("currency"),
+                     f"{where}.amount_money.currency")
+    created = check(check_iso_datetime, payload.get("created_at"), "created_at")
+    object_id = check(require_text, obj.get("id"), f"{where}.id") if obj else None
     payment_id = object_id if kind == "payment" else check(
-        lambda: require_text(obj.get("payment_id"), f"{where}.payment_id"))
-    merchant_id = check(lambda: optional_text(payload.get("merchant_id"), "merchant_id"))
-    customer_id = check(lambda: optional_text(obj.get("customer_id"), f"{where}.customer_id"))
+        require_text, obj.get("payment_id"), f"{where}.payment_id")
+    merchant_id = check(optional_text, payload.get("merchant_id"), "merchant_id")
+    customer_id = check(optional_text, obj.get("customer_id"), f"{where}.customer_id")
     card_details = as_dict(obj.get("card_details"))
     card = as_dict(card_details.get("card"))
-    brand = check(lambda: optional_text(card.get("card_brand"), "card.card_brand"))
-    last_four = check(lambda: check_last_four(card.get("last_4"), "card.last_4"))
-    source_type = check(lambda: optional_text(obj.get("source_type"), f"{where}.source_type"))
+    brand = check(optional_text, card.get("card_brand"), "card.card_brand")
+    last_four = check(check_last_four, card.get("last_4"), "card.last_4")
+    source_type = check(optional_text, obj.get("source_type"), f"{where}.source_type")
     failure_code, failure_message = (
-        check(lambda: _failure(obj, card_details))
+        check(_failure, obj, card_details)
         if event_type in (EventType.PAYMENT_FAILED, EventType.REFUND_FAILED) else None
     ) or (None, None)
-    metadata = check(lambda: _metadata(obj, kind, object_id)) or {}
+    metadata = check(_metadata, obj, kind, object_id) or {}
 
     if issues:
         raise InvalidEventError(issues, provider=PROVIDER, provider_event_id=provider_event_id)

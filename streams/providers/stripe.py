@@ -44,14 +44,14 @@ def map_stripe_event(payload: dict[str, Any], processed_at: datetime) -> Payment
     issues: list[ValidationIssue] = []
     check = make_collector(issues)
 
-    evt_id = check(lambda: require_text(payload.get("id"), "id"))
-    stripe_type = check(lambda: require_text(payload.get("type"), "type"))
+    evt_id = check(require_text, payload.get("id"), "id")
+    stripe_type = check(require_text, payload.get("type"), "type")
     event_type = STRIPE_EVENT_TYPES.get(stripe_type) if stripe_type else None
     if stripe_type and event_type is None:
         issues.append(
             ValidationIssue("event_type.unknown", f"unknown Stripe type {stripe_type!r}", "type")
         )
-    created = check(lambda: check_epoch(payload.get("created"), "created"))
+    created = check(check_epoch, payload.get("created"), "created")
     data = payload.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
@@ -61,19 +61,19 @@ def map_stripe_event(payload: dict[str, Any], processed_at: datetime) -> Payment
         obj = {}
 
     kind = _object_kind(obj, stripe_type or "")
-    object_id = check(lambda: _object_id(obj, kind))
-    amount = check(lambda: check_amount(obj.get("amount"), "data.object.amount"))
-    currency = check(lambda: check_currency(obj.get("currency"), "data.object.currency"))
-    metadata = check(lambda: stringify_metadata(obj.get("metadata"), "data.object.metadata"))
-    customer_id = check(lambda: _customer_id(obj.get("customer")))
-    status = check(lambda: _status(obj))
-    payment_id = check(lambda: _payment_id(obj, kind, object_id))
+    object_id = check(_object_id, obj, kind)
+    amount = check(check_amount, obj.get("amount"), "data.object.amount")
+    currency = check(check_currency, obj.get("currency"), "data.object.currency")
+    metadata = check(stringify_metadata, obj.get("metadata"), "data.object.metadata")
+    customer_id = check(_customer_id, obj.get("customer"))
+    status = check(_status, obj)
+    payment_id = check(_payment_id, obj, kind, object_id)
     method = _payment_method(obj, kind)
-    method_type = check(lambda: optional_text(method.get("type"), "payment_method_type"))
-    brand = check(lambda: optional_text(method.get("brand"), "card_brand"))
-    last_four = check(lambda: check_last_four(method.get("last4")))
-    failure_code, failure_message = check(lambda: _failure(obj, kind)) or (None, None)
-    merchant_id = check(lambda: _merchant_id(payload.get("account"), metadata or {}))
+    method_type = check(optional_text, method.get("type"), "payment_method_type")
+    brand = check(optional_text, method.get("brand"), "card_brand")
+    last_four = check(check_last_four, method.get("last4"))
+    failure_code, failure_message = check(_failure, obj, kind) or (None, None)
+    merchant_id = check(_merchant_id, payload.get("account"), metadata or {})
 
     if issues:
         raise InvalidEventError(issues, provider=PROVIDER, provider_event_id=evt_id)

@@ -151,7 +151,9 @@ def record(value: bytes, offset: int):
 
 async def test_the_agent_acks_a_gathering_only_after_temporal_accepted_its_batch(monkeypatch,
                                                                                  batched):
-    monkeypatch.setattr(starter.settings, "STARTER_BATCH_WINDOW_SECONDS", 0.05)
+    # Long enough that the four puts land in one gathering on a loaded machine (0.05 s once
+    # split them in two while the fault suite ran).
+    monkeypatch.setattr(starter.settings, "STARTER_BATCH_WINDOW_SECONDS", 0.5)
     payments = [make_payment_event(provider_event_id=f"evt_a{i}") for i in range(4)]
     put: list = []
     calls: list[tuple] = []
