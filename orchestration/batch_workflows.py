@@ -37,9 +37,7 @@ from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import (
     ApplicationError,
-    CancelledError,
     ChildWorkflowError,
-    FailureError,
     WorkflowAlreadyStartedError,
 )
 
@@ -67,14 +65,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from orchestration.policies import (
         BATCH_STEP_TIMEOUT,
-        INFERENCE_ATTEMPTS,
-        INFERENCE_RETRY,
         PERSIST_RETRY,
         RULES_RETRY,
         RULES_TIMEOUT,
-        describe_failure,
         persist_in_rounds,
         read_worker_budget,
+        score_or_reason,
     )
 
 _SCORERS = {
@@ -163,18 +159,12 @@ class PaymentBatchWorkflow:
 
     async def _score(self, model: str, events: list[PaymentEvent]) -> list[ModelAnswer] | str:
         """One model's answers for these events, or why that step failed for good."""
-        try:
-            return await workflow.execute_local_activity_method(
-                _SCORERS[model], events,
-                start_to_close_timeout=BATCH_STEP_TIMEOUT, retry_policy=INFERENCE_RETRY,
-            )
-        except FailureError as err:
-            if isinstance(err, CancelledError):
-                raise
-            reason = describe_failure(err, INFERENCE_ATTEMPTS)
-            workflow.logger.warning("%s scores missing for %d events: %s", model, len(events),
-                                    reason)
-            return reason
+        answers, reason = await score_or_reason(_SCORERS[model], events, BATCH_STEP_TIMEOUT)
+        if reason is None:
+            return answers
+        workflow.logger.warning("%s scores missing for %d events: %s", model, len(events),
+                                reason)
+        return reason
 
     async def _hand_over(self, event: PaymentEvent, result: BatchEventResult) -> None:
         """Run the event alone, as the per-event mode would, so that it fails visibly there.

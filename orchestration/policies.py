@@ -82,6 +82,19 @@ def describe_skip(issues: Sequence[ValidationIssue]) -> str:
     return f"skipped: the event broke business rules ({', '.join(i.code for i in issues)})"
 
 
+async def score_or_reason(scorer: Callable[..., Awaitable[T]], arg: object,
+                          step_timeout: timedelta) -> tuple[T | None, str | None]:
+    """A scoring local activity's result, or (None, why it failed for good): a missing
+    score never fails a payment. A cancellation is not a failure of the step: it goes on."""
+    try:
+        return await workflow.execute_local_activity_method(
+            scorer, arg, start_to_close_timeout=step_timeout, retry_policy=INFERENCE_RETRY), None
+    except FailureError as err:
+        if isinstance(err, CancelledError):
+            raise
+        return None, describe_failure(err, INFERENCE_ATTEMPTS)
+
+
 def read_worker_budget() -> Awaitable[PersistBudget]:
     """The worker's persistence budget, through a local activity (recorded in the history)."""
     return workflow.execute_local_activity(

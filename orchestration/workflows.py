@@ -38,7 +38,6 @@ import asyncio
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from contracts import PaymentEvent
@@ -53,17 +52,15 @@ with workflow.unsafe.imports_passed_through():
         ValidationResult,
     )
     from orchestration.policies import (
-        INFERENCE_ATTEMPTS,
-        INFERENCE_RETRY,
         INFERENCE_TIMEOUT,
         PERSIST_RETRY,
         PERSIST_TIMEOUT,
         RULES_RETRY,
         RULES_TIMEOUT,
-        describe_failure,
         describe_skip,
         persist_in_rounds,
         read_worker_budget,
+        score_or_reason,
     )
     from orchestration.rules import differing_fields
 
@@ -154,14 +151,8 @@ class PaymentEventWorkflow:
 
     async def _score(self, model: str, event: PaymentEvent) -> Any:
         """One model's score, or None with the reason noted in enrichment_missing."""
-        try:
-            return await workflow.execute_local_activity_method(
-                _SCORERS[model], event,
-                start_to_close_timeout=INFERENCE_TIMEOUT, retry_policy=INFERENCE_RETRY,
-            )
-        except FailureError as err:
-            if isinstance(err, CancelledError):
-                raise
-            self._missing[model] = describe_failure(err, INFERENCE_ATTEMPTS)
-            workflow.logger.warning("%s score missing: %s", model, self._missing[model])
-            return None
+        score, reason = await score_or_reason(_SCORERS[model], event, INFERENCE_TIMEOUT)
+        if reason is not None:
+            self._missing[model] = reason
+            workflow.logger.warning("%s score missing: %s", model, reason)
+        return score
