@@ -16,9 +16,8 @@ its partition's persisted offset is left where it was.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 from aiokafka.errors import RecordTooLargeError
@@ -28,9 +27,8 @@ from rocksdict import WriteBatch
 
 from streams.dedup import encode_seen
 from streams.faust_internals import partition_databases, set_persisted_offset
-from streams.publishing import RETRYABLE, classify_send_error, retry_forever
+from streams.publishing import RefusedSend, Send, send_all_confirmed
 
-log = logging.getLogger(__name__)
 Records = list[tuple[bytes, bytes | None]]  # (key, value or None for a tombstone)
 
 
@@ -56,45 +54,33 @@ async def send_batches_confirmed(producer: Any, topic: str,
     """Produce each partition's records as batches and wait for their acks.
 
     Returns the last offset written in each partition; a partition whose batch was refused
-    for good is left out. Transient errors resend the partitions not yet acked, with the
-    capped backoff of every other produce.
+    for good is left out. The sends go through send_all_confirmed, one a partition: a
+    transient error resends the partitions not yet acked, with the capped backoff of every
+    other produce, and a refusal is classified as every other produce's is.
     """
-    latest: dict[int, int] = {}
-    pending = dict(records)
+    partitions = [partition for partition, entries in records.items() if entries]
+    results = await send_all_confirmed(
+        [_partition_send(producer, topic, p, records[p]) for p in partitions])
+    return {partition: last for partition, last in zip(partitions, results, strict=True)
+            if not isinstance(last, RefusedSend)}
 
-    async def attempt() -> None:
-        sent = []
-        for partition, entries in pending.items():
-            for batch, count in fill_batches(producer.create_batch, entries):
-                sent.append((partition, count,
-                             await producer.send_batch(batch, topic, partition=partition)))
-        outcomes = await asyncio.gather(*(future for *_, future in sent), return_exceptions=True)
-        error: BaseException | None = None
-        failed: set[int] = set()
-        for (partition, count, _), outcome in zip(sent, outcomes, strict=True):
-            if isinstance(outcome, RETRYABLE):
-                reason = classify_send_error(outcome)
-                if reason is None:
-                    failed.add(partition)
-                    error = error or outcome
-                else:
-                    log.error("changelog batch refused for good (%s): %r", reason, outcome)
-                    pending.pop(partition, None)
-            elif isinstance(outcome, BaseException):
-                raise outcome  # a bug or a cancellation, not the broker
-            elif partition not in failed:
-                last = outcome.offset + count - 1  # a batch's metadata names its first record
-                latest[partition] = max(last, latest.get(partition, -1))
-        for partition in list(pending):
-            if partition not in failed:
-                del pending[partition]
-        if error is not None:
-            raise error
 
-    if pending:
-        await retry_forever(attempt, retryable=RETRYABLE,
-                            what=f"changelog of {sum(map(len, records.values()))} entries")
-    return latest
+def _partition_send(producer: Any, topic: str, partition: int, entries: Records) -> Send:
+    """One partition's records, queued as batches when called and acked together; built
+    afresh on each call, as a sent builder is closed. Resolves to the last offset written."""
+
+    async def send() -> Awaitable[int]:
+        queued = [(count, await producer.send_batch(batch, topic, partition=partition))
+                  for batch, count in fill_batches(producer.create_batch, entries)]
+        return _last_offset(queued)
+
+    return send
+
+
+async def _last_offset(queued: list[tuple[int, Awaitable[Any]]]) -> int:
+    acked = await asyncio.gather(*(future for _, future in queued))
+    # A batch's metadata names its first record.
+    return max(meta.offset + count - 1 for (count, _), meta in zip(queued, acked, strict=True))
 
 
 class SeenStore:

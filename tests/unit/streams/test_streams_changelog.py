@@ -83,6 +83,13 @@ async def test_a_refused_partition_is_left_out_and_the_rest_is_written():
     assert latest == {0: 1}
 
 
+async def test_a_record_no_batch_holds_is_refused_not_retried():
+    # Once retried forever (the refusal was raised while queueing, outside the classifier).
+    latest = await asyncio.wait_for(
+        changelog.send_batches_confirmed(Producer(room=0), "cl", {1: records(1)}), 5)
+    assert latest == {}
+
+
 async def test_a_failure_that_is_not_the_brokers_surfaces():
     producer = Producer(failures={0: [RuntimeError("bug")]})
     with pytest.raises(RuntimeError, match="bug"):
