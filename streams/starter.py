@@ -192,8 +192,8 @@ async def start_payment_workflows(stream: StreamT[NormalizedEvent]) -> None:
         await _start_stream(stream, "normalized")
         return
     # Each of the STREAMS_STARTER_BATCH_ACTORS actors gathers its own batches (so one, by
-    # default); work_in_batches acks a gathering only once
-    # start_messages returned, i.e. once every one of its outcomes is durable.
+    # default); work_in_batches acks a gathering only once start_messages returned, i.e.
+    # once every one of its outcomes is durable.
     await work_in_batches(stream, partial(start_messages, agent="normalized"),
                           settings.STARTER_BATCH_SIZE, settings.STARTER_BATCH_WINDOW_SECONDS)
 
