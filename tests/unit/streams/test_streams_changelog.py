@@ -94,3 +94,72 @@ async def test_a_failure_that_is_not_the_brokers_surfaces():
     producer = Producer(failures={0: [RuntimeError("bug")]})
     with pytest.raises(RuntimeError, match="bug"):
         await changelog.send_batches_confirmed(producer, "cl", {0: records(1)})
+
+
+class Table:
+    """A faust table as far as the writer uses it: its changelog's name, persisted offsets."""
+
+    def __init__(self) -> None:
+        self.changelog_topic = type("Topic", (), {"get_topic_name": lambda self: "cl"})()
+        self.data = self
+        self.persisted: list[tuple[TP, int]] = []
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        self.persisted.append((tp, offset))
+
+
+class HeldProducer(Producer):
+    """Acks each request only when the test releases it, so that writes pile up behind it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[int, int, asyncio.Event]] = []  # partition, records, release
+
+    async def send_batch(self, batch: Batch, topic: str, *, partition: int):
+        release = asyncio.Event()
+        self.requests.append((partition, len(batch.records), release))
+        acked = await super().send_batch(batch, topic, partition=partition)
+        future = asyncio.get_running_loop().create_future()
+
+        async def after_release():
+            await release.wait()
+            future.set_result(acked.result())
+
+        asyncio.get_running_loop().create_task(after_release())
+        return future
+
+
+async def test_what_arrives_while_a_write_is_in_flight_goes_out_together_next():
+    producer, table = HeldProducer(), Table()
+    writer = changelog.ChangelogWriter(table, lambda: producer)
+    first = writer.write({0: records(2, "a")})
+    await asyncio.sleep(0)
+    second, third = writer.write({0: records(3, "b")}), writer.write({1: records(1, "c")})
+    await asyncio.sleep(0.01)
+    assert [(p, n) for p, n, _ in producer.requests] == [(0, 2)]  # one write in flight
+    producer.requests[0][2].set()
+    await first
+    assert not second.done()
+    await asyncio.sleep(0.01)
+    assert sorted((p, n) for p, n, _ in producer.requests[1:]) == [(0, 3), (1, 1)]
+    for _, _, release in producer.requests[1:]:
+        release.set()
+    await asyncio.gather(second, third)
+    # faust's persisted offsets follow the writes in order: recovery replays from there.
+    assert table.persisted == [(TP("cl", 0), 1), (TP("cl", 0), 4), (TP("cl", 1), 0)]
+
+
+async def test_nothing_to_write_is_acked_at_once():
+    producer = HeldProducer()
+    assert changelog.ChangelogWriter(Table(), lambda: producer).write({0: []}).done()
+    assert producer.requests == []
+
+
+async def test_a_bug_in_a_write_reaches_every_batch_waiting_on_it_and_the_next_write_goes_on():
+    producer = Producer(failures={0: [RuntimeError("bug")]})
+    writer = changelog.ChangelogWriter(Table(), lambda: producer)
+    failed = writer.write({0: records(1)})
+    with pytest.raises(RuntimeError, match="bug"):
+        await failed
+    await writer.write({0: records(1, "later")})
+    assert producer.log[0] == records(1, "later")
