@@ -50,7 +50,7 @@ BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 # The operator principal's sign-in (KAFKA_SASL_*, .stack/env): it may use every topic.
 AUTH = kafka_auth(operator_environment()).client_kwargs()
 EVENTS = int(os.environ.get("BENCH_NORMALIZER_EVENTS", "20000"))
-PAIRS = int(os.environ.get("BENCH_NORMALIZER_PAIRS", "3"))  # floor and worker runs, in turns
+PAIRS = int(os.environ.get("BENCH_NORMALIZER_PAIRS", "5"))  # floor and worker runs, in turns
 TARGET_EPS, TARGET_RATIO = 10_000, 0.6
 TARGET_OWN_US = 25  # our work per event on top of the faust floor (issue 19)
 MIX = SimulatorMix(failure_ratio=0.15, duplicate_ratio=0.0, invalid_ratio=0.0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -65,8 +65,9 @@ dedup_table = app.Table(
     "dedup-seen", key_type=str,
     partitions=settings.TOPIC_PARTITIONS,
 )
-# Written one request at a time for every actor (streams/changelog.py); the producer is
-# looked up per write, so that a test can stand one in.
+# One changelog request in flight for every actor: records handed in meanwhile go out
+# together in the next (streams/changelog.py). The producer is looked up per write, so
+# that a test can stand one in.
 changelog_writer = ChangelogWriter(dedup_table, lambda: batch_producer())
 counters = AgentCounters("normalizer")
 # Ids being produced right now, so concurrent actors don't both emit one redelivery.
@@ -75,13 +76,8 @@ _in_flight: set[str] = set()
 
 async def normalize_batch(events: Sequence[EventT], agent: str,
                           provider: str = Provider.STRIPE.value,
-                          mapper: Mapper = map_stripe_record) -> Awaitable[None]:
-    """Turn each raw message into exactly one output (or none for a duplicate), all acked.
-
-    Returns once the outputs are acked and the events remembered in the table; the awaitable
-    it returns resolves when their changelog records are acked too, and only then may the
-    events be acked (work_in_batches).
-    """
+                          mapper: Mapper = map_stripe_record) -> None:
+    """Turn each raw message into exactly one output (or none for a duplicate), all acked."""
     now = datetime.now(UTC)
     tally: Counter[str] = Counter(processed=len(events))
     claimed: set[str] = set()  # ids this batch will emit: a repeat inside the batch is a duplicate
@@ -112,7 +108,7 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
         tally["refused"] = await _produce_outputs(batch, provider, now)
         # Marked only after the acks: a crash in between re-emits (absorbed downstream)
         # rather than remembering an event that was never written.
-        changelog_acked = mark_seen(seen, changelog_writer, time.time(), [
+        await mark_seen(seen, changelog_writer, time.time(), [
             (event.message.partition, output.key,
              encoded.get(output.key) or seen.key(output.key))  # a dead letter's own id
             for event, output in batch])
@@ -129,7 +125,6 @@ async def normalize_batch(events: Sequence[EventT], agent: str,
     for outcome, n in tally.items():
         if n:
             counters.add(agent, outcome, n)
-    return changelog_acked
 
 
 async def _produce_outputs(batch: list[tuple[EventT, outputs.Output]], provider: str,

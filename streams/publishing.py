@@ -99,8 +99,6 @@ async def retry_forever(
 
 
 Send = Callable[[], Awaitable[Awaitable[Any]]]
-# Batches a stream may have handled but not yet acked, waiting for what they wrote last.
-UNSETTLED_BATCHES = 4
 
 
 async def send_all_confirmed(sends: Sequence[Send], *, on_retry=None) -> list[Any]:
@@ -165,65 +163,16 @@ async def _send_round(sends: Sequence[Send], indexes: list[int],
     return sorted(failed), error  # resent in their original order
 
 
-async def work_in_batches(stream: StreamT,
-                          handle: Callable[[list[EventT]], Awaitable[Awaitable[None] | None]],
-                          max_events: int, within_seconds: float,
-                          unsettled_batches: int = UNSETTLED_BATCHES) -> None:
-    """Hand each batch of events to ``handle``; ack them only once it has returned, or, when
-    it returns an awaitable (the normalizer's changelog ack), once that has resolved too.
+async def work_in_batches(stream: StreamT, handle: Callable[[list[EventT]], Awaitable[None]],
+                          max_events: int, within_seconds: float) -> None:
+    """Hand each batch of events to ``handle``; ack them only once it has returned.
 
     Manual acks: faust acks an event in a `finally` even when the body raised or was
     cancelled (take_events() too), which would let its offset be committed without an
     output. noack_take() never acks; these acks run only once the batch's outputs are.
-    Batches still settling are acked in order by a task of this stream's own; at most
-    ``unsettled_batches`` wait, then the next batch waits for room, so a write that cannot
-    finish stops the stream (and shows as lag) instead of piling up events in memory.
     """
     manual = stream.noack()
-    settling: asyncio.Queue[tuple[list[EventT], Awaitable[None]]] = \
-        asyncio.Queue(maxsize=unsettled_batches)
-    acker: asyncio.Task[None] | None = None
-    try:
-        async for events in manual.noack_take(max_events, within=within_seconds):
-            settled = await handle(events)
-            if settled is None:
-                await _ack_all(manual, events)
-                continue
-            if acker is None:
-                acker = asyncio.create_task(_ack_when_settled(manual, settling))
-            await _queue_unless_failed(settling, (events, settled), acker)
-    finally:
-        if acker is not None:
-            acker.cancel()
-
-
-async def _queue_unless_failed(queue: asyncio.Queue, item: Any, acker: asyncio.Task) -> None:
-    """Queue a settling batch; raise what the acker raised (a bug, which must stop this agent
-    as it would have in handle) rather than wait on a queue nobody takes from any more."""
-    if queue.full() and not acker.done():
-        room = asyncio.ensure_future(queue.put(item))
-        await asyncio.wait({room, acker}, return_when=asyncio.FIRST_COMPLETED)
-        if room.done():
-            return
-        room.cancel()
-    if acker.done():
-        acker.result()
-    queue.put_nowait(item)
-
-
-async def _ack_when_settled(manual: StreamT,
-                            settling: asyncio.Queue[tuple[list[EventT], Awaitable[None]]]) -> None:
-    while True:
-        events, settled = await settling.get()
-        try:
-            await settled
-        except Exception:
-            log.exception("a batch of %d events could not settle; they stay unacked", len(events))
-            raise
-        await _ack_all(manual, events)
-        settling.task_done()
-
-
-async def _ack_all(manual: StreamT, events: list[EventT]) -> None:
-    for event in events:
-        await manual.ack(event)
+    async for events in manual.noack_take(max_events, within=within_seconds):
+        await handle(events)
+        for event in events:
+            await manual.ack(event)

@@ -159,16 +159,11 @@ def raw_events(values: list[bytes], partition: int = 2) -> list[Event]:
 async def test_a_batch_emits_a_repeated_id_once_and_marks_it_after_the_output(sent, stripe_event):
     payload = stripe_event("payment_intent.succeeded")
     raw, other = orjson.dumps(payload), orjson.dumps(stripe_event("payment_intent.created"))
-    changelog_acked = await normalizer.normalize_batch(raw_events([raw, other, raw]),
-                                                       "batch_test")
-    # The outputs are acked and the ids remembered; their changelog records follow, written
-    # while the agent takes its next batch, and the events are acked after them.
-    assert [topic for topic, *_ in sent.sent] == [NORMALIZED, NORMALIZED]
-    assert len(normalizer.dedup_table.data) == 2
-    await changelog_acked
+    await normalizer.normalize_batch(raw_events([raw, other, raw]), "batch_test")
 
     changelog = normalizer.dedup_table.changelog_topic.get_topic_name()
     topics = [topic for topic, *_ in sent.sent]
+    # Both outputs are acked before any dedup entry goes to the changelog.
     assert topics == [NORMALIZED, NORMALIZED, changelog, changelog]
     assert [key for key, _ in sent.on(NORMALIZED)][0] == f"stripe:{payload['id']}"
     [(_, _, seen, partition), _] = [s for s in sent.sent if s[0] == changelog]

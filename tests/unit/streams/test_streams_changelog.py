@@ -163,3 +163,13 @@ async def test_a_bug_in_a_write_reaches_every_batch_waiting_on_it_and_the_next_w
         await failed
     await writer.write({0: records(1, "later")})
     assert producer.log[0] == records(1, "later")
+
+
+async def test_a_persisted_offset_that_cannot_be_recorded_does_not_fail_the_write():
+    class Revoked(Table):
+        def set_persisted_offset(self, tp: TP, offset: int) -> None:
+            raise RuntimeError("the partition's database is closed")
+
+    producer = Producer()
+    await changelog.ChangelogWriter(Revoked(), lambda: producer).write({0: records(1)})
+    assert producer.log[0] == records(1)
