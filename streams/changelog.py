@@ -123,8 +123,8 @@ class SeenStore:
 
 
 def _encoder(serializer: Any) -> Callable[[Any], bytes]:
-    codec = codecs.get_codec(serializer) if isinstance(serializer, str) else serializer
-    return codec.dumps if codec else lambda value: value
+    # faust's codecs.dumps(serializer, value), with get_codec (a name or a codec) done once.
+    return codecs.get_codec(serializer).dumps if serializer else lambda value: value
 
 
 def mark_seen(store: SeenStore, writer: ChangelogWriter, seen_at: float,
